@@ -1,0 +1,3 @@
+module github.com/idpctl/idpctl
+
+go 1.26.8
