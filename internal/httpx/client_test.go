@@ -1,0 +1,277 @@
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"encoding/pem"
+
+	"github.com/idpctl/idpctl/internal/errs"
+)
+
+func newTestClient(t *testing.T, opts Options) *Client {
+	t.Helper()
+	if opts.Sleep == nil {
+		opts.Sleep = func(context.Context, time.Duration) error { return nil }
+	}
+	c, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestARequestThatOutlivesTheTimeoutFailsAsNetwork(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(2 * time.Second):
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Options{Timeout: 100 * time.Millisecond, MaxRetries: -1})
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL})
+	if !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), "no answer") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestABodyTrickledSlowerThanTheTimeoutIsCutOff(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		for i := 0; i < 50; i++ {
+			if _, err := w.Write([]byte(" ")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Options{Timeout: 300 * time.Millisecond, MaxRetries: -1})
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL})
+	if !errs.Is(err, errs.KindNetwork) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestAnOversizedBodyIsRefused(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(bytes.Repeat([]byte("a"), 2<<20))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Options{MaxBody: 1 << 20})
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL})
+	if !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), "larger than the 1 MiB limit") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestPlainHTTPIsRefusedExceptOnLoopback(t *testing.T) {
+	c := newTestClient(t, Options{})
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: "http://idp.example.com/token"})
+	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "use https") {
+		t.Fatalf("err = %v", err)
+	}
+	for _, host := range []string{"127.0.0.1", "localhost", "[::1]"} {
+		u, _ := url.Parse("http://" + host + "/")
+		if err := checkScheme(u); err != nil {
+			t.Errorf("%s: %v", host, err)
+		}
+	}
+}
+
+func TestRedirectsAreNotFollowedUnlessAllowed(t *testing.T) {
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Write([]byte(`{}`))
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/steal", http.StatusTemporaryRedirect)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Options{})
+	resp, err := c.Do(context.Background(), Request{Method: "POST", URL: srv.URL, Form: url.Values{"client_secret": {"s"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != http.StatusTemporaryRedirect || hits.Load() != 0 {
+		t.Fatalf("status %d, other server hit %d times", resp.Status, hits.Load())
+	}
+	resp, err = c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, FollowRedirects: true})
+	if err != nil || resp.Status != 200 || hits.Load() != 1 {
+		t.Fatalf("following: status %v err %v hits %d", resp, err, hits.Load())
+	}
+}
+
+func TestIdempotentRequestsHonourRetryAfterAndOthersAreSentOnce(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) <= 2 {
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Write([]byte(`ok`))
+	}))
+	defer srv.Close()
+	var waits []time.Duration
+	c := newTestClient(t, Options{Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("resp %v err %v", resp, err)
+	}
+	if len(waits) != 2 || waits[0] != 3*time.Second {
+		t.Fatalf("waits = %v, want two of 3s", waits)
+	}
+	hits.Store(0)
+	resp, err = c.Do(context.Background(), Request{Method: "POST", URL: srv.URL, Form: url.Values{"grant_type": {"refresh_token"}}})
+	if err != nil || resp.Status != http.StatusTooManyRequests || hits.Load() != 1 {
+		t.Fatalf("a token POST must be sent once: status %v hits %d err %v", resp.Status, hits.Load(), err)
+	}
+}
+
+func TestRetryAfterUnderstandsDatesAndVendorResetHeaders(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	cases := []struct {
+		name   string
+		header http.Header
+		want   time.Duration
+	}{
+		{"seconds", http.Header{"Retry-After": {"7"}}, 7 * time.Second},
+		{"an HTTP date", http.Header{"Retry-After": {now.Add(9 * time.Second).Format(http.TimeFormat)}}, 9 * time.Second},
+		{"a date in the past", http.Header{"Retry-After": {now.Add(-time.Minute).Format(http.TimeFormat)}}, 0},
+		{"Okta's reset epoch", http.Header{"X-Rate-Limit-Reset": {"1767323105"}}, 60*time.Second + 250*time.Millisecond},
+		{"Auth0's reset epoch", http.Header{"X-Ratelimit-Reset": {"1767323050"}}, 5*time.Second + 250*time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := RetryAfter(tc.header, now)
+			if !ok || got != tc.want {
+				t.Fatalf("got %v %v, want %v", got, ok, tc.want)
+			}
+		})
+	}
+	if _, ok := RetryAfter(http.Header{}, now); ok {
+		t.Fatal("no header must give no wait")
+	}
+}
+
+func TestAWaitLongerThanAllowedReturnsTheAnswerInstead(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	slept := false
+	c := newTestClient(t, Options{MaxWait: time.Minute, Sleep: func(context.Context, time.Duration) error { slept = true; return nil }})
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true})
+	if err != nil || resp.Status != 503 || slept {
+		t.Fatalf("resp %v err %v slept %v", resp, err, slept)
+	}
+}
+
+func TestTheDebugTraceRedactsCredentials(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"access_token":"at-SECRET-1","refresh_token":"rt-SECRET-2","id_token":"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln","token_type":"Bearer"}`))
+	}))
+	defer srv.Close()
+	var trace bytes.Buffer
+	c := newTestClient(t, Options{Debug: &trace})
+	_, err := c.Do(context.Background(), Request{
+		Method: "POST", URL: srv.URL + "/token",
+		Header:    http.Header{"X-Api-Key": {"key-SECRET-3"}, "Authorization": {"SSWS ssws-SECRET-4"}},
+		Form:      url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"rt-SECRET-5"}, "client_secret": {"cs-SECRET-6"}, "code_verifier": {"cv-SECRET-7"}},
+		BasicUser: "app", BasicPassword: "bp-SECRET-8",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := trace.String()
+	if !strings.Contains(out, "-> POST") || !strings.Contains(out, "<- 200") {
+		t.Fatalf("trace misses the exchange:\n%s", out)
+	}
+	if strings.Contains(out, "SECRET") || strings.Contains(out, "eyJ") {
+		t.Fatalf("secret in trace:\n%s", out)
+	}
+	if !strings.Contains(out, "Authorization: SSWS [redacted]") {
+		t.Fatalf("the auth scheme should stay visible:\n%s", out)
+	}
+}
+
+func TestAnUnknownCAIsExplainedAndACAFileFixesIt(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+	defer srv.Close()
+	c := newTestClient(t, Options{MaxRetries: -1})
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL})
+	if !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), "--ca-file") {
+		t.Fatalf("err = %v", err)
+	}
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(caFile, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c = newTestClient(t, Options{CAFile: caFile})
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("with the CA: %v %v", resp, err)
+	}
+}
+
+func TestARefusedConnectionIsNetworkAndRetriedOnlyWhenIdempotent(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close()
+	sleeps := 0
+	c := newTestClient(t, Options{MaxRetries: 2, Sleep: func(context.Context, time.Duration) error { sleeps++; return nil }})
+	_, err := c.Do(context.Background(), Request{Method: "GET", URL: addr, Idempotent: true})
+	if !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), "connection refused") || sleeps != 2 {
+		t.Fatalf("err = %v, sleeps %d", err, sleeps)
+	}
+	sleeps = 0
+	_, err = c.Do(context.Background(), Request{Method: "POST", URL: addr})
+	if !errs.Is(err, errs.KindNetwork) || sleeps != 0 {
+		t.Fatalf("err = %v, sleeps %d", err, sleeps)
+	}
+}
+
+func TestDecodeJSONNamesHTMLAndTruncatedBodies(t *testing.T) {
+	cases := []struct {
+		name, body, ct, want string
+	}{
+		{"an HTML page", "<html><head><title>502 Bad Gateway</title></head></html>", "text/html", `HTML page instead of JSON ("502 Bad Gateway")`},
+		{"truncated JSON", `{"access_token":"abc`, "application/json", "malformed JSON"},
+		{"an empty body", "", "application/json", "empty body"},
+		{"a wrong type", `{"n":"x"}`, "application/json", `field "N" has the wrong type`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var v struct{ N int }
+			err := DecodeJSON(&Response{Status: 502, Body: []byte(tc.body), Header: http.Header{"Content-Type": {tc.ct}}, URL: "https://idp.example/token"}, &v)
+			if !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v", err)
+			}
+			if strings.Contains(err.Error(), "abc") {
+				t.Fatal("the body must not be quoted")
+			}
+		})
+	}
+}

@@ -1,0 +1,134 @@
+// Package redact blanks secrets out of text that people or logs will see:
+// the --debug trace, error messages quoting an IdP, the audit log.
+package redact
+
+import (
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Mask replaces a secret value.
+const Mask = "[redacted]"
+
+// sensitiveKeys are form, query and JSON member names whose values are
+// credentials. The JWK private members (RFC 7518 §6.2.2, §6.3.2, §6.4.1) are
+// only redacted inside JSON objects, where they cannot be confused with
+// ordinary single-letter parameters.
+var sensitiveKeys = map[string]bool{
+	"client_secret": true, "client_assertion": true, "refresh_token": true,
+	"access_token": true, "id_token": true, "code": true, "code_verifier": true,
+	"password": true, "device_code": true, "assertion": true, "subject_token": true,
+	"actor_token": true, "token": true, "issued_token": true, "secret": true,
+	"api_token": true, "private_key": true, "user_code": false,
+}
+
+var jwkPrivateMembers = map[string]bool{"d": true, "p": true, "q": true, "dp": true, "dq": true, "qi": true, "k": true, "oth": true}
+
+var sensitiveHeaders = map[string]bool{
+	"authorization": true, "proxy-authorization": true, "cookie": true, "set-cookie": true,
+	"x-api-key": true, "dpop": true,
+}
+
+// jwtPattern matches compact JWS (three parts) and JWE (five parts) tokens:
+// every JOSE header starts with base64url("{\"") = "eyJ".
+var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}`)
+
+// IsSensitiveKey reports whether a parameter of that name holds a secret.
+func IsSensitiveKey(name string) bool { return sensitiveKeys[strings.ToLower(name)] }
+
+// IsSensitiveHeader reports whether an HTTP header carries a credential.
+func IsSensitiveHeader(name string) bool { return sensitiveHeaders[strings.ToLower(name)] }
+
+// LooksLikeJWT reports whether s is a compact JWS or JWE.
+func LooksLikeJWT(s string) bool {
+	loc := jwtPattern.FindStringIndex(s)
+	return loc != nil && loc[0] == 0 && loc[1] == len(s)
+}
+
+// Text blanks JWT-shaped strings and each of the given literal secrets.
+func Text(s string, secrets ...string) string {
+	// Longest first so that a secret containing another is blanked whole.
+	sorted := append([]string(nil), secrets...)
+	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
+	for _, sec := range sorted {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, Mask)
+		}
+	}
+	return jwtPattern.ReplaceAllString(s, Mask)
+}
+
+// Form redacts an application/x-www-form-urlencoded body or a query string.
+func Form(encoded string, secrets ...string) string {
+	vals, err := url.ParseQuery(encoded)
+	if err != nil {
+		return Text(encoded, secrets...)
+	}
+	for k := range vals {
+		if IsSensitiveKey(k) {
+			for i := range vals[k] {
+				vals[k][i] = Mask
+			}
+		}
+	}
+	// Encode escapes the mask; keep it readable.
+	out := strings.ReplaceAll(vals.Encode(), url.QueryEscape(Mask), Mask)
+	return Text(out, secrets...)
+}
+
+// URL redacts sensitive query parameters of a URL.
+func URL(raw string, secrets ...string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Text(raw, secrets...)
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	if u.RawQuery != "" {
+		u.RawQuery = Form(u.RawQuery, secrets...)
+	}
+	return Text(u.String(), secrets...)
+}
+
+// JSON redacts a JSON document: sensitive members, private JWK members and
+// JWT-shaped strings. Text that is not JSON is redacted as plain text.
+func JSON(body []byte, secrets ...string) string {
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return Text(string(body), secrets...)
+	}
+	v = walk(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return Mask
+	}
+	return Text(string(out), secrets...)
+}
+
+func walk(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		_, isJWK := t["kty"]
+		for k, val := range t {
+			if IsSensitiveKey(k) || (isJWK && jwkPrivateMembers[k]) {
+				if val != nil {
+					t[k] = Mask
+				}
+				continue
+			}
+			t[k] = walk(val)
+		}
+		return t
+	case []any:
+		for i := range t {
+			t[i] = walk(t[i])
+		}
+		return t
+	default:
+		return v
+	}
+}

@@ -1,0 +1,88 @@
+package redact
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+
+func TestFormBlanksEveryCredentialParameter(t *testing.T) {
+	in := "grant_type=refresh_token&refresh_token=rt-123456&client_id=app&client_secret=s3cret-value&code_verifier=vvvvvvvv"
+	out := Form(in)
+	for _, leaked := range []string{"rt-123456", "s3cret-value", "vvvvvvvv"} {
+		if strings.Contains(out, leaked) {
+			t.Errorf("%q leaked in %q", leaked, out)
+		}
+	}
+	for _, kept := range []string{"grant_type=refresh_token", "client_id=app"} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("%q should be kept in %q", kept, out)
+		}
+	}
+}
+
+func TestJSONBlanksTokensPrivateJWKMembersAndJWTs(t *testing.T) {
+	in := `{"access_token":"opaque-at","token_type":"Bearer","keys":[{"kty":"RSA","n":"pub","e":"AQAB","d":"private-d","p":"private-p"}],"note":"` + jwt + `","revoked_tokens":{"clientID_tokens":[{"client_id":"c","refresh_token":"rt-ucm"}]}}`
+	out := JSON([]byte(in))
+	for _, leaked := range []string{"opaque-at", "private-d", "private-p", jwt, "rt-ucm"} {
+		if strings.Contains(out, leaked) {
+			t.Errorf("%q leaked in %s", leaked, out)
+		}
+	}
+	for _, kept := range []string{`"n":"pub"`, `"token_type":"Bearer"`, `"client_id":"c"`} {
+		if !strings.Contains(out, kept) {
+			t.Errorf("%q should be kept in %s", kept, out)
+		}
+	}
+}
+
+func TestTextBlanksLiteralSecretsAndJWTs(t *testing.T) {
+	out := Text("token "+jwt+" and secret hunter2-long in text", "hunter2-long")
+	if strings.Contains(out, jwt) || strings.Contains(out, "hunter2-long") {
+		t.Fatalf("leak: %s", out)
+	}
+}
+
+func TestLooksLikeJWTNeedsTheWholeString(t *testing.T) {
+	if !LooksLikeJWT(jwt) {
+		t.Fatal("a JWS should look like a JWT")
+	}
+	if LooksLikeJWT("Bearer " + jwt) {
+		t.Fatal("a string that only contains a JWT is not one")
+	}
+	if LooksLikeJWT("opaque-token-value") {
+		t.Fatal("an opaque token is not a JWT")
+	}
+}
+
+func TestURLBlanksQueryCredentialsAndUserinfo(t *testing.T) {
+	out := URL("https://user:pw@idp.example/cb?code=abc123&state=xyz")
+	if strings.Contains(out, "abc123") || strings.Contains(out, "pw@") {
+		t.Fatalf("leak: %s", out)
+	}
+	if !strings.Contains(out, "state=xyz") {
+		t.Fatalf("state should be kept: %s", out)
+	}
+}
+
+func FuzzJSONNeverLeaksAnAccessToken(f *testing.F) {
+	f.Add(`{"access_token":"SECRETVALUE"}`)
+	f.Add(`[{"a":{"access_token":"SECRETVALUE"}}]`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		out := JSON([]byte(doc))
+		if strings.Contains(doc, `"access_token":"SECRETVALUE"`) && strings.Contains(out, "SECRETVALUE") && !strings.Contains(doc, `SECRETVALUE"`+`,"access_token"`) {
+			// Only a document that is valid JSON is walked; invalid ones are
+			// text-redacted, which cannot know member names.
+			if isJSON(doc) && strings.Count(doc, "SECRETVALUE") == 1 {
+				t.Fatalf("leak: %s -> %s", doc, out)
+			}
+		}
+	})
+}
+
+func isJSON(s string) bool {
+	var v any
+	return json.Unmarshal([]byte(s), &v) == nil
+}
