@@ -1,0 +1,189 @@
+// Package config holds profiles: which IdP, which client, how to
+// authenticate, what to ask for. Profiles live in a YAML file under the XDG
+// config dir; environment variables and flags override them, so a CI job
+// needs no file at all.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/xdg"
+)
+
+// DefaultProfile is the name used when none is chosen anywhere.
+const DefaultProfile = "default"
+
+// Endpoints are explicit endpoint URLs for IdPs without discovery (Webex
+// publishes none), or to override a discovered one.
+type Endpoints struct {
+	Authorization       string `yaml:"authorization,omitempty" json:"authorization,omitempty"`
+	Token               string `yaml:"token,omitempty" json:"token,omitempty"`
+	DeviceAuthorization string `yaml:"device_authorization,omitempty" json:"device_authorization,omitempty"`
+	Revocation          string `yaml:"revocation,omitempty" json:"revocation,omitempty"`
+	Introspection       string `yaml:"introspection,omitempty" json:"introspection,omitempty"`
+	JWKS                string `yaml:"jwks,omitempty" json:"jwks,omitempty"`
+	Userinfo            string `yaml:"userinfo,omitempty" json:"userinfo,omitempty"`
+}
+
+// IsZero lets yaml omit an empty endpoints block.
+func (e Endpoints) IsZero() bool { return e == Endpoints{} }
+
+// Profile is one IdP and client. Secrets are never stored here: the client
+// secret lives in the credential store, a file, or the environment.
+type Profile struct {
+	Issuer           string    `yaml:"issuer,omitempty" json:"issuer,omitempty"`
+	ClientID         string    `yaml:"client_id,omitempty" json:"client_id,omitempty"`
+	ClientAuthMethod string    `yaml:"client_auth_method,omitempty" json:"client_auth_method,omitempty"`
+	Flow             string    `yaml:"flow,omitempty" json:"flow,omitempty"`
+	Scopes           []string  `yaml:"scopes,omitempty" json:"scopes,omitempty"`
+	Audience         string    `yaml:"audience,omitempty" json:"audience,omitempty"`
+	Resources        []string  `yaml:"resources,omitempty" json:"resources,omitempty"`
+	Provider         string    `yaml:"provider,omitempty" json:"provider,omitempty"`
+	Endpoints        Endpoints `yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
+	CAFile           string    `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
+	Proxy            string    `yaml:"proxy,omitempty" json:"proxy,omitempty"`
+	// PrivateKeyFile signs private_key_jwt client assertions (PEM or JWK).
+	PrivateKeyFile string `yaml:"private_key_file,omitempty" json:"private_key_file,omitempty"`
+	// ClientCertFile and ClientKeyFile are the RFC 8705 tls_client_auth pair.
+	ClientCertFile string `yaml:"client_cert_file,omitempty" json:"client_cert_file,omitempty"`
+	ClientKeyFile  string `yaml:"client_key_file,omitempty" json:"client_key_file,omitempty"`
+	// ClientSecretFile names a file holding the client secret.
+	ClientSecretFile string `yaml:"client_secret_file,omitempty" json:"client_secret_file,omitempty"`
+	// RedirectURI is for IdPs that accept only an exactly registered
+	// redirect URI; by default a loopback URI with an OS-chosen port is used.
+	RedirectURI string `yaml:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
+	Store       string `yaml:"store,omitempty" json:"store,omitempty"`
+	// Admin holds provider-specific admin settings (base URL, realm, ...).
+	Admin map[string]string `yaml:"admin,omitempty" json:"admin,omitempty"`
+}
+
+// Config is the whole configuration file.
+type Config struct {
+	CurrentProfile string              `yaml:"current_profile,omitempty"`
+	Profiles       map[string]*Profile `yaml:"profiles,omitempty"`
+}
+
+// Path is $IDPCTL_CONFIG, else config.yaml under the XDG config dir.
+func Path(getenv func(string) string) (string, error) {
+	if p := getenv("IDPCTL_CONFIG"); p != "" {
+		return p, nil
+	}
+	dir, err := xdg.ConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "config.yaml"), nil
+}
+
+// Load reads the file; a missing file is an empty configuration.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return &Config{Profiles: map[string]*Profile{}}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the configuration: %w", err)
+	}
+	return Parse(raw, path)
+}
+
+// Parse decodes a configuration document, refusing unknown keys so a typo
+// does not silently fall back to a default.
+func Parse(raw []byte, path string) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	// io.EOF is an empty document: an empty configuration.
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, errs.New(errs.KindUsage, "the configuration file %s is invalid: %s", path, yamlSummary(err))
+	}
+	if c.Profiles == nil {
+		c.Profiles = map[string]*Profile{}
+	}
+	for name, p := range c.Profiles {
+		if p == nil {
+			c.Profiles[name] = &Profile{}
+		}
+		if err := ValidateName(name); err != nil {
+			return nil, errs.New(errs.KindUsage, "the configuration file %s is invalid: %w", path, err)
+		}
+	}
+	return &c, nil
+}
+
+func yamlSummary(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	return msg
+}
+
+// Save writes the file atomically with mode 0600: it names key files and
+// issuers that are nobody else's business.
+func (c *Config) Save(path string) error {
+	raw, err := yaml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("creating the configuration directory: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.yaml")
+	if err != nil {
+		return fmt.Errorf("writing the configuration: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(raw); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing the configuration: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Names lists profile names, sorted.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Profiles))
+	for n := range c.Profiles {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ValidateName keeps profile names usable as keychain accounts and file
+// names: letters, digits, '-', '_' and '.', not starting with '.'.
+func ValidateName(name string) error {
+	if name == "" || len(name) > 64 || strings.HasPrefix(name, ".") {
+		return fmt.Errorf("profile name %q must be 1 to 64 characters and not start with '.'", name)
+	}
+	for _, r := range name {
+		ok := r == '-' || r == '_' || r == '.' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
+		if !ok {
+			return fmt.Errorf("profile name %q may hold only letters, digits, '-', '_' and '.'", name)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,82 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/idpctl/idpctl/internal/errs"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFlagsBeatEnvironmentWhichBeatsTheFile(t *testing.T) {
+	c := &Config{CurrentProfile: "work", Profiles: map[string]*Profile{
+		"work": {Issuer: "https://file.example", ClientID: "file-client", Scopes: []string{"a"}},
+	}}
+	r, err := Resolve(c, envOf(map[string]string{"IDPCTL_CLIENT_ID": "env-client", "IDPCTL_SCOPES": "x, y"}), Overrides{Issuer: "https://flag.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Name != "work" || r.Issuer != "https://flag.example" || r.ClientID != "env-client" || strings.Join(r.Scopes, " ") != "x y" {
+		t.Fatalf("resolved %+v", r)
+	}
+	if r.Provider != "generic" {
+		t.Fatalf("provider default = %q", r.Provider)
+	}
+}
+
+func TestEnvironmentAloneIsEnoughWithoutAFile(t *testing.T) {
+	r, err := Resolve(&Config{}, envOf(map[string]string{"IDPCTL_ISSUER": "https://idp.example", "IDPCTL_CLIENT_ID": "ci", "IDPCTL_CLIENT_SECRET": "s"}), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Name != DefaultProfile || r.InFile || r.ClientSecretFromEnv != "s" {
+		t.Fatalf("resolved %+v", r)
+	}
+}
+
+func TestAnExplicitUnknownProfileIsAUsageError(t *testing.T) {
+	_, err := Resolve(&Config{}, envOf(nil), Overrides{Profile: "nope"})
+	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "idpctl profile add nope") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestSaveThenLoadRoundTripsWithPrivatePermissions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "config.yaml")
+	c := &Config{CurrentProfile: "a", Profiles: map[string]*Profile{"a": {Issuer: "https://i", Endpoints: Endpoints{Token: "https://i/t"}, Admin: map[string]string{"realm": "r"}}}}
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v err %v", st.Mode(), err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Profiles["a"].Endpoints.Token != "https://i/t" || got.Profiles["a"].Admin["realm"] != "r" || got.CurrentProfile != "a" {
+		t.Fatalf("loaded %+v", got.Profiles["a"])
+	}
+}
+
+func TestAMissingFileIsEmptyAndATypoIsRefused(t *testing.T) {
+	c, err := Load(filepath.Join(t.TempDir(), "none.yaml"))
+	if err != nil || len(c.Profiles) != 0 {
+		t.Fatalf("c %v err %v", c, err)
+	}
+	if _, err := Parse([]byte(""), "x"); err != nil {
+		t.Fatalf("empty: %v", err)
+	}
+	_, err = Parse([]byte("profiles:\n  a:\n    isuer: https://typo\n"), "cfg.yaml")
+	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "isuer") {
+		t.Fatalf("err = %v", err)
+	}
+	_, err = Parse([]byte("profiles:\n  'bad name':\n    issuer: x\n"), "cfg.yaml")
+	if !errs.Is(err, errs.KindUsage) {
+		t.Fatalf("err = %v", err)
+	}
+}
