@@ -1,0 +1,137 @@
+// Package ui renders what people read: tables, key/value blocks, status
+// words. It is the only importer of lipgloss. Callers say what a thing is
+// (a success, a warning, a heading); the theme decides how it looks. With
+// colour off the output is plain, aligned text that pipes and diffs well.
+package ui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// Printer writes styled text to one stream.
+type Printer struct {
+	w     io.Writer
+	color bool
+	r     *lipgloss.Renderer
+}
+
+// New returns a Printer. The renderer is told the colour profile and the
+// background up front, so lipgloss never queries the terminal (a query that
+// costs a round trip and can hang on some terminals).
+func New(w io.Writer, color bool) *Printer {
+	p := &Printer{w: w, color: color}
+	if color {
+		p.r = lipgloss.NewRenderer(w)
+		p.r.SetColorProfile(termenv.ANSI256)
+		p.r.SetHasDarkBackground(true)
+	}
+	return p
+}
+
+// Writer is the underlying stream.
+func (p *Printer) Writer() io.Writer { return p.w }
+
+func (p *Printer) style(fg string, bold bool) func(string) string {
+	if !p.color {
+		return func(s string) string { return s }
+	}
+	st := p.r.NewStyle().Foreground(lipgloss.Color(fg)).Bold(bold)
+	return func(s string) string { return st.Render(s) }
+}
+
+// Success marks a good outcome ("revoked", "verified").
+func (p *Printer) Success(s string) string { return p.style("42", true)(s) }
+
+// Warning marks something the user should read ("plaintext store").
+func (p *Printer) Warning(s string) string { return p.style("214", true)(s) }
+
+// Failure marks a bad outcome.
+func (p *Printer) Failure(s string) string { return p.style("196", true)(s) }
+
+// Heading marks a section title.
+func (p *Printer) Heading(s string) string { return p.style("75", true)(s) }
+
+// Dim marks secondary detail.
+func (p *Printer) Dim(s string) string { return p.style("245", false)(s) }
+
+// Key marks the key of a key/value line.
+func (p *Printer) Key(s string) string { return p.style("110", false)(s) }
+
+// Printf writes formatted text.
+func (p *Printer) Printf(format string, args ...any) { fmt.Fprintf(p.w, format, args...) }
+
+// Println writes a line.
+func (p *Printer) Println(args ...any) { fmt.Fprintln(p.w, args...) }
+
+// Pair is one key/value line.
+type Pair struct{ Key, Value string }
+
+// KeyValues writes aligned "key  value" lines.
+func (p *Printer) KeyValues(pairs []Pair) {
+	width := 0
+	for _, kv := range pairs {
+		if len(kv.Key) > width {
+			width = len(kv.Key)
+		}
+	}
+	for _, kv := range pairs {
+		pad := strings.Repeat(" ", width-len(kv.Key))
+		fmt.Fprintf(p.w, "  %s%s  %s\n", p.Key(kv.Key), pad, kv.Value)
+	}
+}
+
+// Table writes rows under headers, aligned. Cells are plain strings; style
+// them with the Printer's methods before passing them in only when colour
+// is off, since escape codes upset alignment.
+func (p *Printer) Table(headers []string, rows [][]string) {
+	if p.color {
+		p.colorTable(headers, rows)
+		return
+	}
+	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+func (p *Printer) colorTable(headers []string, rows [][]string) {
+	widths := make([]int, len(headers))
+	for i, h := range headers {
+		widths[i] = lipgloss.Width(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i < len(widths) && lipgloss.Width(c) > widths[i] {
+				widths[i] = lipgloss.Width(c)
+			}
+		}
+	}
+	head := p.r.NewStyle().Bold(true).Foreground(lipgloss.Color("75"))
+	line := func(cells []string, st *lipgloss.Style) string {
+		parts := make([]string, len(cells))
+		for i, c := range cells {
+			w := 0
+			if i < len(widths) {
+				w = widths[i]
+			}
+			pad := strings.Repeat(" ", max(0, w-lipgloss.Width(c)))
+			if st != nil {
+				c = st.Render(c)
+			}
+			parts[i] = c + pad
+		}
+		return strings.TrimRight(strings.Join(parts, "  "), " ")
+	}
+	fmt.Fprintln(p.w, line(headers, &head))
+	for _, r := range rows {
+		fmt.Fprintln(p.w, line(r, nil))
+	}
+}
