@@ -1,0 +1,100 @@
+package oauth
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/redact"
+)
+
+// Error is an error response of RFC 6749 §5.2 (and of RFC 7009 §2.2.1,
+// RFC 8628 §3.5, RFC 8693 §2.2.2, which reuse it).
+type Error struct {
+	Code        string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+	URI         string `json:"error_uri,omitempty"`
+	Status      int    `json:"-"`
+	Endpoint    string `json:"-"`
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s answered %s", e.Endpoint, e.Code)
+	if e.Description != "" {
+		msg += ": " + e.Description
+	}
+	switch e.Code {
+	case "invalid_grant":
+		msg += " (the grant or refresh token is no longer valid: log in again)"
+	case "invalid_client":
+		msg += " (check the client id, secret or key, and the client authentication method)"
+	case "unauthorized_client":
+		msg += " (this client may not use that grant: enable it at the IdP)"
+	case "unsupported_grant_type":
+		msg += " (the IdP does not offer this grant)"
+	}
+	return msg
+}
+
+// Kind classifies the error for the exit code: a dead grant means logging
+// in again (3); anything else the IdP refuses is 4.
+func (e *Error) Kind() errs.Kind {
+	switch e.Code {
+	case "invalid_grant", "expired_token", "login_required", "interaction_required", "consent_required":
+		return errs.KindLoginRequired
+	default:
+		return errs.KindRefused
+	}
+}
+
+// responseError turns a non-success response into a classified error. An
+// RFC 6749 error body becomes *Error; anything else a status sentence.
+func responseError(what string, resp *httpx.Response) error {
+	endpoint := what + " endpoint"
+	if httpx.IsJSON(resp.Body) {
+		var e Error
+		if err := httpx.DecodeJSON(resp, &e); err == nil && e.Code != "" {
+			e.Code = clean(e.Code, 64)
+			e.Description = clean(e.Description, 300)
+			e.URI = clean(e.URI, 200)
+			e.Status = resp.Status
+			e.Endpoint = "the " + endpoint
+			return errs.Wrap(e.Kind(), &e)
+		}
+	}
+	switch {
+	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
+		return errs.New(errs.KindRefused, "the %s refused the request: HTTP %d", endpoint, resp.Status)
+	case resp.Status >= 500:
+		if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil && !httpx.IsJSON(resp.Body) && len(resp.Body) > 0 {
+			return errs.New(errs.KindNetwork, "the %s failed: %s", endpoint, strings.TrimPrefix(err.Error(), httpx.Host(resp.URL)+" "))
+		}
+		return errs.New(errs.KindNetwork, "the %s failed: HTTP %d", endpoint, resp.Status)
+	case resp.Status == http.StatusTooManyRequests:
+		return errs.New(errs.KindNetwork, "the %s is rate limiting us (HTTP 429); try again later", endpoint)
+	default:
+		if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil {
+			return fmt.Errorf("the %s answered HTTP %d: %w", endpoint, resp.Status, err)
+		}
+		return errs.New(errs.KindRefused, "the %s answered HTTP %d without an OAuth error", endpoint, resp.Status)
+	}
+}
+
+// clean makes IdP-supplied text safe to print: no control characters (a
+// hostile server could move the cursor or forge lines), no JWT, bounded.
+func clean(s string, limit int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = redact.Text(strings.TrimSpace(s))
+	if len(s) > limit {
+		s = s[:limit] + "..."
+	}
+	return s
+}

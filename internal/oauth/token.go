@@ -1,0 +1,139 @@
+package oauth
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+)
+
+// Token is a successful token response (RFC 6749 §5.1, RFC 8693 §2.2.1).
+type Token struct {
+	AccessToken     string
+	TokenType       string
+	RefreshToken    string
+	IDToken         string
+	Scope           string
+	IssuedTokenType string
+	// ExpiresAt is zero when the IdP did not say (expires_in is only
+	// RECOMMENDED in RFC 6749 §5.1).
+	ExpiresAt time.Time
+	// RefreshExpiresAt comes from refresh_token_expires_in (Webex, Entra)
+	// or refresh_expires_in (Keycloak); zero when not sent.
+	RefreshExpiresAt time.Time
+	ReceivedAt       time.Time
+}
+
+// maxLifetime bounds expires_in: a larger value is nonsense or an attempt to
+// overflow time arithmetic; ten years is beyond any real token.
+const maxLifetime = 10 * 365 * 24 * time.Hour
+
+type tokenWire struct {
+	AccessToken           string          `json:"access_token"`
+	TokenType             string          `json:"token_type"`
+	RefreshToken          string          `json:"refresh_token"`
+	IDToken               string          `json:"id_token"`
+	Scope                 json.RawMessage `json:"scope"`
+	IssuedTokenType       string          `json:"issued_token_type"`
+	ExpiresIn             json.RawMessage `json:"expires_in"`
+	RefreshTokenExpiresIn json.RawMessage `json:"refresh_token_expires_in"`
+	RefreshExpiresIn      json.RawMessage `json:"refresh_expires_in"`
+}
+
+// parseToken validates a 200 response of the token endpoint.
+func parseToken(resp *httpx.Response, now time.Time) (*Token, error) {
+	var w tokenWire
+	if err := httpx.DecodeJSON(resp, &w); err != nil {
+		return nil, fmt.Errorf("reading the token response: %w", err)
+	}
+	if w.AccessToken == "" {
+		return nil, errs.New(errs.KindNetwork, "the token response from %s has no access_token", httpx.Host(resp.URL))
+	}
+	t := &Token{
+		AccessToken:     w.AccessToken,
+		RefreshToken:    w.RefreshToken,
+		IDToken:         w.IDToken,
+		IssuedTokenType: w.IssuedTokenType,
+		ReceivedAt:      now,
+	}
+	// RFC 6750 §1 and RFC 6749 §7.1: the type is case-insensitive; only
+	// Bearer can be used as idpctl presents tokens. RFC 8693 §2.2.1 allows
+	// N_A for issued tokens that are not access tokens.
+	switch tt := strings.TrimSpace(w.TokenType); {
+	case tt == "" || strings.EqualFold(tt, "bearer"):
+		t.TokenType = "Bearer"
+	case tt == "N_A" && w.IssuedTokenType != "":
+		t.TokenType = "N_A"
+	case strings.EqualFold(tt, "DPoP"):
+		return nil, errs.New(errs.KindRefused, "the IdP issued a DPoP-bound token (RFC 9449), which idpctl cannot present yet; disable DPoP binding for this client")
+	default:
+		return nil, errs.New(errs.KindRefused, "the IdP issued a token of type %q; only Bearer tokens are supported", clean(tt, 40))
+	}
+	scope, err := parseScope(w.Scope)
+	if err != nil {
+		return nil, errs.New(errs.KindNetwork, "the token response has an invalid scope: %v", err)
+	}
+	t.Scope = scope
+	if d, ok, err := parseSeconds(w.ExpiresIn); err != nil {
+		return nil, errs.New(errs.KindNetwork, "the token response has an invalid expires_in: %v", err)
+	} else if ok {
+		t.ExpiresAt = now.Add(d)
+	}
+	for _, raw := range []json.RawMessage{w.RefreshTokenExpiresIn, w.RefreshExpiresIn} {
+		if d, ok, err := parseSeconds(raw); err == nil && ok && d > 0 {
+			t.RefreshExpiresAt = now.Add(d)
+			break
+		}
+	}
+	return t, nil
+}
+
+// parseSeconds reads a lifetime sent as a JSON number or, as some IdPs do, a
+// numeric string. Negative values are refused; absurdly large ones capped.
+func parseSeconds(raw json.RawMessage) (time.Duration, bool, error) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return 0, false, nil
+	}
+	if strings.HasPrefix(s, `"`) {
+		var str string
+		if err := json.Unmarshal(raw, &str); err != nil {
+			return 0, false, err
+		}
+		s = strings.TrimSpace(str)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false, fmt.Errorf("not a number of seconds")
+	}
+	if f < 0 {
+		return 0, false, fmt.Errorf("negative (%g)", f)
+	}
+	if f > maxLifetime.Seconds() {
+		return maxLifetime, true, nil
+	}
+	return time.Duration(f * float64(time.Second)), true, nil
+}
+
+// parseScope accepts the RFC 6749 space-separated string and, leniently,
+// an array of strings (seen from some IdPs).
+func parseScope(raw json.RawMessage) (string, error) {
+	s := strings.TrimSpace(string(raw))
+	if s == "" || s == "null" {
+		return "", nil
+	}
+	var str string
+	if err := json.Unmarshal(raw, &str); err == nil {
+		return str, nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return strings.Join(list, " "), nil
+	}
+	return "", fmt.Errorf("neither a string nor a list")
+}
