@@ -21,6 +21,9 @@ type AccessToken struct {
 	// profile whose issuer or client changed does not serve a stale token.
 	Issuer   string `json:"issuer,omitempty"`
 	ClientID string `json:"client_id,omitempty"`
+	// Request identifies what was asked for (flow, scopes, audience,
+	// resources), so a request for something else is not served this token.
+	Request string `json:"request,omitempty"`
 }
 
 // RefreshToken is the cached refresh token of a profile.

@@ -1,0 +1,177 @@
+package tokens
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/oauth"
+)
+
+type fakeRefresher struct {
+	calls   atomic.Int32
+	fail    error
+	rotate  bool
+	seen    sync.Map // refresh tokens sent
+	replays atomic.Int32
+}
+
+func (f *fakeRefresher) Refresh(_ context.Context, rt string, _ oauth.TokenOptions) (*oauth.Token, error) {
+	n := f.calls.Add(1)
+	if _, dup := f.seen.LoadOrStore(rt, true); dup {
+		f.replays.Add(1)
+	}
+	if f.fail != nil {
+		return nil, f.fail
+	}
+	time.Sleep(5 * time.Millisecond)
+	t := &oauth.Token{AccessToken: fmt.Sprintf("at-%d", n), TokenType: "Bearer", ExpiresAt: time.Now().Add(time.Hour)}
+	if f.rotate {
+		t.RefreshToken = fmt.Sprintf("rt-%d", n)
+	}
+	return t, nil
+}
+
+func newService(t *testing.T, r *fakeRefresher) (*Service, *credstore.Memory) {
+	t.Helper()
+	store := credstore.NewMemory()
+	return &Service{
+		Store: store, Locker: store, Profile: "p", Issuer: "https://idp", ClientID: "c",
+		Client: func(context.Context) (Refresher, error) { return r, nil },
+	}, store
+}
+
+func seed(t *testing.T, s *Service, store *credstore.Memory, atExpires time.Time, key string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := credstore.SaveJSON(ctx, store, "p", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "cached", ExpiresAt: atExpires, Issuer: s.Issuer, ClientID: s.ClientID, Request: key}); err != nil {
+		t.Fatal(err)
+	}
+	if err := credstore.SaveJSON(ctx, store, "p", credstore.KindRefreshToken, credstore.RefreshToken{RefreshToken: "rt-0", Issuer: s.Issuer, ClientID: s.ClientID}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAFreshCachedTokenIsReturnedWithoutTheNetwork(t *testing.T) {
+	r := &fakeRefresher{}
+	s, store := newService(t, r)
+	s.Client = func(context.Context) (Refresher, error) { t.Fatal("the client must not be built on a cache hit"); return nil, nil }
+	key := RequestKey("auth-code", oauth.TokenOptions{})
+	seed(t, s, store, time.Now().Add(time.Hour), key)
+	res, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	if err != nil || res.Source != FromCache || res.Token.AccessToken != "cached" {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+}
+
+func TestATokenWithLessThanMinTTLLeftIsRefreshedAndTheRotationStored(t *testing.T) {
+	r := &fakeRefresher{rotate: true}
+	s, store := newService(t, r)
+	key := RequestKey("auth-code", oauth.TokenOptions{})
+	seed(t, s, store, time.Now().Add(30*time.Second), key)
+	res, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	if err != nil || res.Source != FromRefresh || !res.Rotated || res.Token.AccessToken != "at-1" {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	rt, _ := s.LoadRefresh(context.Background())
+	if rt.RefreshToken != "rt-1" {
+		t.Fatalf("stored refresh token %q, want the rotated one", rt.RefreshToken)
+	}
+}
+
+func TestParallelCallersShareOneRefresh(t *testing.T) {
+	r := &fakeRefresher{rotate: true}
+	s, store := newService(t, r)
+	key := RequestKey("auth-code", oauth.TokenOptions{})
+	seed(t, s, store, time.Now().Add(-time.Minute), key)
+	var wg sync.WaitGroup
+	errsSeen := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute}); err != nil {
+				errsSeen <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errsSeen)
+	for err := range errsSeen {
+		t.Error(err)
+	}
+	if r.calls.Load() != 1 || r.replays.Load() != 0 {
+		t.Fatalf("refresh calls %d, replays %d; want exactly one refresh", r.calls.Load(), r.replays.Load())
+	}
+}
+
+func TestInvalidGrantClearsTheDeadRefreshTokenAndAsksForLogin(t *testing.T) {
+	r := &fakeRefresher{fail: errs.Wrap(errs.KindLoginRequired, &oauth.Error{Code: "invalid_grant", Endpoint: "the token endpoint"})}
+	s, store := newService(t, r)
+	s.LoginHint = "run 'idpctl login'"
+	seed(t, s, store, time.Now().Add(-time.Minute), RequestKey("auth-code", oauth.TokenOptions{}))
+	_, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	if !errs.Is(err, errs.KindLoginRequired) {
+		t.Fatalf("err = %v", err)
+	}
+	if rt, _ := s.LoadRefresh(context.Background()); rt != nil {
+		t.Fatal("the dead refresh token should be gone")
+	}
+}
+
+func TestAClientCredentialsProfileRunsItsGrantWhenNothingIsCached(t *testing.T) {
+	r := &fakeRefresher{}
+	s, _ := newService(t, r)
+	var grants atomic.Int32
+	s.Grant = func(context.Context) (*oauth.Token, error) {
+		grants.Add(1)
+		return &oauth.Token{AccessToken: "cc", TokenType: "Bearer", ExpiresAt: time.Now().Add(time.Hour)}, nil
+	}
+	req := Request{Flow: "client-credentials", MinTTL: time.Minute}
+	for i := 0; i < 3; i++ {
+		res, err := s.Get(context.Background(), req)
+		if err != nil || res.Token.AccessToken != "cc" {
+			t.Fatalf("res %+v err %v", res, err)
+		}
+	}
+	if grants.Load() != 1 {
+		t.Fatalf("grants = %d, want 1 then cache hits", grants.Load())
+	}
+	// A request for other scopes is not served the cached token.
+	if _, err := s.Get(context.Background(), Request{Flow: "client-credentials", Options: oauth.TokenOptions{Scopes: []string{"x"}}, MinTTL: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if grants.Load() != 2 {
+		t.Fatalf("grants = %d, want a second grant for other scopes", grants.Load())
+	}
+}
+
+func TestATokenFromAnotherIssuerIsNotReused(t *testing.T) {
+	r := &fakeRefresher{}
+	s, store := newService(t, r)
+	seed(t, s, store, time.Now().Add(time.Hour), RequestKey("auth-code", oauth.TokenOptions{}))
+	s.Issuer = "https://other-idp"
+	_, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	if !errs.Is(err, errs.KindLoginRequired) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestRefreshDueAtAShareOfTheRefreshTokensLife(t *testing.T) {
+	issued := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rt := &credstore.RefreshToken{IssuedAt: issued, ExpiresAt: issued.Add(60 * 24 * time.Hour)}
+	if due, known := RefreshDue(rt, issued.Add(29*24*time.Hour), 0.5); due || !known {
+		t.Fatal("29 of 60 days is not yet due")
+	}
+	if due, _ := RefreshDue(rt, issued.Add(30*24*time.Hour), 0.5); !due {
+		t.Fatal("30 of 60 days is due at 50%")
+	}
+	if _, known := RefreshDue(&credstore.RefreshToken{IssuedAt: issued}, issued, 0.5); known {
+		t.Fatal("without an expiry the share is unknown")
+	}
+}
