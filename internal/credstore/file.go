@@ -1,0 +1,250 @@
+package credstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/idpctl/idpctl/internal/errs"
+)
+
+// FileStoreName is the name of the file store's file in its directory.
+const FileStoreName = "credentials.json"
+
+const fileFormatVersion = 1
+
+// fileDoc is the file store's stored format. Values are []byte, which
+// encoding/json writes as base64, so any value survives the round trip.
+type fileDoc struct {
+	Version int               `json:"version"`
+	Items   map[string][]byte `json:"items"`
+}
+
+// File is a Store in one JSON file, mode 0600, for machines without a usable
+// keychain. It keeps secrets in plaintext, so it is only ever chosen
+// explicitly and says so each time it is opened.
+//
+// Every change rewrites the whole file atomically (a temporary file in the
+// same directory, fsync, rename), so a reader sees the old or the new file
+// and never a partial one, and needs no lock. Writers, in this process and
+// in others, serialise on an advisory lock of a sibling file, so each
+// read-modify-write sees the previous one and no update is lost.
+type File struct {
+	dir   string
+	path  string
+	locks FileLocker
+	// sem serialises this process's writers before they queue on the file
+	// lock, so they wait on a channel (honouring ctx) rather than poll.
+	sem chan struct{}
+}
+
+// NewFile opens the file store in dir, creating dir (0700) if needed, and
+// writes a one-line plaintext warning to warn (nil writes none).
+func NewFile(dir string, warn io.Writer) (*File, error) {
+	if dir == "" {
+		return nil, errs.New(errs.KindStore, "no directory for the file credential store: set XDG_STATE_HOME or HOME")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, dirError("creating the credential store directory", dir, err)
+	}
+	f := &File{
+		dir:   dir,
+		path:  filepath.Join(dir, FileStoreName),
+		locks: FileLocker{Dir: dir},
+		sem:   make(chan struct{}, 1),
+	}
+	if warn != nil {
+		fmt.Fprintf(warn, "warning: credentials are stored unencrypted in %s (file store, readable by your user); prefer the OS keychain where one is available\n", f.path)
+	}
+	return f, nil
+}
+
+func (f *File) Backend() string { return BackendFile }
+
+// Path is the file holding the credentials.
+func (f *File) Path() string { return f.path }
+
+// Lock takes the cross-process refresh lock of the profile (see FileLocker).
+func (f *File) Lock(ctx context.Context, profile string) (func(), error) {
+	return f.locks.Lock(ctx, profile)
+}
+
+func (f *File) Get(ctx context.Context, profile string, kind Kind) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	doc, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	account := Account(profile, kind)
+	v, ok := doc.Items[account]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", account, ErrNotFound)
+	}
+	return v, nil
+}
+
+func (f *File) Set(ctx context.Context, profile string, kind Kind, value []byte) error {
+	return f.update(ctx, func(items map[string][]byte) bool {
+		items[Account(profile, kind)] = append([]byte{}, value...)
+		return true
+	})
+}
+
+func (f *File) Delete(ctx context.Context, profile string, kind Kind) error {
+	return f.update(ctx, func(items map[string][]byte) bool {
+		account := Account(profile, kind)
+		if _, ok := items[account]; !ok {
+			return false
+		}
+		delete(items, account)
+		return true
+	})
+}
+
+// update runs one read-modify-write under the writers' lock. change reports
+// whether it changed anything; if not, nothing is written.
+func (f *File) update(ctx context.Context, change func(map[string][]byte) bool) error {
+	select {
+	case f.sem <- struct{}{}:
+		defer func() { <-f.sem }()
+	case <-ctx.Done():
+		return fmt.Errorf("waiting to write %s: %w", f.path, ctx.Err())
+	}
+	fl := flock.New(f.path+".lock", flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("waiting to write %s: %w", f.path, err)
+		}
+		return dirError("locking the credential file", f.dir, err)
+	}
+	if !ok {
+		return errs.New(errs.KindStore, "could not lock the credential file %s", f.path)
+	}
+	defer func() { _ = fl.Unlock() }()
+
+	doc, err := f.read()
+	if err != nil {
+		return err
+	}
+	if !change(doc.Items) {
+		return nil
+	}
+	return f.write(doc)
+}
+
+func (f *File) read() (fileDoc, error) {
+	doc := fileDoc{Version: fileFormatVersion, Items: map[string][]byte{}}
+	raw, err := os.ReadFile(f.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return doc, nil
+	}
+	if err != nil {
+		return doc, errs.New(errs.KindStore, "reading the credential file: %w", err)
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		// jsonErrorSummary: the file holds secrets, so the error must not
+		// quote it.
+		return doc, errs.New(errs.KindStore, "the credential file %s is unreadable (%s); move it aside and log in again", f.path, jsonErrorSummary(err))
+	}
+	if doc.Version != fileFormatVersion {
+		return doc, errs.New(errs.KindStore, "the credential file %s has format version %d, which this version of idpctl does not know", f.path, doc.Version)
+	}
+	if doc.Items == nil {
+		doc.Items = map[string][]byte{}
+	}
+	return doc, nil
+}
+
+// write replaces the file atomically: a reader, or a crash, sees the old
+// file or the new one. The temporary file is created 0600 (os.CreateTemp),
+// so the secrets are never readable by others, not even briefly.
+func (f *File) write(doc fileDoc) (err error) {
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(f.dir, "."+FileStoreName+".*.tmp")
+	if err != nil {
+		return dirError("writing the credential file", f.dir, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		return dirError("writing the credential file", f.dir, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return dirError("writing the credential file", f.dir, err)
+	}
+	// fsync before rename: otherwise a crash can leave the new name
+	// pointing at an empty file on file systems that reorder the two.
+	if err := tmp.Sync(); err != nil {
+		return dirError("writing the credential file", f.dir, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return dirError("writing the credential file", f.dir, err)
+	}
+	if err := renameOver(tmp.Name(), f.path); err != nil {
+		return dirError("replacing the credential file", f.dir, err)
+	}
+	syncDir(f.dir)
+	return nil
+}
+
+// renameOver replaces to with from. On Windows the rename fails while
+// another process has the old file open (a reader between open and close),
+// because Go opens files without FILE_SHARE_DELETE; readers hold it for
+// moments, so a few retries suffice.
+func renameOver(from, to string) error {
+	err := os.Rename(from, to)
+	for i := 0; err != nil && runtime.GOOS == "windows" && i < 20; i++ {
+		time.Sleep(10 * time.Millisecond)
+		err = os.Rename(from, to)
+	}
+	return err
+}
+
+// syncDir makes the rename durable. Windows cannot open a directory for
+// syncing, and there the rename is durable enough; failures only weaken
+// durability after a power loss, so they are not reported.
+func syncDir(dir string) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
+
+// dirError classifies a failure to write in a store's directory. A
+// read-only directory is the common case (a read-only home in a container,
+// a misconfigured XDG_STATE_HOME) and gets a sentence of its own.
+func dirError(doing, dir string, err error) error {
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return errs.New(errs.KindStore, "%s: %s is on a read-only file system; point XDG_STATE_HOME at a writable directory, or use --store keychain|memory: %w", doing, dir, err)
+	case errors.Is(err, fs.ErrPermission):
+		return errs.New(errs.KindStore, "%s: %s is read-only for this user; point XDG_STATE_HOME at a writable directory, or use --store keychain|memory: %w", doing, dir, err)
+	default:
+		return errs.New(errs.KindStore, "%s in %s: %w", doing, dir, err)
+	}
+}

@@ -1,0 +1,87 @@
+package credstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/idpctl/idpctl/internal/errs"
+)
+
+// lockRetry is how often a waiting process tries the lock again. A refresh
+// takes a round trip to the IdP, so a few tens of milliseconds of extra wait
+// are invisible while keeping the polling cheap.
+const lockRetry = 25 * time.Millisecond
+
+// FileLocker serialises refreshes of a profile across processes with an
+// advisory lock (flock(2) on Unix, LockFileEx on Windows) on
+// <Dir>/locks/<profile>.lock. The kernel drops the lock when its holder
+// exits, however it exits, so a killed process never blocks the next one;
+// the lock files themselves stay, empty, and are reused.
+type FileLocker struct {
+	// Dir is the state directory; the lock files live in its locks/ folder.
+	Dir string
+}
+
+// Lock blocks until the profile's lock is held or ctx ends. The returned
+// function releases it and may be called more than once.
+func (l FileLocker) Lock(ctx context.Context, profile string) (func(), error) {
+	if l.Dir == "" {
+		return nil, errs.New(errs.KindStore, "no state directory for the refresh lock of profile %q: set XDG_STATE_HOME or HOME", profile)
+	}
+	dir := filepath.Join(l.Dir, "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, dirError("creating the lock directory", dir, err)
+	}
+	fl := flock.New(filepath.Join(dir, lockFileName(profile)), flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return nil, fmt.Errorf("waiting for the refresh lock of profile %q: %w", profile, err)
+		}
+		return nil, dirError("taking the refresh lock", dir, err)
+	}
+	if !ok {
+		return nil, errs.New(errs.KindStore, "could not take the refresh lock of profile %q in %s", profile, dir)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { _ = fl.Unlock() }) }, nil
+}
+
+// lockFileName maps a profile to a file name that is safe on every OS. A
+// name that had to be changed gets a digest of the original, so distinct
+// profiles never share a lock (sharing would only over-serialise, but a
+// clear one-to-one mapping is easier to reason about).
+func lockFileName(profile string) string {
+	var b strings.Builder
+	changed := profile == "" || profile[0] == '.' || len(profile) > 64
+	for _, r := range profile {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			// Upper case is folded too: Windows and macOS file names are
+			// case-insensitive, profile names are not.
+			b.WriteByte('_')
+			changed = true
+		}
+	}
+	name := b.String()
+	if len(name) > 64 {
+		name = name[:64]
+	}
+	if changed {
+		sum := sha256.Sum256([]byte(profile))
+		name += "-" + hex.EncodeToString(sum[:6])
+	}
+	return name + ".lock"
+}
