@@ -274,3 +274,34 @@ func RefreshDue(rt *credstore.RefreshToken, now time.Time, share float64) (due, 
 	used := now.Sub(rt.IssuedAt)
 	return float64(used) >= share*float64(life), true
 }
+
+// Obtain runs the grant unconditionally (a login) under the profile's lock
+// and stores what it returns, replacing any cached tokens.
+func (s *Service) Obtain(ctx context.Context, r Request) (*Result, error) {
+	if s.Grant == nil {
+		return nil, errs.New(errs.KindLoginRequired, "cannot log in here%s", hint(s.LoginHint))
+	}
+	unlock, err := s.Locker.Lock(ctx, s.Profile)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindStore, fmt.Errorf("waiting for the refresh lock of profile %q: %w", s.Profile, err))
+	}
+	defer unlock()
+	tok, err := s.Grant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := RequestKey(r.Flow, r.Options)
+	if r.GrantKey != "" {
+		key = r.GrantKey
+	}
+	if tok.RefreshToken == "" {
+		// A login without a refresh token must not leave an older one
+		// of another session behind.
+		_ = s.Store.Delete(ctx, s.Profile, credstore.KindRefreshToken)
+	}
+	at, rt, err := s.save(ctx, tok, nil, key)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Token: at, Source: FromGrant, Refresh: rt}, nil
+}

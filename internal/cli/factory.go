@@ -1,0 +1,362 @@
+// Package cli is the composition root: the Factory gives commands lazy
+// access to configuration, the credential store, HTTP and the OAuth client,
+// so that `--help` and a cached `token get` touch only what they need.
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/config"
+	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/jose"
+	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/xdg"
+)
+
+// GlobalFlags are the persistent flags of the root command.
+type GlobalFlags struct {
+	config.Overrides
+	Debug   bool
+	Timeout time.Duration
+}
+
+// Factory hands commands what they need, built on first use.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	Getenv    func(string) string
+	Now       func() time.Time
+	Flags     *GlobalFlags
+	Version   string
+
+	// Seams, replaced in tests.
+	Config      func() (*config.Config, string, error)
+	Profile     func() (*config.Resolved, error)
+	Store       func() (credstore.Store, error)
+	HTTPClient  func(p *config.Resolved) (*httpx.Client, error)
+	OAuthClient func(ctx context.Context, p *config.Resolved) (*oauth.Client, error)
+	Metadata    func(ctx context.Context, p *config.Resolved) (*oauth.Metadata, error)
+	Browser     func(url string) error
+
+	storeOnce sync.Once
+	store     credstore.Store
+	storeErr  error
+}
+
+// New returns a Factory wired to the real world.
+func New(ios *iostreams.IOStreams, getenv func(string) string, version string) *Factory {
+	f := &Factory{IOStreams: ios, Getenv: getenv, Now: time.Now, Flags: &GlobalFlags{}, Version: version}
+	var cfgOnce sync.Once
+	var cfg *config.Config
+	var cfgPath string
+	var cfgErr error
+	f.Config = func() (*config.Config, string, error) {
+		cfgOnce.Do(func() {
+			cfgPath, cfgErr = config.Path(f.Getenv)
+			if cfgErr == nil {
+				cfg, cfgErr = config.Load(cfgPath)
+			}
+		})
+		return cfg, cfgPath, cfgErr
+	}
+	f.Profile = func() (*config.Resolved, error) {
+		c, _, err := f.Config()
+		if err != nil {
+			return nil, err
+		}
+		return config.Resolve(c, f.Getenv, f.Flags.Overrides)
+	}
+	f.Store = f.openStore
+	f.HTTPClient = f.newHTTP
+	f.Metadata = f.metadata
+	f.OAuthClient = f.newOAuthClient
+	f.Browser = OpenBrowser
+	return f
+}
+
+// StoreBackend is the backend in force: flag, environment, profile, keychain.
+func (f *Factory) StoreBackend() string {
+	if f.Flags.Store != "" {
+		return f.Flags.Store
+	}
+	if v := f.Getenv("IDPCTL_STORE"); v != "" {
+		return v
+	}
+	// The profile may name a store; reading it costs the config file,
+	// which a token command reads anyway.
+	if p, err := f.Profile(); err == nil && p.Store != "" {
+		return p.Store
+	}
+	return credstore.BackendKeychain
+}
+
+func (f *Factory) openStore() (credstore.Store, error) {
+	f.storeOnce.Do(func() {
+		stateDir, _ := xdg.StateDir()
+		f.store, f.storeErr = credstore.Open(credstore.OpenOptions{
+			Backend:  f.StoreBackend(),
+			StateDir: stateDir,
+			Warn:     f.IOStreams.ErrOut,
+		})
+	})
+	return f.store, f.storeErr
+}
+
+// Locker returns the refresh lock that goes with the store.
+func (f *Factory) Locker() (credstore.Locker, error) {
+	s, err := f.Store()
+	if err != nil {
+		return nil, err
+	}
+	if l, ok := s.(credstore.Locker); ok {
+		return l, nil
+	}
+	dir, err := xdg.StateDir()
+	if err != nil {
+		return nil, errs.Wrap(errs.KindStore, err)
+	}
+	return credstore.FileLocker{Dir: dir}, nil
+}
+
+// Debug is where the redacted HTTP trace goes, or nil.
+func (f *Factory) Debug() io.Writer {
+	if f.Flags.Debug || f.Getenv("IDPCTL_DEBUG") == "1" {
+		return f.IOStreams.ErrOut
+	}
+	return nil
+}
+
+func (f *Factory) newHTTP(p *config.Resolved) (*httpx.Client, error) {
+	opts := httpx.Options{Timeout: f.Flags.Timeout, Debug: f.Debug(), UserAgent: "idpctl/" + f.Version}
+	if p != nil {
+		opts.CAFile = p.CAFile
+		opts.Proxy = p.Proxy
+		if p.ClientAuthMethod == oauth.AuthTLSClient || (p.ClientCertFile != "" && p.ClientKeyFile != "") {
+			if p.ClientCertFile == "" || p.ClientKeyFile == "" {
+				return nil, errs.New(errs.KindUsage, "tls_client_auth needs --client-cert-file and --client-key-file (or IDPCTL_CLIENT_CERT_FILE and IDPCTL_CLIENT_KEY_FILE)")
+			}
+			cert, err := tls.LoadX509KeyPair(p.ClientCertFile, p.ClientKeyFile)
+			if err != nil {
+				return nil, errs.New(errs.KindUsage, "loading the client certificate: %s", certErrorSummary(err))
+			}
+			opts.ClientCert = &cert
+		}
+	}
+	return httpx.New(opts)
+}
+
+func certErrorSummary(err error) string {
+	msg := err.Error()
+	// tls errors can quote PEM block types but never key bytes; keep them short.
+	if len(msg) > 160 {
+		msg = msg[:160]
+	}
+	return msg
+}
+
+// MetadataCache is the on-disk discovery cache.
+func (f *Factory) MetadataCache() *oauth.MetadataCache {
+	dir, err := xdg.CacheDir()
+	if err != nil {
+		return nil
+	}
+	ttl := time.Hour
+	if v := f.Getenv("IDPCTL_DISCOVERY_TTL"); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			ttl = d
+		}
+	}
+	return &oauth.MetadataCache{Dir: dir, TTL: ttl, Now: f.Now}
+}
+
+// metadata returns the IdP's metadata: cached, discovered, or built from
+// the profile's explicit endpoints (which also override discovered ones).
+func (f *Factory) metadata(ctx context.Context, p *config.Resolved) (*oauth.Metadata, error) {
+	var md *oauth.Metadata
+	if p.Issuer != "" {
+		cache := f.MetadataCache()
+		md = cache.Load(p.Issuer)
+		if md == nil {
+			hc, err := f.HTTPClient(p)
+			if err != nil {
+				return nil, err
+			}
+			md, err = oauth.Discover(ctx, hc, p.Issuer)
+			if err != nil {
+				if p.Endpoints.Token == "" {
+					return nil, err
+				}
+				// Explicit endpoints let the profile work without discovery.
+				md = nil
+			} else {
+				_ = cache.Save(md)
+			}
+		}
+	} else if p.Endpoints.Token == "" {
+		return nil, errs.New(errs.KindUsage, "profile %q has no issuer: set one with 'idpctl profile add %s --issuer URL' or IDPCTL_ISSUER", p.Name, p.Name)
+	}
+	if md == nil {
+		md = &oauth.Metadata{Issuer: p.Issuer}
+	} else {
+		cp := *md
+		md = &cp
+	}
+	e := p.Endpoints
+	override := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	override(&md.AuthorizationEndpoint, e.Authorization)
+	override(&md.TokenEndpoint, e.Token)
+	override(&md.DeviceAuthorizationEndpoint, e.DeviceAuthorization)
+	override(&md.RevocationEndpoint, e.Revocation)
+	override(&md.IntrospectionEndpoint, e.Introspection)
+	override(&md.JWKSURI, e.JWKS)
+	override(&md.UserinfoEndpoint, e.Userinfo)
+	return md, nil
+}
+
+// ClientSecret finds the client secret: a file (flag, env or profile), the
+// IDPCTL_CLIENT_SECRET variable, then the credential store. Never argv.
+func (f *Factory) ClientSecret(ctx context.Context, p *config.Resolved) (string, error) {
+	if p.ClientSecretFile != "" {
+		raw, err := os.ReadFile(p.ClientSecretFile)
+		if err != nil {
+			return "", errs.New(errs.KindUsage, "reading the client secret file: %w", err)
+		}
+		s := strings.TrimRight(string(raw), "\r\n")
+		if s == "" {
+			return "", errs.New(errs.KindUsage, "the client secret file %s is empty", p.ClientSecretFile)
+		}
+		return s, nil
+	}
+	if p.ClientSecretFromEnv != "" {
+		return p.ClientSecretFromEnv, nil
+	}
+	if !p.InFile {
+		return "", nil
+	}
+	store, err := f.Store()
+	if err != nil {
+		return "", err
+	}
+	raw, err := store.Get(ctx, p.Name, credstore.KindClientSecret)
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	return string(raw), nil
+}
+
+// AuthMethod is the client authentication method in force: the profile's,
+// else inferred from what credentials exist.
+func AuthMethod(p *config.Resolved, haveSecret bool) string {
+	switch {
+	case p.ClientAuthMethod != "":
+		return p.ClientAuthMethod
+	case p.PrivateKeyFile != "":
+		return oauth.AuthPrivateJWT
+	case p.ClientCertFile != "":
+		return oauth.AuthTLSClient
+	case haveSecret:
+		return oauth.AuthSecretBasic
+	default:
+		return oauth.AuthNone
+	}
+}
+
+func (f *Factory) newOAuthClient(ctx context.Context, p *config.Resolved) (*oauth.Client, error) {
+	if p.ClientID == "" {
+		return nil, errs.New(errs.KindUsage, "profile %q has no client id: set --client-id or IDPCTL_CLIENT_ID", p.Name)
+	}
+	md, err := f.Metadata(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := f.HTTPClient(p)
+	if err != nil {
+		return nil, err
+	}
+	secret := ""
+	if p.ClientAuthMethod == "" || strings.HasPrefix(p.ClientAuthMethod, "client_secret") {
+		if secret, err = f.ClientSecret(ctx, p); err != nil {
+			return nil, err
+		}
+	}
+	auth, err := f.clientAuth(p, secret)
+	if err != nil {
+		return nil, err
+	}
+	return &oauth.Client{HTTP: hc, Metadata: md, ClientID: p.ClientID, Auth: auth, Now: f.Now}, nil
+}
+
+func (f *Factory) clientAuth(p *config.Resolved, secret string) (oauth.ClientAuth, error) {
+	method := AuthMethod(p, secret != "")
+	needSecret := func() error {
+		if secret == "" {
+			return errs.New(errs.KindLoginRequired, "%s needs the client secret: set IDPCTL_CLIENT_SECRET or IDPCTL_CLIENT_SECRET_FILE, or store it with 'idpctl profile add %s --client-secret-stdin'", method, p.Name)
+		}
+		return nil
+	}
+	switch method {
+	case oauth.AuthSecretBasic:
+		if err := needSecret(); err != nil {
+			return nil, err
+		}
+		return oauth.SecretBasic{Secret: secret}, nil
+	case oauth.AuthSecretPost:
+		if err := needSecret(); err != nil {
+			return nil, err
+		}
+		return oauth.SecretPost{Secret: secret}, nil
+	case oauth.AuthSecretJWT:
+		if err := needSecret(); err != nil {
+			return nil, err
+		}
+		signer, err := jose.NewSecretSigner([]byte(secret), "HS256")
+		if err != nil {
+			return nil, errs.Wrap(errs.KindUsage, err)
+		}
+		return oauth.Assertion{AuthMethod: method, Signer: assertionSigner{signer}}, nil
+	case oauth.AuthPrivateJWT:
+		if p.PrivateKeyFile == "" {
+			return nil, errs.New(errs.KindUsage, "private_key_jwt needs --private-key-file or IDPCTL_PRIVATE_KEY_FILE")
+		}
+		signer, warning, err := jose.LoadSigningKey(p.PrivateKeyFile)
+		if err != nil {
+			return nil, errs.Wrap(errs.KindUsage, err)
+		}
+		if warning != nil {
+			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s\n", warning)
+		}
+		return oauth.Assertion{AuthMethod: method, Signer: assertionSigner{signer}}, nil
+	case oauth.AuthNone:
+		return oauth.None{}, nil
+	case oauth.AuthTLSClient:
+		return oauth.TLSClient{}, nil
+	default:
+		return nil, errs.New(errs.KindUsage, "unknown client authentication method %q: choose one of %s", method, strings.Join(oauth.AuthMethods, ", "))
+	}
+}
+
+// assertionLifetime is short on purpose: an assertion is used once, at
+// once, and a stolen one should be worthless soon (RFC 7523 §3 item 4).
+const assertionLifetime = 60 * time.Second
+
+type assertionSigner struct{ s *jose.Signer }
+
+func (a assertionSigner) ClientAssertion(clientID, audience string, now time.Time) (string, error) {
+	return jose.ClientAssertion(a.s, clientID, audience, now, assertionLifetime)
+}

@@ -1,0 +1,228 @@
+// Package doctor implements `idpctl doctor`.
+package doctor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/ui"
+)
+
+// DoctorOptions are the inputs of doctor.
+type DoctorOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cli.Factory
+	Now     func() time.Time
+	Output  string
+}
+
+// Check is one line of the report.
+type Check struct {
+	Name   string `json:"name"`
+	Status string `json:"status"` // ok, warn, fail, skip
+	Detail string `json:"detail"`
+	err    error
+}
+
+// NewCmdDoctor builds the command.
+func NewCmdDoctor(f *cli.Factory, runF func(context.Context, *DoctorOptions) error) *cobra.Command {
+	opts := &DoctorOptions{IO: f.IOStreams, Factory: f, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check the configuration, credential store, IdP reachability, TLS and clock",
+		Long: `Run the checks that explain most failures, and say what to do about each:
+the configuration file and profile; the credential store (which backend,
+whether the keychain answers and how fast, any plaintext file store);
+discovery of the issuer over the network, including TLS and the proxy in use;
+and the clock skew between this machine and the IdP, which breaks token
+validation when it exceeds the leeway. The exit status is that of the first
+failed check.`,
+		Example: "  idpctl doctor\n  idpctl doctor --profile prod -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return doctorRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+func doctorRun(ctx context.Context, opts *DoctorOptions) error {
+	if opts.Output != "text" && opts.Output != "json" {
+		return errs.New(errs.KindUsage, "unknown output %q: choose text or json", opts.Output)
+	}
+	f := opts.Factory
+	var checks []Check
+	add := func(c Check) { checks = append(checks, c) }
+
+	_, path, cfgErr := f.Config()
+	if cfgErr != nil {
+		add(Check{Name: "configuration", Status: "fail", Detail: cfgErr.Error(), err: cfgErr})
+	} else {
+		detail := path
+		if _, err := os.Stat(path); err != nil {
+			detail += " (not created yet)"
+		}
+		add(Check{Name: "configuration", Status: "ok", Detail: detail})
+	}
+	p, profErr := f.Profile()
+	if profErr != nil {
+		add(Check{Name: "profile", Status: "fail", Detail: profErr.Error(), err: profErr})
+	} else {
+		src := "configuration file"
+		if !p.InFile {
+			src = "environment and flags"
+		}
+		add(Check{Name: "profile", Status: "ok", Detail: fmt.Sprintf("%s (from the %s)", p.Name, src)})
+	}
+
+	backend := f.StoreBackend()
+	store, err := f.Store()
+	switch {
+	case err != nil:
+		add(Check{Name: "credential store", Status: "fail", Detail: err.Error(), err: err})
+	default:
+		took, err := credstore.Probe(ctx, store)
+		if err != nil {
+			add(Check{Name: "credential store", Status: "fail", Detail: fmt.Sprintf("%s: %v", backend, err), err: err})
+		} else {
+			c := Check{Name: "credential store", Status: "ok", Detail: fmt.Sprintf("%s answers in %s", store.Backend(), took.Round(100*time.Microsecond))}
+			switch store.Backend() {
+			case credstore.BackendFile:
+				c.Status = "warn"
+				c.Detail += "; secrets are stored in PLAINTEXT (0600 file); prefer the keychain where there is one"
+			case credstore.BackendMemory:
+				c.Detail += "; nothing persists after the command"
+			}
+			add(c)
+		}
+	}
+
+	if profErr == nil {
+		checkIdP(ctx, f, p.Issuer, p.CAFile, opts.Now, add)
+		proxy := p.Proxy
+		if proxy == "" {
+			proxy = firstEnv("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")
+		}
+		if proxy != "" {
+			add(Check{Name: "proxy", Status: "ok", Detail: redactProxy(proxy)})
+		} else {
+			add(Check{Name: "proxy", Status: "ok", Detail: "none"})
+		}
+	}
+
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(checks); err != nil {
+			return err
+		}
+	} else {
+		pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+		rows := [][]string{}
+		for _, c := range checks {
+			status := c.Status
+			switch c.Status {
+			case "ok":
+				status = pr.Success("ok")
+			case "warn":
+				status = pr.Warning("warn")
+			case "fail":
+				status = pr.Failure("fail")
+			}
+			rows = append(rows, []string{c.Name, status, c.Detail})
+		}
+		pr.Table([]string{"CHECK", "STATUS", "DETAIL"}, rows)
+	}
+	for _, c := range checks {
+		if c.Status == "fail" {
+			return fmt.Errorf("doctor: %s failed: %w", c.Name, c.err)
+		}
+	}
+	return nil
+}
+
+// checkIdP fetches discovery afresh and compares the IdP's Date header
+// with the local clock.
+func checkIdP(ctx context.Context, f *cli.Factory, issuer, caFile string, now func() time.Time, add func(Check)) {
+	if issuer == "" {
+		add(Check{Name: "identity provider", Status: "skip", Detail: "the profile has no issuer"})
+		return
+	}
+	p, _ := f.Profile()
+	hc, err := f.HTTPClient(p)
+	if err != nil {
+		add(Check{Name: "identity provider", Status: "fail", Detail: err.Error(), err: err})
+		return
+	}
+	start := time.Now()
+	md, err := oauth.Discover(ctx, hc, issuer)
+	took := time.Since(start)
+	if err != nil {
+		add(Check{Name: "identity provider", Status: "fail", Detail: err.Error(), err: err})
+		return
+	}
+	detail := fmt.Sprintf("%s discovered in %s", issuer, took.Round(time.Millisecond))
+	if strings.HasPrefix(issuer, "https://") {
+		detail += " over TLS"
+		if caFile != "" {
+			detail += " (trusting " + caFile + ")"
+		}
+	}
+	add(Check{Name: "identity provider", Status: "ok", Detail: detail})
+	f.MetadataCache().Save(md)
+
+	resp, err := hc.Do(ctx, httpx.Request{Method: http.MethodGet, URL: md.Source, Idempotent: true})
+	if err != nil || resp.Header.Get("Date") == "" {
+		add(Check{Name: "clock", Status: "skip", Detail: "the IdP sent no Date header"})
+		return
+	}
+	idpTime, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		add(Check{Name: "clock", Status: "skip", Detail: "the IdP's Date header is unreadable"})
+		return
+	}
+	skew := now().Sub(idpTime).Round(time.Second)
+	c := Check{Name: "clock", Status: "ok", Detail: fmt.Sprintf("%s from the IdP's clock", skew)}
+	if skew > 30*time.Second || skew < -30*time.Second {
+		c.Status = "warn"
+		c.Detail += "; tokens may look expired or not yet valid: synchronise the clock (NTP)"
+	}
+	add(c)
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := os.Getenv(n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// redactProxy hides proxy credentials (user:password@).
+func redactProxy(p string) string {
+	if at := strings.LastIndex(p, "@"); at >= 0 {
+		if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
+			return p[:scheme+3] + "[redacted]@" + p[at+1:]
+		}
+		return "[redacted]@" + p[at+1:]
+	}
+	return p
+}

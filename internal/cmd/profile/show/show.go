@@ -1,0 +1,126 @@
+// Package show implements `idpctl profile show`.
+package show
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/config"
+	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/ui"
+)
+
+// ShowOptions are the inputs of profile show.
+type ShowOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cli.Factory
+	Name    string
+	Output  string
+}
+
+// NewCmdShow builds the command.
+func NewCmdShow(f *cli.Factory, runF func(context.Context, *ShowOptions) error) *cobra.Command {
+	opts := &ShowOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "show [NAME]",
+		Short: "Show a profile as in force, after environment and flags",
+		Long: `Show the settings of a profile (default: the current one) after environment
+variables and flags are applied, and where its client secret comes from. The
+secret itself is never shown.`,
+		Example: "  idpctl profile show\n  IDPCTL_SCOPES=api:read idpctl profile show ci -o json",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Name = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return showRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+func showRun(ctx context.Context, opts *ShowOptions) error {
+	if opts.Output != "text" && opts.Output != "json" {
+		return errs.New(errs.KindUsage, "unknown output %q: choose text or json", opts.Output)
+	}
+	f := opts.Factory
+	if opts.Name != "" {
+		f.Flags.Profile = opts.Name
+	}
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	secretSource := secretSource(ctx, f, p)
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{
+			"name": p.Name, "in_config_file": p.InFile, "profile": p.Profile,
+			"client_secret_source": secretSource, "store": f.StoreBackend(),
+		})
+	}
+	pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	pairs := []ui.Pair{{Key: "name", Value: p.Name}}
+	add := func(k, v string) {
+		if v != "" {
+			pairs = append(pairs, ui.Pair{Key: k, Value: v})
+		}
+	}
+	add("issuer", p.Issuer)
+	add("client id", p.ClientID)
+	add("client auth", cli.AuthMethod(p, secretSource != "none"))
+	add("client secret", secretSource)
+	add("flow", p.Flow)
+	add("scopes", strings.Join(p.Scopes, " "))
+	add("audience", p.Audience)
+	add("resources", strings.Join(p.Resources, " "))
+	add("provider", p.Provider)
+	add("token endpoint", p.Endpoints.Token)
+	add("private key file", p.PrivateKeyFile)
+	add("client cert file", p.ClientCertFile)
+	add("ca file", p.CAFile)
+	add("proxy", p.Proxy)
+	add("redirect uri", p.RedirectURI)
+	add("store", f.StoreBackend())
+	for k, v := range p.Admin {
+		add("admin."+k, v)
+	}
+	if !p.InFile {
+		add("note", "not in the configuration file: built from environment and flags")
+	}
+	pr.KeyValues(pairs)
+	return nil
+}
+
+// secretSource says where the secret would come from, without reading the
+// file or printing the value.
+func secretSource(ctx context.Context, f *cli.Factory, p *config.Resolved) string {
+	switch {
+	case p.ClientSecretFile != "":
+		return "file " + p.ClientSecretFile
+	case p.ClientSecretFromEnv != "":
+		return "environment (IDPCTL_CLIENT_SECRET)"
+	}
+	if !p.InFile {
+		return "none"
+	}
+	store, err := f.Store()
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	if _, err := store.Get(ctx, p.Name, credstore.KindClientSecret); err == nil {
+		return store.Backend() + " store"
+	}
+	return "none"
+}

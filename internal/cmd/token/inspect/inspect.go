@@ -1,0 +1,360 @@
+// Package inspect implements `idpctl token inspect`.
+package inspect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/config"
+	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/jose"
+	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/ui"
+)
+
+// InspectOptions are the inputs of token inspect.
+type InspectOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cli.Factory
+	Now     func() time.Time
+
+	Token      string
+	IDToken    bool
+	Introspect bool
+	NoVerify   bool
+	Audience   string
+	Leeway     time.Duration
+	Hint       string
+	Output     string
+}
+
+// NewCmdInspect builds the command.
+func NewCmdInspect(f *cli.Factory, runF func(context.Context, *InspectOptions) error) *cobra.Command {
+	opts := &InspectOptions{IO: f.IOStreams, Factory: f, Now: f.Now}
+	cmd := &cobra.Command{
+		Use:   "inspect [TOKEN|-]",
+		Short: "Decode a token, verify its signature against the IdP's keys, or ask the IdP about it",
+		Long: `Show what a token says and whether it holds.
+
+A JWT is decoded (header and claims, issue and expiry times in local time and
+UTC, time left) and its signature verified against the IdP's published keys
+(found by discovery): the algorithm must fit the key, and exp, nbf, iat and
+iss are checked. --introspect asks the IdP's RFC 7662 endpoint as well, which
+is the only way to learn about an opaque token or whether a JWT was revoked.
+
+Without an argument the profile's cached access token is inspected
+(--id-token for the cached ID token). Exit status 0 means the token verified
+(and, with --introspect, the IdP said active); otherwise 1, with the reason.`,
+		Example: `  # The cached token of the current profile
+  idpctl token inspect
+
+  # A token from a file, with the IdP's own opinion
+  idpctl token inspect --introspect - < token.txt
+
+  # Claims as JSON for jq
+  idpctl token inspect -o json | jq .claims`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Token = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return inspectRun(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&opts.IDToken, "id-token", false, "inspect the profile's cached ID token instead of the access token")
+	fl.BoolVar(&opts.Introspect, "introspect", false, "also ask the IdP's introspection endpoint (RFC 7662), with the profile's client credentials")
+	fl.BoolVar(&opts.NoVerify, "no-verify", false, "decode only; do not fetch the IdP's keys")
+	fl.StringVar(&opts.Audience, "audience", "", "require this audience in the token's aud")
+	fl.DurationVar(&opts.Leeway, "leeway", jose.DefaultLeeway, "clock skew tolerated when checking exp, nbf and iat")
+	fl.StringVar(&opts.Hint, "hint", "", "token_type_hint for --introspect: access_token or refresh_token")
+	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+// Report is the JSON form of an inspection.
+type Report struct {
+	Format        string         `json:"format"`
+	Header        map[string]any `json:"header,omitempty"`
+	Claims        map[string]any `json:"claims,omitempty"`
+	IssuedAt      string         `json:"issued_at,omitempty"`
+	ExpiresAt     string         `json:"expires_at,omitempty"`
+	ExpiresIn     *int64         `json:"expires_in,omitempty"`
+	Signature     *Signature     `json:"signature,omitempty"`
+	Introspection map[string]any `json:"introspection,omitempty"`
+	Valid         bool           `json:"valid"`
+	Problems      []string       `json:"problems,omitempty"`
+}
+
+// Signature is the verification outcome.
+type Signature struct {
+	Verified  bool   `json:"verified"`
+	KeyID     string `json:"kid,omitempty"`
+	Algorithm string `json:"alg,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+func inspectRun(ctx context.Context, opts *InspectOptions) error {
+	if opts.Output != "text" && opts.Output != "json" {
+		return errs.New(errs.KindUsage, "unknown output %q: choose text or json", opts.Output)
+	}
+	f := opts.Factory
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	token, err := opts.readToken(ctx, p)
+	if err != nil {
+		return err
+	}
+	now := opts.Now()
+	rep := &Report{Format: "opaque", Valid: true}
+	var client *oauth.Client
+	getClient := func() (*oauth.Client, error) {
+		if client != nil {
+			return client, nil
+		}
+		c, err := f.OAuthClient(ctx, p)
+		client = c
+		return c, err
+	}
+
+	switch jose.Classify(token) {
+	case jose.FormJWE:
+		rep.Format = "jwe"
+		if d, _ := jose.Decode(token); d != nil {
+			rep.Header = d.Header
+		}
+		rep.Problems = append(rep.Problems, "encrypted token (JWE): its claims cannot be read without the IdP's key")
+	case jose.FormJWS:
+		rep.Format = "jwt"
+		d, err := jose.Decode(token)
+		if err != nil {
+			return errs.New(errs.KindUsage, "decoding the token: %w", err)
+		}
+		rep.Header, rep.Claims = d.Header, d.Claims
+		if t, ok := numericDate(d.Claims["iat"]); ok {
+			rep.IssuedAt = t.UTC().Format(time.RFC3339)
+		}
+		if t, ok := numericDate(d.Claims["exp"]); ok {
+			rep.ExpiresAt = t.UTC().Format(time.RFC3339)
+			left := int64(t.Sub(now).Seconds())
+			rep.ExpiresIn = &left
+		}
+		if !opts.NoVerify {
+			rep.Signature = &Signature{}
+			c, err := getClient()
+			if err != nil {
+				return err
+			}
+			if c.Metadata.JWKSURI == "" {
+				rep.Signature.Error = "the IdP publishes no jwks_uri"
+				rep.Valid = false
+			} else {
+				v, err := jose.Verify(ctx, token, f.JWKS(c.HTTP, c.Metadata.JWKSURI), jose.VerifyOptions{
+					Issuer: p.Issuer, Audience: opts.Audience, Leeway: opts.Leeway, Now: opts.Now,
+				})
+				if err != nil {
+					var te *jose.TokenError
+					if !errors.As(err, &te) {
+						return err // could not fetch keys: a network error, not a verdict
+					}
+					rep.Signature.Error = err.Error()
+					rep.Valid = false
+					rep.Problems = append(rep.Problems, err.Error())
+				} else {
+					rep.Signature.Verified = true
+					rep.Signature.KeyID, rep.Signature.Algorithm = v.KeyID, v.Algorithm
+				}
+			}
+		}
+	default:
+		if !opts.Introspect {
+			rep.Problems = append(rep.Problems, "opaque token: only the IdP can tell what it is; use --introspect")
+		}
+	}
+
+	if opts.Introspect {
+		c, err := getClient()
+		if err != nil {
+			return err
+		}
+		in, err := c.Introspect(ctx, token, opts.Hint)
+		if err != nil {
+			return err
+		}
+		rep.Introspection = in.Raw
+		if !in.Active {
+			rep.Valid = false
+			rep.Problems = append(rep.Problems, "the IdP says the token is not active (revoked, expired or unknown)")
+		}
+		if rep.ExpiresAt == "" && in.Exp > 0 {
+			t := time.Unix(in.Exp, 0)
+			rep.ExpiresAt = t.UTC().Format(time.RFC3339)
+			left := int64(t.Sub(now).Seconds())
+			rep.ExpiresIn = &left
+		}
+	}
+	if rep.Format == "opaque" && !opts.Introspect || rep.Format == "jwe" {
+		rep.Valid = false
+	}
+	if rep.Format == "jwt" && opts.NoVerify && !opts.Introspect {
+		rep.Valid = false
+		rep.Problems = append(rep.Problems, "not verified (--no-verify)")
+	}
+
+	if err := write(opts, rep, now); err != nil {
+		return err
+	}
+	if !rep.Valid {
+		return errs.New(errs.KindUnknown, "the token is not valid: %s", strings.Join(rep.Problems, "; "))
+	}
+	return nil
+}
+
+func (opts *InspectOptions) readToken(ctx context.Context, p *config.Resolved) (string, error) {
+	switch opts.Token {
+	case "-":
+		raw, err := opts.IO.ReadAllIn(1 << 20)
+		if err != nil {
+			return "", errs.New(errs.KindUsage, "reading the token from stdin: %w", err)
+		}
+		s := strings.TrimSpace(string(raw))
+		if s == "" {
+			return "", errs.New(errs.KindUsage, "no token on stdin")
+		}
+		return s, nil
+	case "":
+		store, err := opts.Factory.Store()
+		if err != nil {
+			return "", err
+		}
+		var at credstore.AccessToken
+		if err := credstore.LoadJSON(ctx, store, p.Name, credstore.KindAccessToken, &at); err != nil {
+			if errors.Is(err, credstore.ErrNotFound) {
+				return "", errs.New(errs.KindLoginRequired, "profile %q has no cached token: pass one, or run 'idpctl token get' first", p.Name)
+			}
+			return "", err
+		}
+		if opts.IDToken {
+			if at.IDToken == "" {
+				return "", errs.New(errs.KindLoginRequired, "profile %q has no cached ID token (it comes from an openid login)", p.Name)
+			}
+			return at.IDToken, nil
+		}
+		return at.AccessToken, nil
+	default:
+		return opts.Token, nil
+	}
+}
+
+func numericDate(v any) (time.Time, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			return time.Time{}, false
+		}
+		return time.Unix(int64(f), 0), true
+	case float64:
+		return time.Unix(int64(n), 0), true
+	case int64:
+		return time.Unix(n, 0), true
+	}
+	return time.Time{}, false
+}
+
+func write(opts *InspectOptions, rep *Report, now time.Time) error {
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	p := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	p.Println(p.Heading("Token") + "  " + rep.Format)
+	if rep.Header != nil {
+		p.Println(p.Heading("Header"))
+		p.KeyValues(pairs(rep.Header))
+	}
+	if rep.Claims != nil {
+		p.Println(p.Heading("Claims"))
+		p.KeyValues(pairs(rep.Claims))
+	}
+	var times []ui.Pair
+	for _, claim := range []string{"iat", "nbf", "exp", "auth_time"} {
+		if t, ok := numericDate(rep.Claims[claim]); ok {
+			times = append(times, ui.Pair{Key: claim, Value: fmt.Sprintf("%s  (%s UTC)  %s", t.Local().Format("2006-01-02 15:04:05 MST"), t.UTC().Format("2006-01-02 15:04:05"), relative(t, now))})
+		}
+	}
+	if len(times) > 0 {
+		p.Println(p.Heading("Times"))
+		p.KeyValues(times)
+	}
+	if rep.Signature != nil {
+		p.Println(p.Heading("Signature"))
+		if rep.Signature.Verified {
+			p.KeyValues([]ui.Pair{{Key: "verified", Value: p.Success("yes") + fmt.Sprintf(" (kid %s, %s)", rep.Signature.KeyID, rep.Signature.Algorithm)}})
+		} else {
+			p.KeyValues([]ui.Pair{{Key: "verified", Value: p.Failure("no") + ": " + rep.Signature.Error}})
+		}
+	}
+	if rep.Introspection != nil {
+		p.Println(p.Heading("Introspection (RFC 7662)"))
+		p.KeyValues(pairs(rep.Introspection))
+	}
+	for _, problem := range rep.Problems {
+		p.Println(p.Warning("! ") + problem)
+	}
+	return nil
+}
+
+func relative(t, now time.Time) string {
+	d := t.Sub(now).Round(time.Second)
+	if d >= 0 {
+		return "in " + d.String()
+	}
+	return (-d).String() + " ago"
+}
+
+func pairs(m map[string]any) []ui.Pair {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]ui.Pair, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, ui.Pair{Key: k, Value: render(m[k])})
+	}
+	return out
+}
+
+func render(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case json.Number:
+		return t.String()
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(t)
+	default:
+		b, _ := json.Marshal(t)
+		return string(b)
+	}
+}

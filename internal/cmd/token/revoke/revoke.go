@@ -1,0 +1,226 @@
+// Package revoke implements `idpctl token revoke` (RFC 7009).
+package revoke
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/config"
+	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/tokens"
+	"github.com/idpctl/idpctl/internal/ui"
+)
+
+// RevokeOptions are the inputs of token revoke.
+type RevokeOptions struct {
+	IO      *iostreams.IOStreams
+	Factory *cli.Factory
+
+	Token  string // literal, "-" for stdin, or "" for the cached tokens
+	Hint   string
+	Output string
+	// UserFlags: the admin form (--user) lives with the provider adapters.
+	User     string
+	Client   string
+	UserFile string
+	// AdminRun runs the admin form; nil until the provider framework is wired.
+	AdminRun func(context.Context, *RevokeOptions) error
+}
+
+// NewCmdRevoke builds the command.
+func NewCmdRevoke(f *cli.Factory, runF func(context.Context, *RevokeOptions) error) *cobra.Command {
+	opts := &RevokeOptions{IO: f.IOStreams, Factory: f}
+	cmd := &cobra.Command{
+		Use:   "revoke [TOKEN|-]",
+		Short: "Revoke a token at the IdP (RFC 7009), or the profile's cached tokens",
+		Long: `Ask the IdP's revocation endpoint (RFC 7009) to revoke a token.
+
+Without an argument the profile's cached refresh token and access token are
+revoked, and each local copy is removed only after the IdP confirmed. Pass -
+to read a token from stdin (preferred: an argument is visible in the process
+list).
+
+Note what the answer means: RFC 7009 §2.2 has the IdP answer 200 also for a
+token it does not know or that was already invalid, so "revoked" means "no
+longer valid here", not "was valid until now". Revoking a refresh token
+usually ends the access tokens of its grant; revoking an access token need not
+end its refresh token. A self-contained (JWT) access token may still be
+accepted by APIs that do not check with the IdP until it expires.`,
+		Example: `  # Revoke what the profile has cached
+  idpctl token revoke
+
+  # Revoke a token from a file without putting it on the command line
+  idpctl token revoke - --hint refresh_token < token.txt`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Token = args[0]
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			if opts.User != "" || opts.UserFile != "" {
+				if opts.AdminRun == nil {
+					return errs.New(errs.KindUnsupported, "revoking by user needs a provider admin API")
+				}
+				return opts.AdminRun(cmd.Context(), opts)
+			}
+			return revokeRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Hint, "hint", "", "token_type_hint: access_token or refresh_token")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+type outcome struct {
+	Kind   string `json:"kind"`
+	Result string `json:"result"`
+	Note   string `json:"note,omitempty"`
+}
+
+func revokeRun(ctx context.Context, opts *RevokeOptions) error {
+	if opts.Hint != "" && opts.Hint != oauth.HintAccessToken && opts.Hint != oauth.HintRefreshToken {
+		return errs.New(errs.KindUsage, "--hint must be access_token or refresh_token")
+	}
+	f := opts.Factory
+	p, err := f.Profile()
+	if err != nil {
+		return err
+	}
+	client, err := f.OAuthClient(ctx, p)
+	if err != nil {
+		return err
+	}
+	var results []outcome
+	if opts.Token != "" {
+		token := opts.Token
+		if token == "-" {
+			raw, err := opts.IO.ReadAllIn(1 << 20)
+			if err != nil {
+				return errs.New(errs.KindUsage, "reading the token from stdin: %w", err)
+			}
+			token = strings.TrimSpace(string(raw))
+		} else if opts.IO.IsStderrTTY() {
+			fmt.Fprintln(opts.IO.ErrOut, "note: a token given as an argument is visible in the process list; pass - and the token on stdin instead")
+		}
+		if token == "" {
+			return errs.New(errs.KindUsage, "no token given")
+		}
+		if err := client.Revoke(ctx, token, opts.Hint); err != nil {
+			return err
+		}
+		results = append(results, outcome{Kind: hintOr(opts.Hint, "token"), Result: "revoked"})
+	} else {
+		cached, err := RevokeCached(ctx, f, p, client)
+		if err != nil {
+			return err
+		}
+		results = cached
+	}
+	return write(opts, results)
+}
+
+// Outcome is the result of revoking one token.
+type Outcome = outcome
+
+// RevokeCached revokes the profile's cached refresh token, then its access
+// token, removing each local copy only after the IdP confirmed.
+func RevokeCached(ctx context.Context, f *cli.Factory, p *config.Resolved, client *oauth.Client) ([]Outcome, error) {
+	store, err := f.Store()
+	if err != nil {
+		return nil, err
+	}
+	var results []outcome
+	svc := &tokens.Service{Store: store, Profile: p.Name, Issuer: cli.CacheIssuer(p), ClientID: p.ClientID}
+	rt, err := svc.LoadRefresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var at credstore.AccessToken
+	atErr := credstore.LoadJSON(ctx, store, p.Name, credstore.KindAccessToken, &at)
+	if rt == nil && atErr != nil {
+		return nil, errs.New(errs.KindLoginRequired, "profile %q has no cached tokens to revoke", p.Name)
+	}
+	// The refresh token first: at most IdPs it takes the grant's access
+	// tokens with it (RFC 7009 §2.1).
+	if rt != nil {
+		if err := client.Revoke(ctx, rt.RefreshToken, oauth.HintRefreshToken); err != nil {
+			return nil, fmt.Errorf("revoking the cached refresh token (kept locally): %w", err)
+		}
+		if err := store.Delete(ctx, p.Name, credstore.KindRefreshToken); err != nil {
+			return nil, err
+		}
+		results = append(results, outcome{Kind: "refresh_token", Result: "revoked"})
+	}
+	if atErr == nil && at.AccessToken != "" {
+		if err := client.Revoke(ctx, at.AccessToken, oauth.HintAccessToken); err != nil {
+			if !isUnsupportedTokenType(err) {
+				return results, fmt.Errorf("revoking the cached access token (kept locally): %w", err)
+			}
+			// RFC 7009 §2.2.1: this IdP does not revoke access tokens
+			// (typically JWTs); forget it and say how long it lives.
+			note := "the IdP does not revoke access tokens; it stays valid until it expires"
+			if !at.ExpiresAt.IsZero() {
+				note += " at " + at.ExpiresAt.Local().Format(time.RFC1123)
+			}
+			results = append(results, outcome{Kind: "access_token", Result: "not revocable", Note: note})
+		} else {
+			results = append(results, outcome{Kind: "access_token", Result: "revoked"})
+		}
+		if err := store.Delete(ctx, p.Name, credstore.KindAccessToken); err != nil {
+			return results, err
+		}
+	}
+	return results, nil
+}
+
+// isUnsupportedTokenType recognises the RFC 7009 §2.2.1 error.
+func isUnsupportedTokenType(err error) bool {
+	var oe *oauth.Error
+	return errors.As(err, &oe) && oe.Code == "unsupported_token_type"
+}
+
+// WriteOutcomes prints revocation outcomes.
+func WriteOutcomes(ios *iostreams.IOStreams, output string, results []Outcome) error {
+	return write(&RevokeOptions{IO: ios, Output: output}, results)
+}
+
+func hintOr(h, def string) string {
+	if h != "" {
+		return h
+	}
+	return def
+}
+
+func write(opts *RevokeOptions, results []outcome) error {
+	if opts.Output == "json" {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"results": results})
+	}
+	p := ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr())
+	for _, r := range results {
+		word := p.Success(r.Result)
+		if r.Result != "revoked" {
+			word = p.Warning(r.Result)
+		}
+		line := fmt.Sprintf("%s: %s", strings.ReplaceAll(r.Kind, "_", " "), word)
+		if r.Note != "" {
+			line += " (" + r.Note + ")"
+		}
+		p.Println(line)
+	}
+	p.Println(p.Dim("The IdP answers 200 for unknown or already invalid tokens too (RFC 7009 §2.2)."))
+	return nil
+}
