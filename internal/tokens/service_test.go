@@ -60,7 +60,10 @@ func seed(t *testing.T, s *Service, store *credstore.Memory, atExpires time.Time
 func TestAFreshCachedTokenIsReturnedWithoutTheNetwork(t *testing.T) {
 	r := &fakeRefresher{}
 	s, store := newService(t, r)
-	s.Client = func(context.Context) (Refresher, error) { t.Fatal("the client must not be built on a cache hit"); return nil, nil }
+	s.Client = func(context.Context) (Refresher, error) {
+		t.Fatal("the client must not be built on a cache hit")
+		return nil, nil
+	}
 	key := RequestKey("auth-code", oauth.TokenOptions{})
 	seed(t, s, store, time.Now().Add(time.Hour), key)
 	res, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})

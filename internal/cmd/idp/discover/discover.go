@@ -131,4 +131,3 @@ func Summary(pr *ui.Printer, md *oauth.Metadata) {
 		{Key: "mTLS-bound tokens", Value: yes(md.TLSClientCertificateBoundAccessTokens)},
 	})
 }
-
