@@ -79,6 +79,11 @@ type Request struct {
 	// a replayed refresh token trips reuse detection (RFC 9700 §4.14.2) and
 	// kills the whole token family.
 	Idempotent bool
+	// RetryRateLimited lets a non-idempotent request be repeated after a
+	// 429 only: the server says it did not process it, so repeating is
+	// safe. Admin writes use it; token requests do not, since some IdPs
+	// answer 429 after consuming the grant.
+	RetryRateLimited bool
 	// FollowRedirects allows redirects; requests carrying credentials never
 	// set it, so a secret cannot be forwarded to another host.
 	FollowRedirects bool
@@ -198,7 +203,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		return nil, err
 	}
 	attempts := 1
-	if req.Idempotent {
+	if req.Idempotent || req.RetryRateLimited {
 		attempts += c.opts.MaxRetries
 	}
 	var last *Response
@@ -214,6 +219,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return last, nil
 		}
 		wait, retry := c.retryWait(resp, err, attempt)
+		if retry && !req.Idempotent && (err != nil || resp.Status != http.StatusTooManyRequests) {
+			retry = false
+		}
 		if !retry {
 			if err != nil {
 				return nil, err

@@ -275,3 +275,28 @@ func TestDecodeJSONNamesHTMLAndTruncatedBodies(t *testing.T) {
 		})
 	}
 }
+
+func TestAWriteMayRepeatAfterA429ButNotAfterA503(t *testing.T) {
+	var hits atomic.Int32
+	status := http.StatusTooManyRequests
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(status)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Options{})
+	resp, err := c.Do(context.Background(), Request{Method: "POST", URL: srv.URL, RetryRateLimited: true})
+	if err != nil || resp.Status != http.StatusNoContent || hits.Load() != 2 {
+		t.Fatalf("after a 429: status %v hits %d err %v", resp, hits.Load(), err)
+	}
+	hits.Store(0)
+	status = http.StatusServiceUnavailable
+	resp, err = c.Do(context.Background(), Request{Method: "POST", URL: srv.URL, RetryRateLimited: true})
+	if err != nil || resp.Status != http.StatusServiceUnavailable || hits.Load() != 1 {
+		t.Fatalf("after a 503 a write must not repeat: status %v hits %d err %v", resp.Status, hits.Load(), err)
+	}
+}

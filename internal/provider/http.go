@@ -1,0 +1,93 @@
+package provider
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"unicode"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/redact"
+)
+
+// Send applies the admin credential and sends the request. When a fetched
+// admin token is refused (401) it is fetched again once: admin tokens can
+// expire or be revoked between calls of a long bulk run.
+func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, error) {
+	for attempt := 0; ; attempt++ {
+		r := req
+		r.Header = req.Header.Clone()
+		r.Secrets = append([]string(nil), req.Secrets...)
+		if e.Auth != nil {
+			if err := e.Auth.Apply(ctx, &r); err != nil {
+				return nil, err
+			}
+		}
+		resp, err := e.HTTP.Do(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status == http.StatusUnauthorized && attempt == 0 && e.Auth != nil && e.Auth.Scheme == AuthClientCredentials {
+			e.Auth.Invalidate()
+			continue
+		}
+		return resp, nil
+	}
+}
+
+// StatusError classifies an unexpected response of an admin API: 401 and
+// 403 are refusals (exit 4), 429 and 5xx network trouble (exit 5), an HTML
+// page says so. vendorMessage is the vendor's own error text, already
+// extracted by the adapter (may be empty); it is cleaned before use.
+func StatusError(operation string, resp *httpx.Response, vendorMessage string) error {
+	msg := Clean(vendorMessage)
+	suffix := ""
+	if msg != "" {
+		suffix = ": " + msg
+	}
+	host := httpx.Host(resp.URL)
+	if vendorMessage == "" && len(resp.Body) > 0 && !httpx.IsJSON(resp.Body) {
+		if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil {
+			return errs.New(errs.KindNetwork, "%s: %v", operation, err)
+		}
+	}
+	switch {
+	case resp.Status == http.StatusUnauthorized:
+		return errs.New(errs.KindRefused, "%s: %s refused the admin credential (HTTP 401)%s", operation, host, suffix)
+	case resp.Status == http.StatusForbidden:
+		return errs.New(errs.KindRefused, "%s: the admin credential lacks the permission (HTTP 403)%s", operation, suffix)
+	case resp.Status == http.StatusTooManyRequests:
+		return errs.New(errs.KindNetwork, "%s: rate limited by %s (HTTP 429)%s", operation, host, suffix)
+	case resp.Status >= 500:
+		return errs.New(errs.KindNetwork, "%s: %s failed (HTTP %d)%s", operation, host, resp.Status, suffix)
+	default:
+		return errs.New(errs.KindRefused, "%s: HTTP %d from %s%s", operation, resp.Status, host, suffix)
+	}
+}
+
+// Clean makes vendor-supplied text safe to print: one line, no control
+// characters, no credentials, bounded.
+func Clean(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = redact.Text(strings.Join(strings.Fields(s), " "))
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+// RequestID finds a vendor request id in common headers.
+func RequestID(h http.Header) string {
+	for _, k := range []string{"X-Okta-Request-Id", "X-Request-Id", "Request-Id", "X-Correlation-Id", "Ecid-Context", "Traceparent"} {
+		if v := h.Get(k); v != "" {
+			return Clean(v)
+		}
+	}
+	return ""
+}
