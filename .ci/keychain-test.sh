@@ -6,12 +6,15 @@
 #
 #   .ci/keychain-test.sh [go test flags...]     e.g. -v -run RealKeychain
 #
+# KEYCHAIN_TEST_PKGS names other packages to test in the same session (the
+# end-to-end tests use it to run the refresh race on the keychain store).
+#
 # Installs gnome-keyring, dbus-x11 and libsecret-tools from Debian if they
 # are missing (as root, or through sudo).
 set -euo pipefail
 
 packages=(gnome-keyring dbus-x11 libsecret-tools)
-pkg_dir=./internal/credstore/...
+read -r -a pkg_dirs <<<"${KEYCHAIN_TEST_PKGS:-./internal/credstore/...}"
 
 log() { printf 'keychain-test: %s\n' "$*" >&2; }
 
@@ -94,7 +97,7 @@ in_session() {
 		return 1
 	fi
 
-	go test -tags keychain_integration -count=1 "$@" "$pkg_dir"
+	go test -tags keychain_integration -count=1 "$@" "${pkg_dirs[@]}"
 }
 
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
