@@ -104,7 +104,7 @@ func TestOutputFormats(t *testing.T) {
 		{OutputExecCredential, map[string]string{"KUBERNETES_EXEC_INFO": `{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential"}`}, func(t *testing.T, out string) {
 			var doc struct {
 				APIVersion, Kind string
-				Status       struct{ Token, ExpirationTimestamp string }
+				Status           struct{ Token, ExpirationTimestamp string }
 			}
 			if err := json.Unmarshal([]byte(out), &doc); err != nil {
 				t.Fatal(err)
