@@ -80,3 +80,26 @@ func TestAMissingFileIsEmptyAndATypoIsRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// FuzzParse: any file content gives a configuration or a usage error, and
+// every accepted profile name is safe as a keychain account and file name.
+func FuzzParse(f *testing.F) {
+	f.Add("current_profile: a\nprofiles:\n  a:\n    issuer: https://i\n    scopes: [x, y]\n")
+	f.Add("profiles:\n  a:\n    admin: {realm: r}\n    endpoints: {token: https://t}\n")
+	f.Add("profiles: [1, 2]\n")
+	f.Add("profiles:\n  ../etc:\n    issuer: x\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		c, err := Parse([]byte(doc), "fuzz.yaml")
+		if err != nil {
+			if !errs.Is(err, errs.KindUsage) {
+				t.Fatalf("unclassified: %v", err)
+			}
+			return
+		}
+		for name := range c.Profiles {
+			if ValidateName(name) != nil {
+				t.Fatalf("accepted profile name %q", name)
+			}
+		}
+	})
+}

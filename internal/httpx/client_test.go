@@ -300,3 +300,13 @@ func TestAWriteMayRepeatAfterA429ButNotAfterA503(t *testing.T) {
 		t.Fatalf("after a 503 a write must not repeat: status %v hits %d err %v", resp.Status, hits.Load(), err)
 	}
 }
+
+func FuzzDecodeJSONNeverPanics(f *testing.F) {
+	f.Add("<\xff<title>", "text/html")
+	f.Add("<html><TITLE>502 Bad Gateway</TITLE>", "text/html")
+	f.Add(`{"a":1}`, "application/json")
+	f.Fuzz(func(t *testing.T, body, ct string) {
+		var v any
+		_ = DecodeJSON(&Response{Status: 502, Body: []byte(body), Header: http.Header{"Content-Type": {ct}}, URL: "https://idp/x"}, &v)
+	})
+}

@@ -53,13 +53,13 @@ func looksLikeHTML(body []byte, contentType string) bool {
 // htmlTitle quotes the page's <title>, which usually says what went wrong
 // ("502 Bad Gateway"), cut short and stripped of anything odd.
 func htmlTitle(body []byte) string {
-	lower := bytes.ToLower(body)
+	lower := asciiLower(body)
 	start := bytes.Index(lower, []byte("<title>"))
 	if start < 0 {
 		return ""
 	}
 	rest := body[start+len("<title>"):]
-	end := bytes.Index(bytes.ToLower(rest), []byte("</title>"))
+	end := bytes.Index(asciiLower(rest), []byte("</title>"))
 	if end < 0 {
 		return ""
 	}
@@ -79,4 +79,18 @@ func Host(raw string) string {
 		return u.Host
 	}
 	return raw
+}
+
+// asciiLower lower-cases ASCII letters only, so offsets in the result are
+// offsets in the input (bytes.ToLower rewrites invalid UTF-8 and changes
+// the length, which a hostile page can use to break slicing).
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }

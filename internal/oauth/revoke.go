@@ -80,6 +80,11 @@ func (c *Client) Introspect(ctx context.Context, token, hint string) (*Introspec
 	if resp.Status != http.StatusOK {
 		return nil, fmt.Errorf("introspecting: %w", responseError("introspection", resp))
 	}
+	return parseIntrospection(resp)
+}
+
+// parseIntrospection validates an RFC 7662 §2.2 response.
+func parseIntrospection(resp *httpx.Response) (*Introspection, error) {
 	var in Introspection
 	if err := httpx.DecodeJSON(resp, &in); err != nil {
 		return nil, fmt.Errorf("introspecting: %w", err)

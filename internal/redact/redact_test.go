@@ -2,6 +2,7 @@ package redact
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -85,4 +86,31 @@ func FuzzJSONNeverLeaksAnAccessToken(f *testing.F) {
 func isJSON(s string) bool {
 	var v any
 	return json.Unmarshal([]byte(s), &v) == nil
+}
+
+// FuzzFormNeverLeaksASecretParameter: after form redaction, every
+// credential parameter's value is the mask, whatever else the body holds.
+func FuzzFormNeverLeaksASecretParameter(f *testing.F) {
+	f.Add("grant_type=x&client_secret=abcdef")
+	f.Add("client_secret=a%26b&x=1&refresh_token=rt&code_verifier=v")
+	f.Add("%0000=&client_secret=0000")
+	f.Fuzz(func(t *testing.T, body string) {
+		if _, err := url.ParseQuery(body); err != nil {
+			return
+		}
+		out, err := url.ParseQuery(Form(body))
+		if err != nil {
+			t.Fatalf("redaction produced an unparsable form from %q", body)
+		}
+		for k, vs := range out {
+			if !IsSensitiveKey(k) {
+				continue
+			}
+			for _, v := range vs {
+				if v != Mask {
+					t.Fatalf("%s=%q survived redaction of %q", k, v, body)
+				}
+			}
+		}
+	})
 }
