@@ -3,6 +3,7 @@ module github.com/idpctl/idpctl
 go 1.26.8
 
 require (
+	github.com/CycloneDX/cyclonedx-go v0.9.2
 	github.com/charmbracelet/lipgloss v1.1.0
 	github.com/go-jose/go-jose/v3 v3.0.3
 	github.com/go-jose/go-jose/v4 v4.1.8

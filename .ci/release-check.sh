@@ -6,8 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-goreleaser_version=v2.17.0
-cyclonedx_version=v1.9.0
+goreleaser_version=v2.14.3
 
 tools=$(mktemp -d)
 dist=$(mktemp -d)
@@ -15,7 +14,6 @@ trap 'rm -rf "$tools" "$dist"' EXIT
 export GOBIN=$tools PATH="$tools:$PATH"
 
 go install "github.com/goreleaser/goreleaser/v2@$goreleaser_version"
-go install "github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$cyclonedx_version"
 
 goreleaser check
 goreleaser release --snapshot --clean --skip=publish,announce,validate --config .goreleaser.yaml \
