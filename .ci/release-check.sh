@@ -33,4 +33,8 @@ for os in linux darwin windows; do
 done
 ls "$dist"/out/*.deb "$dist"/out/*.rpm "$dist"/out/*.cdx.json "$dist"/out/checksums.txt >/dev/null
 dpkg-deb -c "$dist"/out/*amd64.deb | grep -q usr/share/man/man1/idpctl-token-get.1
+# The version command reports what ldflags embedded.
+commit=$(git rev-parse --short HEAD)
+"$dist"/out/idpctl_linux_amd64_v1/idpctl version | grep -q "commit $commit" ||
+	{ echo "release-check: the binary does not report commit $commit" >&2; exit 1; }
 echo "release-check: snapshot archives, packages, SBOMs and checksums are complete"
