@@ -11,9 +11,10 @@ import (
 )
 
 // FollowAuthorization plays the browser for a login against this sandbox:
-// it requests the authorization URL, which the sandbox approves at once,
-// and follows the redirect to the client's loopback redirect URI. Only
-// loopback URLs are followed, so it cannot be pointed elsewhere.
+// it requests the authorization URL and follows the redirects, through the
+// sandbox's login step, which approves at once, to the client's loopback
+// redirect URI. Only loopback URLs are followed, so it cannot be pointed
+// elsewhere.
 func (s *Server) FollowAuthorization(ctx context.Context, authURL string) error {
 	client := &http.Client{
 		Timeout: 10 * time.Second,

@@ -2,15 +2,13 @@ package sandbox
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/ory/fosite"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 // Endpoint paths, below the issuer.
@@ -25,18 +23,124 @@ const (
 	PathUserinfo            = "/userinfo"
 )
 
+// pathCallback is where op resumes an authorization request after the login.
+const pathCallback = PathAuthorize + "/callback"
+
+const realm = `realm="idpctl sandbox"`
+
+// routes puts the few things op leaves to the host around op's handler: the login
+// step, the RFC 8414 well-known path, and response headers the standards ask for.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+PathOpenIDConfiguration, s.handleMetadata)
-	mux.HandleFunc("GET "+PathOAuthMetadata, s.handleMetadata)
-	mux.HandleFunc("GET "+PathJWKS, s.handleJWKS)
-	// fosite checks the method itself on these and answers in OAuth error form.
-	mux.HandleFunc(PathAuthorize, s.handleAuthorize)
-	mux.HandleFunc(PathToken, s.handleToken)
-	mux.HandleFunc(PathRevoke, s.handleRevoke)
-	mux.HandleFunc(PathIntrospect, s.handleIntrospect)
-	mux.HandleFunc(PathUserinfo, s.handleUserinfo)
+	mux.HandleFunc("GET "+pathLogin, s.handleLogin)
+	// The same document as OpenID Connect Discovery, from op (RFC 8414 §3).
+	mux.Handle(PathOAuthMetadata, servePathAs(oidc.DiscoveryEndpoint, s.opHTTP))
+	mux.Handle(PathAuthorize, onHeader(s.opHTTP, s.addIssuer))
+	mux.Handle(pathCallback, onHeader(s.opHTTP, s.addIssuer))
+	mux.Handle(PathToken, noStore(onHeader(s.opHTTP, basicChallenge)))
+	mux.Handle(PathIntrospect, noStore(onHeader(s.opHTTP, basicChallenge)))
+	mux.Handle(PathRevoke, onHeader(s.opHTTP, basicChallenge))
+	mux.Handle(PathUserinfo, noStore(onHeader(s.opHTTP, bearerChallenge)))
+	mux.Handle("/", s.opHTTP)
 	return s.observe(mux)
+}
+
+// handleLogin is the login page of every demo client: op sends the browser here with
+// the ID of the stored authorization request, and it approves the request for the
+// demo user at once and sends the browser back to op.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("id")
+	if err := s.store.approve(id, DemoSubject); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	ctx := op.ContextWithIssuer(r.Context(), s.issuer)
+	http.Redirect(w, r, s.op.AuthCallbackURL()(ctx, id), http.StatusFound)
+}
+
+// addIssuer adds the iss parameter to authorization responses, successful or not,
+// which op does not do (RFC 9207 §2). Only redirects to the client are authorization
+// responses; the one to the login page is not.
+func (s *Server) addIssuer(_ *http.Request, h http.Header, status int) {
+	loc := h.Get("Location")
+	if status < 300 || status >= 400 || loc == "" || strings.HasPrefix(loc, s.issuer+pathLogin+"?") {
+		return
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return
+	}
+	q := u.Query()
+	q.Set("iss", s.issuer)
+	u.RawQuery = q.Encode()
+	h.Set("Location", u.String())
+}
+
+// basicChallenge names the scheme a client failed to authenticate with, which
+// RFC 6749 §5.2 requires with a 401 after HTTP Basic.
+func basicChallenge(r *http.Request, h http.Header, status int) {
+	if _, _, basic := r.BasicAuth(); basic && status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", "Basic "+realm)
+	}
+}
+
+// bearerChallenge is RFC 6750 §3: no error code when the request carried no token.
+func bearerChallenge(r *http.Request, h http.Header, status int) {
+	switch {
+	case status == http.StatusForbidden:
+		h.Set("WWW-Authenticate", "Bearer "+realm+`, error="insufficient_scope", scope="openid"`)
+	case status != http.StatusUnauthorized:
+	case r.Header.Get("Authorization") == "" && !r.URL.Query().Has("access_token"):
+		h.Set("WWW-Authenticate", "Bearer "+realm)
+	default:
+		h.Set("WWW-Authenticate", "Bearer "+realm+`, error="invalid_token"`)
+	}
+}
+
+// noStore marks token-bearing responses uncacheable (RFC 6749 §5.1, RFC 7662 §4).
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Pragma", "no-cache")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func servePathAs(path string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path, r2.URL.RawPath = path, ""
+		next.ServeHTTP(w, r2)
+	})
+}
+
+// onHeader calls hook just before the status line is written, when the handler's
+// headers can still be changed.
+func onHeader(next http.Handler, hook func(r *http.Request, h http.Header, status int)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&headerHook{ResponseWriter: w, hook: func(h http.Header, status int) { hook(r, h, status) }}, r)
+	})
+}
+
+type headerHook struct {
+	http.ResponseWriter
+	hook  func(h http.Header, status int)
+	wrote bool
+}
+
+func (w *headerHook) WriteHeader(status int) {
+	if !w.wrote {
+		w.wrote = true
+		w.hook(w.Header(), status)
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *headerHook) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // Metadata is the authorization server metadata document (RFC 8414 §2), which is also
@@ -63,254 +167,46 @@ type Metadata struct {
 	AuthorizationResponseIssParameterSupported bool     `json:"authorization_response_iss_parameter_supported"`
 }
 
-// Metadata returns the document served at both well-known paths.
+// Metadata returns the main fields of the document served at both well-known paths.
 func (s *Server) Metadata() Metadata {
-	clientAuth := []string{"client_secret_basic", "client_secret_post", "none"}
+	ctx := op.ContextWithIssuer(context.Background(), s.issuer)
+	var doc *discoveryDocument
+	if resp, err := s.op.Discovery(ctx, &op.Request[struct{}]{}); err == nil {
+		doc, _ = resp.Data.(*discoveryDocument)
+	}
+	if doc == nil {
+		// Discovery fails only on a programming error; the issuer still holds.
+		return Metadata{Issuer: s.issuer}
+	}
 	return Metadata{
-		Issuer:                 s.issuer,
-		AuthorizationEndpoint:  s.issuer + PathAuthorize,
-		TokenEndpoint:          s.issuer + PathToken,
-		JWKSURI:                s.issuer + PathJWKS,
-		UserinfoEndpoint:       s.issuer + PathUserinfo,
-		RevocationEndpoint:     s.issuer + PathRevoke,
-		IntrospectionEndpoint:  s.issuer + PathIntrospect,
-		ScopesSupported:        scopesSupported(),
-		ResponseTypesSupported: []string{"code"},
-		// The demo clients are fosite.DefaultClients, which offer no response_mode.
-		ResponseModesSupported:                 []string{"query"},
-		GrantTypesSupported:                    []string{"authorization_code", "client_credentials", "refresh_token"},
-		TokenEndpointAuthMethodsSupported:      clientAuth,
-		RevocationEndpointAuthMethodsSupported: clientAuth,
-		// fosite's introspection endpoint takes HTTP Basic credentials or a bearer
-		// access token, never credentials in the body.
-		IntrospectionEndpointAuthMethodsSupported: []string{"client_secret_basic"},
-		CodeChallengeMethodsSupported:             []string{"S256"},
-		SubjectTypesSupported:                     []string{"public"},
-		IDTokenSigningAlgValuesSupported:          []string{signingAlg},
-		ClaimsSupported: []string{
-			"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash",
-			"name", "preferred_username",
-		},
-		AuthorizationResponseIssParameterSupported: true,
+		Issuer:                                     doc.Issuer,
+		AuthorizationEndpoint:                      doc.AuthorizationEndpoint,
+		TokenEndpoint:                              doc.TokenEndpoint,
+		JWKSURI:                                    doc.JwksURI,
+		UserinfoEndpoint:                           doc.UserinfoEndpoint,
+		RevocationEndpoint:                         doc.RevocationEndpoint,
+		IntrospectionEndpoint:                      doc.IntrospectionEndpoint,
+		ScopesSupported:                            doc.ScopesSupported,
+		ResponseTypesSupported:                     doc.ResponseTypesSupported,
+		ResponseModesSupported:                     doc.ResponseModesSupported,
+		GrantTypesSupported:                        strs(doc.GrantTypesSupported),
+		TokenEndpointAuthMethodsSupported:          strs(doc.TokenEndpointAuthMethodsSupported),
+		RevocationEndpointAuthMethodsSupported:     strs(doc.RevocationEndpointAuthMethodsSupported),
+		IntrospectionEndpointAuthMethodsSupported:  strs(doc.IntrospectionEndpointAuthMethodsSupported),
+		CodeChallengeMethodsSupported:              strs(doc.CodeChallengeMethodsSupported),
+		SubjectTypesSupported:                      doc.SubjectTypesSupported,
+		IDTokenSigningAlgValuesSupported:           doc.IDTokenSigningAlgValuesSupported,
+		ClaimsSupported:                            doc.ClaimsSupported,
+		AuthorizationResponseIssParameterSupported: doc.AuthorizationResponseIssParameterSupported,
 	}
 }
 
-func (s *Server) handleMetadata(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Metadata())
-}
-
-func (s *Server) handleJWKS(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write(s.jwks)
-}
-
-// handleAuthorize approves every valid request for the demo user, without a login or
-// consent page: fosite validates client, redirect URI, response type, scopes, audience
-// and PKCE, and everything it accepts is granted.
-func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ar, err := s.provider.NewAuthorizeRequest(ctx, r)
-	if err != nil {
-		s.writeAuthorizeError(ctx, w, ar, err)
-		return
-	}
-	for _, scope := range ar.GetRequestedScopes() {
-		ar.GrantScope(scope)
-	}
-	for _, aud := range ar.GetRequestedAudience() {
-		ar.GrantAudience(aud)
-	}
-	resp, err := s.provider.NewAuthorizeResponse(ctx, ar, newSession(DemoSubject, ar.GetClient().GetID()))
-	if err != nil {
-		s.writeAuthorizeError(ctx, w, ar, err)
-		return
-	}
-	// RFC 9207 §2: name the issuer in the response so the client can detect mix-up.
-	resp.AddParameter("iss", s.issuer)
-	s.provider.WriteAuthorizeResponse(ctx, w, ar, resp)
-}
-
-// writeAuthorizeError adds iss to error redirects too (RFC 9207 §2), which fosite's
-// WriteAuthorizeError has no parameter for.
-func (s *Server) writeAuthorizeError(ctx context.Context, w http.ResponseWriter, ar fosite.AuthorizeRequester, err error) {
-	s.provider.WriteAuthorizeError(ctx, &issRedirectWriter{ResponseWriter: w, issuer: s.issuer}, ar, err)
-}
-
-// issRedirectWriter appends the iss parameter to the Location of a redirect just before
-// the status line is written. Errors that are not redirected (an invalid client or
-// redirect URI, RFC 6749 §4.1.2.1) pass through untouched.
-type issRedirectWriter struct {
-	http.ResponseWriter
-	issuer string
-}
-
-func (w *issRedirectWriter) WriteHeader(status int) {
-	if loc := w.Header().Get("Location"); loc != "" && status >= 300 && status < 400 {
-		if u, err := url.Parse(loc); err == nil {
-			q := u.Query()
-			q.Set("iss", w.issuer)
-			u.RawQuery = q.Encode()
-			w.Header().Set("Location", u.String())
-		}
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	// fosite's memory store has no transactions: two requests presenting the same
-	// refresh token at once could both pass the "still active" check and both rotate.
-	// One at a time, the second is seen as a reuse and the family revoked
-	// (RFC 9700 §4.14.2), which is what a client that races its refreshes must meet.
-	s.tokenMu.Lock()
-	defer s.tokenMu.Unlock()
-	ar, err := s.provider.NewAccessRequest(ctx, r, newSession("", ""))
-	if err != nil {
-		s.writeTokenError(ctx, w, r, ar, err)
-		return
-	}
-	sess, ok := ar.GetSession().(*session)
-	if !ok {
-		s.writeTokenError(ctx, w, r, ar, fosite.ErrServerError.WithDebugf("unexpected session type %T", ar.GetSession()))
-		return
-	}
-	if ar.GetGrantTypes().ExactOne("client_credentials") {
-		// No resource owner: the client is the subject (RFC 9068 §2.2). fosite checked
-		// the requested scopes and audience against the client; granting is ours.
-		id := ar.GetClient().GetID()
-		sess.SetSubject(id)
-		sess.AccessClaims.Subject = id
-		sess.setClientID(id)
-		for _, scope := range ar.GetRequestedScopes() {
-			ar.GrantScope(scope)
-		}
-		for _, aud := range ar.GetRequestedAudience() {
-			ar.GrantAudience(aud)
-		}
-	}
-	// A refreshed session is a copy of the stored one and still holds the first access
-	// token's iat, which fosite's JWT strategy keeps when set.
-	sess.AccessClaims.IssuedAt = time.Time{}
-	sess.AccessClaims.JTI = ""
-
-	resp, err := s.provider.NewAccessResponse(ctx, ar)
-	if err != nil {
-		s.writeTokenError(ctx, w, r, ar, err)
-		return
-	}
-	s.provider.WriteAccessResponse(ctx, w, ar, resp)
-}
-
-func (s *Server) writeTokenError(ctx context.Context, w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
-	// RFC 6749 §5.2: a 401 for invalid_client after HTTP Basic must carry a
-	// WWW-Authenticate challenge for the scheme the client used.
-	if errors.Is(err, fosite.ErrInvalidClient) {
-		if _, _, basic := r.BasicAuth(); basic {
-			w.Header().Set("WWW-Authenticate", `Basic realm="idpctl sandbox"`)
-		}
-	}
-	s.provider.WriteAccessError(ctx, w, ar, err)
-}
-
-// handleRevoke implements RFC 7009 through fosite: unknown tokens answer 200, and
-// revoking a refresh token revokes the whole grant (its access token included).
-func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	err := s.provider.NewRevocationRequest(ctx, r)
-	s.provider.WriteRevocationResponse(ctx, w, err)
-}
-
-func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ir, err := s.provider.NewIntrospectionRequest(ctx, r, newSession("", ""))
-	if err != nil {
-		s.provider.WriteIntrospectionError(ctx, w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.introspection(ir))
-}
-
-// introspection builds the RFC 7662 §2.2 response. It replaces fosite's
-// WriteIntrospectionResponse, which reports the access token's exp even when the
-// introspected token is a refresh token, and omits iss and token_type.
-func (s *Server) introspection(ir fosite.IntrospectionResponder) map[string]any {
-	if !ir.IsActive() {
-		return map[string]any{"active": false}
-	}
-	ar := ir.GetAccessRequester()
-	sess := ar.GetSession()
-	use := ir.GetTokenUse()
-	out := map[string]any{
-		"active":    true,
-		"iss":       s.issuer,
-		"client_id": ar.GetClient().GetID(),
-		// Not in RFC 7662; Ory Hydra's name for which kind of token this is.
-		"token_use": string(use),
-	}
-	if use == fosite.AccessToken {
-		out["token_type"] = "Bearer"
-	}
-	if exp := sess.GetExpiresAt(use); !exp.IsZero() {
-		out["exp"] = exp.Unix()
-	}
-	if at := ar.GetRequestedAt(); !at.IsZero() {
-		out["iat"] = at.Unix()
-	}
-	if scopes := ar.GetGrantedScopes(); len(scopes) > 0 {
-		out["scope"] = strings.Join(scopes, " ")
-	}
-	if sub := sess.GetSubject(); sub != "" {
-		out["sub"] = sub
-	}
-	if user := sess.GetUsername(); user != "" {
-		out["username"] = user
-	}
-	if aud := ar.GetGrantedAudience(); len(aud) > 0 {
-		out["aud"] = []string(aud)
+func strs[T ~string](in []T) []string {
+	out := make([]string, len(in))
+	for i, v := range in {
+		out[i] = string(v)
 	}
 	return out
-}
-
-// handleUserinfo is the OpenID Connect Core §5.3 endpoint; errors follow RFC 6750 §3.
-func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		w.Header().Set("Allow", "GET, POST")
-		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "invalid_request"})
-		return
-	}
-	token := fosite.AccessTokenFromRequest(r)
-	if token == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="idpctl sandbox"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request"})
-		return
-	}
-	use, ar, err := s.provider.IntrospectToken(r.Context(), token, fosite.AccessToken, newSession("", ""))
-	// fosite falls back to refresh tokens when the access-token lookup fails.
-	if err != nil || use != fosite.AccessToken {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="idpctl sandbox", error="invalid_token"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token"})
-		return
-	}
-	scopes := ar.GetGrantedScopes()
-	if !scopes.Has("openid") {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="idpctl sandbox", error="insufficient_scope", scope="openid"`)
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": "insufficient_scope"})
-		return
-	}
-	sub := ar.GetSession().GetSubject()
-	claims := map[string]any{"sub": sub}
-	if scopes.Has("profile") {
-		claims["preferred_username"] = sub
-		claims["name"] = "Demo User"
-	}
-	writeJSON(w, http.StatusOK, claims)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // observe counts requests per path and writes the request log. Only method, escaped

