@@ -1,0 +1,262 @@
+package auth0
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/provider"
+)
+
+// Name is the registry name of this adapter.
+const Name = "auth0"
+
+// maxPages bounds a paginated listing.
+const maxPages = 200
+
+// Provider is the Auth0 adapter. It implements provider.UserTokenRevoker,
+// provider.AppExpiryManager and provider.KeyRotator.
+type Provider struct {
+	env    *provider.Env
+	base   string // scheme://host the Management API is reached at
+	tenant string // the tenant's canonical domain
+	api    string // default API for access-token lifetimes, may be ""
+
+	mu sync.Mutex
+	// stillValid caches the access-token lifetime sentence per API, so a
+	// bulk revocation reads the API once.
+	stillValid map[string]string
+}
+
+var (
+	_ provider.UserTokenRevoker = (*Provider)(nil)
+	_ provider.AppExpiryManager = (*Provider)(nil)
+	_ provider.KeyRotator       = (*Provider)(nil)
+)
+
+// New builds the adapter from the profile. See the package documentation
+// for how the tenant is found.
+func New(env *provider.Env) (provider.Provider, error) {
+	if env == nil || env.HTTP == nil {
+		return nil, errs.New(errs.KindUsage, "auth0: no HTTP client configured")
+	}
+	tenant := strings.TrimSuffix(strings.TrimPrefix(env.Setting("tenant", ""), "https://"), "/")
+	if strings.ContainsAny(tenant, "/?#@") {
+		return nil, errs.New(errs.KindUsage, "auth0: tenant %q is not a domain like acme.eu.auth0.com", tenant)
+	}
+	var base, scheme string
+	switch {
+	case env.BaseURL != "":
+		u, err := url.Parse(env.BaseURL)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+			return nil, errs.New(errs.KindUsage, "auth0: admin url %q is not like https://acme.eu.auth0.com", env.BaseURL)
+		}
+		base, scheme = u.Scheme+"://"+u.Host, u.Scheme
+		if tenant == "" {
+			tenant = u.Host
+		}
+	case tenant != "":
+		base, scheme = "https://"+tenant, "https"
+	case env.Issuer != "":
+		u, err := url.Parse(env.Issuer)
+		if err != nil || u.Host == "" {
+			return nil, errs.New(errs.KindUsage, "auth0: issuer %q has no host; set the admin setting tenant", env.Issuer)
+		}
+		base, scheme, tenant = "https://"+u.Host, "https", u.Host
+	default:
+		return nil, errs.New(errs.KindUsage, "auth0: set the admin setting tenant (acme.eu.auth0.com), the admin url or the issuer")
+	}
+	if env.Auth != nil {
+		switch env.Auth.Scheme {
+		case provider.AuthBearer:
+		case provider.AuthClientCredentials:
+			if env.Auth.TokenURL == "" {
+				env.Auth.TokenURL = base + "/oauth/token"
+			}
+			if env.Auth.Audience == "" {
+				env.Auth.Audience = scheme + "://" + tenant + "/api/v2/"
+			}
+		default:
+			return nil, errs.New(errs.KindUsage, "auth0: admin auth %q is not supported: use client_credentials (a machine-to-machine app) or bearer", env.Auth.Scheme)
+		}
+	}
+	return &Provider{env: env, base: base, tenant: tenant, api: env.Setting("api", ""), stillValid: map[string]string{}}, nil
+}
+
+// Name implements provider.Provider.
+func (p *Provider) Name() string { return Name }
+
+// Tenant is the tenant domain the adapter works on.
+func (p *Provider) Tenant() string { return p.tenant }
+
+// JWKSURL is where relying parties read the tenant's signing keys.
+func (p *Provider) JWKSURL() string { return p.base + "/.well-known/jwks.json" }
+
+func (p *Provider) url(path string) string { return p.base + "/api/v2" + path }
+
+// send makes one Management API call. Reads and deletes are idempotent;
+// writes are repeated only after a 429, which says Auth0 did not process
+// them.
+func (p *Provider) send(ctx context.Context, method, path string, query url.Values, body any) (*httpx.Response, error) {
+	req := httpx.Request{Method: method, URL: p.url(path), Query: query}
+	if body != nil {
+		req.JSON = body
+	}
+	switch method {
+	case http.MethodGet, http.MethodDelete:
+		req.Idempotent = true
+	default:
+		req.RetryRateLimited = true
+	}
+	return p.env.Send(ctx, req)
+}
+
+// apiError is Auth0's error document.
+type apiError struct {
+	StatusCode int    `json:"statusCode"`
+	Error      string `json:"error"`
+	Message    string `json:"message"`
+	ErrorCode  string `json:"errorCode"`
+}
+
+func (e apiError) text() string {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Error
+	}
+	if e.ErrorCode != "" {
+		return e.ErrorCode + ": " + msg
+	}
+	return msg
+}
+
+func readError(resp *httpx.Response) apiError {
+	var e apiError
+	if httpx.IsJSON(resp.Body) {
+		_ = json.Unmarshal(resp.Body, &e)
+	}
+	return e
+}
+
+// fail classifies an unexpected answer, keeping Auth0's own words and, for
+// a 429, when the rate limit lifts.
+func fail(op string, resp *httpx.Response) error {
+	err := provider.StatusError(op, resp, readError(resp).text())
+	var extra []string
+	if resp.Status == http.StatusTooManyRequests {
+		if rl := httpx.ReadRateLimit(resp.Header); rl.Known && !rl.Reset.IsZero() {
+			extra = append(extra, "the limit resets at "+rl.Reset.UTC().Format(time.RFC3339))
+		}
+	}
+	if id := provider.RequestID(resp.Header); id != "" {
+		extra = append(extra, "request id "+id)
+	}
+	if len(extra) == 0 {
+		return err
+	}
+	return errs.Wrap(errs.KindOf(err), fmt.Errorf("%w (%s)", err, strings.Join(extra, "; ")))
+}
+
+// notEnabled tells a tenant without an endpoint (not on the plan, or an
+// early-access feature not turned on) from a refusal: a 404 that is not
+// about the user, or a 403 that names a feature rather than a scope.
+func notEnabled(resp *httpx.Response) bool {
+	e := readError(resp)
+	text := strings.ToLower(e.Message + " " + e.ErrorCode + " " + e.Error)
+	switch resp.Status {
+	case http.StatusNotFound:
+		return e.ErrorCode != "inexistent_user" && !strings.Contains(text, "user")
+	case http.StatusForbidden:
+		if strings.Contains(text, "scope") {
+			return false
+		}
+		for _, w := range []string{"not enabled", "feature", "not available", "enterprise", "plan"} {
+			if strings.Contains(text, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// decode reads a JSON answer, keeping numbers exact so that objects sent
+// back whole are not altered by a float round trip.
+func decode(resp *httpx.Response, v any) error {
+	if err := httpx.DecodeJSON(resp, new(json.RawMessage)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(resp.Body))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return errs.New(errs.KindNetwork, "%s answered JSON of an unexpected shape: %v", httpx.Host(resp.URL), err)
+	}
+	return nil
+}
+
+func human(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%dm", d/time.Minute)
+	default:
+		return d.String()
+	}
+}
+
+func cloneJSON(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	var out map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(&out) != nil {
+		return nil
+	}
+	return out
+}
+
+// sameJSON compares two decoded JSON values by their encoding (maps encode
+// with sorted keys).
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func intOf(v any) (int, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
+	case float64:
+		return int(n), true
+	case int:
+		return n, true
+	}
+	return 0, false
+}
+
+func boolOf(v any) bool { b, _ := v.(bool); return b }

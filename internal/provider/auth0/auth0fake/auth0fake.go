@@ -1,0 +1,1037 @@
+// Package auth0fake is a contract fake of the part of the Auth0
+// Management API v2 that idpctl's auth0 adapter uses: the
+// client-credentials token endpoint, users and their refresh tokens and
+// sessions (with the newer refresh-token APIs and the older
+// device-credentials ones), applications with their refresh_token
+// settings, APIs (resource servers), signing keys, the encryption rekey
+// and the published JWKS. It is built from Auth0's documented requests and
+// answers (see the auth0 package documentation for the sources) and is
+// stateful, so a write followed by a read shows the change.
+//
+// Every handler checks the method, path, query, Authorization scheme and
+// body it receives; anything the real API would not accept from a correct
+// client, or that the adapter should never send, is answered with HTTP 418
+// and recorded in Violations, which tests assert empty. Faults (401, 403,
+// 429 with Auth0's rate-limit headers, 500 and an HTML page) are injected
+// per test with Inject. An application's refresh_token object is replaced
+// whole by a PATCH, so members a client forgets are gone.
+//
+// The fake listens on 127.0.0.1 only.
+package auth0fake
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault is an error answer injected instead of the normal one.
+type Fault string
+
+// Faults the fake can serve.
+const (
+	Fault401  Fault = "401"  // invalid token
+	Fault403  Fault = "403"  // insufficient scope
+	Fault429  Fault = "429"  // too_many_requests with X-RateLimit-* headers
+	Fault500  Fault = "500"  // internal error
+	FaultHTML Fault = "html" // a 502 HTML page from a proxy
+)
+
+// Injection schedules a fault for matching requests.
+type Injection struct {
+	// Method and PathPrefix select requests; empty matches any.
+	Method     string
+	PathPrefix string
+	Fault      Fault
+	// Times is how many matching requests get the fault: 0 means once,
+	// a negative number means every one.
+	Times int
+	// ResetIn is when a 429's rate-limit window resets (default 60s).
+	ResetIn time.Duration
+}
+
+// Request is what reached the fake.
+type Request struct {
+	Method        string
+	Path          string
+	Query         url.Values
+	Authorization string
+	Body          []byte
+}
+
+// User is an Auth0 user.
+type User struct {
+	ID    string // auth0|abc
+	Email string
+}
+
+// Key describes a signing key.
+type Key struct {
+	Kid                              string
+	Current, Next, Previous, Revoked bool
+}
+
+// Availability says whether the tenant has an endpoint.
+type Availability int
+
+const (
+	// Available endpoints work.
+	Available Availability = iota
+	// NotFound endpoints answer Auth0's generic 404, as an early-access
+	// endpoint the tenant does not have.
+	NotFound
+	// NotEnabled endpoints answer 403 naming a feature not enabled, as on
+	// a plan without it.
+	NotEnabled
+)
+
+// Options configure the fake.
+type Options struct {
+	// ClientID and ClientSecret are the machine-to-machine application the
+	// token endpoint accepts.
+	ClientID, ClientSecret string
+	// BearerToken, when set, is a ready Management API token also accepted.
+	BearerToken string
+	// Now is the fake's clock, used for rate-limit reset times.
+	Now func() time.Time
+}
+
+type refreshToken struct{ id, client string }
+
+type user struct {
+	User
+	sessions int
+	tokens   []refreshToken
+}
+
+type signingKey struct {
+	kid                              string
+	current, next, previous, revoked bool
+	since                            time.Time
+	priv                             *rsa.PrivateKey
+	cert                             []byte
+}
+
+// Server is the fake. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the fake tenant's base URL (http://127.0.0.1:port).
+	URL string
+
+	opts Options
+	srv  *httptest.Server
+
+	mu           sync.Mutex
+	issued       map[string]bool
+	tokenCount   int
+	users        []*user
+	clients      []map[string]any
+	apis         []map[string]any
+	keys         []*signingKey
+	rekeys       int
+	userAPIs     Availability
+	revokeAPI    Availability
+	faults       []*Injection
+	requests     []Request
+	violations   []string
+	seq          int
+	credentialID int
+}
+
+// New starts a fake tenant on 127.0.0.1. Close it when done.
+func New(opts Options) *Server {
+	if opts.ClientID == "" {
+		opts.ClientID = "m2m-client"
+	}
+	if opts.ClientSecret == "" {
+		opts.ClientSecret = "m2m-secret"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, issued: map[string]bool{}}
+	now := opts.Now()
+	s.keys = []*signingKey{
+		{kid: "kid-previous", previous: true, since: now.Add(-60 * 24 * time.Hour)},
+		{kid: "kid-current", current: true, since: now.Add(-30 * 24 * time.Hour)},
+		{kid: "kid-next", next: true},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// ClientID and ClientSecret are the machine-to-machine credentials the
+// token endpoint accepts.
+func (s *Server) ClientID() string     { return s.opts.ClientID }
+func (s *Server) ClientSecret() string { return s.opts.ClientSecret }
+
+// Audience is the Management API audience the token endpoint requires.
+func (s *Server) Audience() string { return s.URL + "/api/v2/" }
+
+// SetUserAPIs sets whether DELETE /users/{id}/refresh-tokens and
+// /sessions exist (Enterprise features).
+func (s *Server) SetUserAPIs(a Availability) { s.mu.Lock(); s.userAPIs = a; s.mu.Unlock() }
+
+// SetRevokeAPI sets whether POST /refresh-tokens/revoke exists (early
+// access).
+func (s *Server) SetRevokeAPI(a Availability) { s.mu.Lock(); s.revokeAPI = a; s.mu.Unlock() }
+
+// ExpireTokens makes every Management API token issued so far invalid.
+func (s *Server) ExpireTokens() { s.mu.Lock(); s.issued = map[string]bool{}; s.mu.Unlock() }
+
+// TokensIssued counts client-credentials grants served.
+func (s *Server) TokensIssued() int { s.mu.Lock(); defer s.mu.Unlock(); return s.tokenCount }
+
+// Rekeys counts encryption rekeys.
+func (s *Server) Rekeys() int { s.mu.Lock(); defer s.mu.Unlock(); return s.rekeys }
+
+// Inject schedules a fault.
+func (s *Server) Inject(in Injection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.Times == 0 {
+		in.Times = 1
+	}
+	s.faults = append(s.faults, &in)
+}
+
+// Requests returns what reached the fake, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// ClearRequests forgets the recorded requests.
+func (s *Server) ClearRequests() { s.mu.Lock(); s.requests = nil; s.mu.Unlock() }
+
+// Violations lists the contract violations seen; a correct client causes
+// none.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.violations)
+}
+
+// AddUser adds a user.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = append(s.users, &user{User: u})
+}
+
+// AddSessions gives a user n more sessions.
+func (s *Server) AddSessions(userID string, n int) { s.with(userID, func(u *user) { u.sessions += n }) }
+
+// AddRefreshTokens gives a user n more refresh tokens for a client.
+func (s *Server) AddRefreshTokens(userID, clientID string, n int) {
+	s.with(userID, func(u *user) {
+		for i := 0; i < n; i++ {
+			s.credentialID++
+			u.tokens = append(u.tokens, refreshToken{id: fmt.Sprintf("dcr_%d", s.credentialID), client: clientID})
+		}
+	})
+}
+
+// Sessions counts a user's sessions.
+func (s *Server) Sessions(userID string) (n int) {
+	s.with(userID, func(u *user) { n = u.sessions })
+	return
+}
+
+// RefreshTokens counts a user's refresh tokens for a client ("" = all).
+func (s *Server) RefreshTokens(userID, clientID string) (n int) {
+	s.with(userID, func(u *user) {
+		for _, t := range u.tokens {
+			if clientID == "" || t.client == clientID {
+				n++
+			}
+		}
+	})
+	return
+}
+
+func (s *Server) with(userID string, fn func(*user)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.user(userID); u != nil {
+		fn(u)
+		return
+	}
+	panic("auth0fake: no user " + userID)
+}
+
+func (s *Server) user(id string) *user {
+	for _, u := range s.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+// AddClient adds an application object (see Application).
+func (s *Server) AddClient(c map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients = append(s.clients, clone(c))
+}
+
+// StoredClient returns a copy of a stored application, or nil.
+func (s *Server) StoredClient(id string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.client(id); c != nil {
+		return clone(c)
+	}
+	return nil
+}
+
+// AddAPI adds a resource server object (see API).
+func (s *Server) AddAPI(rs map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apis = append(s.apis, clone(rs))
+}
+
+// StoredAPI returns a copy of a stored resource server, by id or
+// identifier, or nil.
+func (s *Server) StoredAPI(id string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rs := s.api(id); rs != nil {
+		return clone(rs)
+	}
+	return nil
+}
+
+// SigningKeys lists the signing keys.
+func (s *Server) SigningKeys() []Key {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Key
+	for _, k := range s.keys {
+		out = append(out, Key{Kid: k.kid, Current: k.current, Next: k.next, Previous: k.previous, Revoked: k.revoked})
+	}
+	return out
+}
+
+// Application builds an application object as Auth0 answers it, with the
+// unrelated members a change must preserve. rt may be nil.
+func Application(clientID, name string, rt map[string]any) map[string]any {
+	c := map[string]any{
+		"client_id": clientID, "tenant": "acme", "name": name, "description": "",
+		"app_type": "regular_web", "is_first_party": true, "oidc_conformant": true,
+		"callbacks":                  []any{"https://app.example.com/callback"},
+		"allowed_origins":            []any{},
+		"grant_types":                []any{"authorization_code", "refresh_token"},
+		"jwt_configuration":          map[string]any{"alg": "RS256", "lifetime_in_seconds": 36000, "secret_encoded": false},
+		"token_endpoint_auth_method": "client_secret_post",
+	}
+	if rt != nil {
+		c["refresh_token"] = rt
+	}
+	return c
+}
+
+// RotatingRefreshTokens is a refresh_token object with every member set.
+func RotatingRefreshTokens() map[string]any {
+	return map[string]any{
+		"rotation_type": "rotating", "expiration_type": "expiring", "leeway": 10,
+		"token_lifetime": 2592000, "infinite_token_lifetime": false,
+		"idle_token_lifetime": 1296000, "infinite_idle_token_lifetime": false,
+		"policies": []any{map[string]any{"audience": "https://api.example.com/", "scope": []any{"read:all"}}},
+	}
+}
+
+// API builds a resource server object.
+func API(id, identifier string, tokenLifetime int) map[string]any {
+	return map[string]any{
+		"id": id, "name": "API " + identifier, "identifier": identifier, "is_system": false,
+		"scopes": []any{map[string]any{"value": "read:all", "description": "Read"}}, "signing_alg": "RS256",
+		"allow_offline_access": true, "skip_consent_for_verifiable_first_party_clients": true,
+		"token_lifetime": tokenLifetime, "token_lifetime_for_web": 7200,
+	}
+}
+
+// ---- serving ------------------------------------------------------------
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Body: body})
+	now := s.opts.Now()
+	w.Header().Set("X-RateLimit-Limit", "50")
+	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, 50-s.seq)))
+	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(time.Minute).Unix(), 10))
+	if s.fault(w, r, now) {
+		return
+	}
+	var segs []string
+	for _, seg := range strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/") {
+		v, err := url.PathUnescape(seg)
+		if err != nil {
+			s.violation(w, "badly escaped path %s", r.URL.EscapedPath())
+			return
+		}
+		segs = append(segs, v)
+	}
+	switch {
+	case r.URL.Path == "/oauth/token":
+		s.token(w, r, body)
+		return
+	case r.URL.Path == "/.well-known/jwks.json":
+		s.jwks(w, r)
+		return
+	}
+	if len(segs) < 3 || segs[0] != "api" || segs[1] != "v2" {
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	if !s.authorized(w, r) {
+		return
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodDelete) && len(body) > 0 {
+		s.violation(w, "%s %s carries a body", r.Method, r.URL.Path)
+		return
+	}
+	rest := segs[3:]
+	switch segs[2] {
+	case "users-by-email":
+		s.usersByEmail(w, r, rest)
+	case "users":
+		s.usersRoute(w, r, rest)
+	case "refresh-tokens":
+		s.revokeRoute(w, r, rest, body)
+	case "device-credentials":
+		s.deviceCredentials(w, r, rest)
+	case "clients":
+		s.clientsRoute(w, r, rest, body)
+	case "resource-servers":
+		s.apisRoute(w, r, rest, body)
+	case "keys":
+		s.keysRoute(w, r, rest, body)
+	default:
+		s.violation(w, "unexpected path %s", r.URL.Path)
+	}
+}
+
+func (s *Server) fault(w http.ResponseWriter, r *http.Request, now time.Time) bool {
+	for i, in := range s.faults {
+		if (in.Method != "" && in.Method != r.Method) || !strings.HasPrefix(r.URL.Path, in.PathPrefix) {
+			continue
+		}
+		if in.Times > 0 {
+			in.Times--
+			if in.Times == 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+		}
+		switch in.Fault {
+		case Fault401:
+			s.apiError(w, 401, "Unauthorized", "Invalid token", "")
+		case Fault403:
+			s.apiError(w, 403, "Forbidden", "Insufficient scope, expected any of: delete:refresh_tokens", "insufficient_scope")
+		case Fault429:
+			reset := in.ResetIn
+			if reset <= 0 {
+				reset = time.Minute
+			}
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(reset).Unix(), 10))
+			s.apiError(w, 429, "Too Many Requests", "Global limit has been reached", "too_many_requests")
+		case Fault500:
+			s.apiError(w, 500, "Internal Server Error", "Internal error", "")
+		case FaultHTML:
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
+		}
+		return true
+	}
+	return false
+}
+
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || scheme != "Bearer" {
+		s.violation(w, "%s %s: Authorization scheme %q, want Bearer", r.Method, r.URL.Path, scheme)
+		return false
+	}
+	if !s.issued[tok] && (s.opts.BearerToken == "" || tok != s.opts.BearerToken) {
+		s.apiError(w, 401, "Unauthorized", "Invalid token", "")
+		return false
+	}
+	return true
+}
+
+func (s *Server) violation(w http.ResponseWriter, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.violations = append(s.violations, msg)
+	s.writeJSON(w, http.StatusTeapot, map[string]any{"statusCode": 418, "error": "Contract Violation", "message": msg})
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) apiError(w http.ResponseWriter, status int, errText, message, code string) {
+	doc := map[string]any{"statusCode": status, "error": errText, "message": message}
+	if code != "" {
+		doc["errorCode"] = code
+	}
+	s.writeJSON(w, status, doc)
+}
+
+func (s *Server) notFoundUser(w http.ResponseWriter) {
+	s.apiError(w, 404, "Not Found", "The user does not exist.", "inexistent_user")
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, a Availability) bool {
+	switch a {
+	case NotFound:
+		s.apiError(w, 404, "Not Found", "Not Found", "")
+		return true
+	case NotEnabled:
+		s.apiError(w, 403, "Forbidden", "This feature is not enabled for this tenant.", "feature_not_enabled")
+		return true
+	}
+	return false
+}
+
+func (s *Server) query(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
+	for k := range r.URL.Query() {
+		if !slices.Contains(allowed, k) {
+			s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) method(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
+	if !slices.Contains(allowed, r.Method) {
+		s.violation(w, "%s %s: method not offered by Auth0", r.Method, r.URL.Path)
+		return false
+	}
+	return true
+}
+
+func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request, body []byte) (map[string]any, bool) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		s.violation(w, "%s %s: Content-Type %q, want application/json", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		return nil, false
+	}
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil {
+		s.apiError(w, 400, "Bad Request", "Invalid request payload JSON format", "invalid_body")
+		return nil, false
+	}
+	return m, true
+}
+
+func (s *Server) invalid(w http.ResponseWriter, format string, args ...any) {
+	s.apiError(w, 400, "Bad Request", "Payload validation error: "+fmt.Sprintf(format, args...), "invalid_body")
+}
+
+// ---- token endpoint -----------------------------------------------------
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		s.violation(w, "token request %s with Content-Type %q", r.Method, r.Header.Get("Content-Type"))
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		s.violation(w, "token request body is not a form")
+		return
+	}
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		id, _ = url.QueryUnescape(id)
+		secret, _ = url.QueryUnescape(secret)
+	} else {
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	switch {
+	case form.Get("grant_type") != "client_credentials":
+		s.writeJSON(w, 400, map[string]any{"error": "unsupported_grant_type", "error_description": "Unsupported grant type"})
+	case id != s.opts.ClientID || secret != s.opts.ClientSecret:
+		s.writeJSON(w, 401, map[string]any{"error": "access_denied", "error_description": "Unauthorized"})
+	case form.Get("audience") != s.Audience():
+		s.writeJSON(w, 403, map[string]any{"error": "access_denied", "error_description": "Service not enabled within domain: " + form.Get("audience")})
+	default:
+		s.tokenCount++
+		tok := fmt.Sprintf("mgmt-token-%d", s.tokenCount)
+		s.issued[tok] = true
+		s.writeJSON(w, 200, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 86400, "scope": "read:clients update:clients delete:refresh_tokens delete:sessions"})
+	}
+}
+
+// ---- users ----------------------------------------------------------------
+
+func (s *Server) usersByEmail(w http.ResponseWriter, r *http.Request, rest []string) {
+	if len(rest) != 0 || !s.method(w, r, http.MethodGet) || !s.query(w, r, "email", "fields", "include_fields") {
+		return
+	}
+	email := r.URL.Query().Get("email")
+	if email == "" {
+		s.apiError(w, 400, "Bad Request", "Query validation error: 'Missing required property: email'", "invalid_query_string")
+		return
+	}
+	out := []any{}
+	for _, u := range s.users {
+		if strings.EqualFold(u.Email, email) {
+			out = append(out, map[string]any{"user_id": u.ID, "email": u.Email, "email_verified": true})
+		}
+	}
+	s.writeJSON(w, 200, out)
+}
+
+func (s *Server) usersRoute(w http.ResponseWriter, r *http.Request, rest []string) {
+	if len(rest) != 2 || (rest[1] != "refresh-tokens" && rest[1] != "sessions") {
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	if !s.method(w, r, http.MethodDelete) || !s.query(w, r) || s.unavailable(w, s.userAPIs) {
+		return
+	}
+	u := s.user(rest[0])
+	if u == nil {
+		s.notFoundUser(w)
+		return
+	}
+	if rest[1] == "refresh-tokens" {
+		u.tokens = nil
+	} else {
+		u.sessions = 0
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (s *Server) revokeRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	if len(rest) != 1 || rest[0] != "revoke" {
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	if !s.method(w, r, http.MethodPost) || !s.query(w, r) || s.unavailable(w, s.revokeAPI) {
+		return
+	}
+	m, ok := s.jsonBody(w, r, body)
+	if !ok {
+		return
+	}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	combo := strings.Join(keys, "+")
+	switch combo {
+	case "client_id+user_id", "user_id", "audience+client_id+user_id":
+	case "ids", "client_id":
+		s.violation(w, "revoking by %s is not part of the contract", combo)
+		return
+	default:
+		s.invalid(w, "exactly one of ids, user_id, user_id+client_id, user_id+client_id+audience or client_id must be given, not %s", combo)
+		return
+	}
+	uid, _ := m["user_id"].(string)
+	u := s.user(uid)
+	if u == nil {
+		s.notFoundUser(w)
+		return
+	}
+	client, _ := m["client_id"].(string)
+	u.tokens = slices.DeleteFunc(u.tokens, func(t refreshToken) bool { return client == "" || t.client == client })
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (s *Server) deviceCredentials(w http.ResponseWriter, r *http.Request, rest []string) {
+	if len(rest) == 1 {
+		if !s.method(w, r, http.MethodDelete) || !s.query(w, r) {
+			return
+		}
+		for _, u := range s.users {
+			for i, t := range u.tokens {
+				if t.id == rest[0] {
+					u.tokens = append(u.tokens[:i], u.tokens[i+1:]...)
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+			}
+		}
+		s.apiError(w, 404, "Not Found", "The device credential does not exist.", "inexistent_device_credential")
+		return
+	}
+	if len(rest) != 0 || !s.method(w, r, http.MethodGet) || !s.query(w, r, "user_id", "client_id", "type", "fields", "include_fields", "page", "per_page", "include_totals") {
+		return
+	}
+	q := r.URL.Query()
+	if q.Get("type") != "refresh_token" {
+		s.violation(w, "device credentials listed with type %q, want refresh_token", q.Get("type"))
+		return
+	}
+	out := []any{}
+	if u := s.user(q.Get("user_id")); u != nil {
+		for _, t := range u.tokens {
+			if c := q.Get("client_id"); c == "" || c == t.client {
+				out = append(out, map[string]any{"id": t.id, "device_name": "Chrome on Linux", "device_id": "dev-" + t.id, "type": "refresh_token", "user_id": u.ID, "client_id": t.client})
+			}
+		}
+	}
+	s.writeJSON(w, 200, out)
+}
+
+// ---- clients and APIs ----------------------------------------------------------
+
+func (s *Server) client(id string) map[string]any {
+	for _, c := range s.clients {
+		if c["client_id"] == id {
+			return c
+		}
+	}
+	return nil
+}
+
+func (s *Server) clientsRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	if len(rest) == 0 {
+		s.listClients(w, r)
+		return
+	}
+	if len(rest) != 1 || !s.method(w, r, http.MethodGet, http.MethodPatch) || !s.query(w, r) {
+		if len(rest) != 1 {
+			s.violation(w, "unexpected path %s", r.URL.Path)
+		}
+		return
+	}
+	c := s.client(rest[0])
+	if c == nil {
+		s.apiError(w, 404, "Not Found", "The client does not exist", "inexistent_client")
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.writeJSON(w, 200, clone(c))
+		return
+	}
+	m, ok := s.jsonBody(w, r, body)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		switch k {
+		case "client_id", "tenant", "client_secret":
+			s.invalid(w, "Additional properties not allowed: %s", k)
+			return
+		case "refresh_token":
+			rt, _ := v.(map[string]any)
+			if msg := checkRefreshToken(rt); msg != "" {
+				s.invalid(w, "%s on property refresh_token", msg)
+				return
+			}
+		}
+	}
+	// Top-level members merge; an object member replaces the stored one
+	// whole, which is what drops refresh_token members a client forgets.
+	for k, v := range m {
+		c[k] = v
+	}
+	s.writeJSON(w, 200, clone(c))
+}
+
+func checkRefreshToken(rt map[string]any) string {
+	if rt == nil {
+		return "Expected type object"
+	}
+	allowed := []string{"rotation_type", "expiration_type", "leeway", "token_lifetime", "infinite_token_lifetime", "idle_token_lifetime", "infinite_idle_token_lifetime", "policies"}
+	for k := range rt {
+		if !slices.Contains(allowed, k) {
+			return "Additional properties not allowed: " + k
+		}
+	}
+	if rt["rotation_type"] != "rotating" && rt["rotation_type"] != "non-rotating" {
+		return "'Missing or invalid required property: rotation_type'"
+	}
+	if rt["expiration_type"] != "expiring" && rt["expiration_type"] != "non-expiring" {
+		return "'Missing or invalid required property: expiration_type'"
+	}
+	for _, k := range []string{"infinite_token_lifetime", "infinite_idle_token_lifetime"} {
+		if v, ok := rt[k]; ok {
+			if _, isBool := v.(bool); !isBool {
+				return "Expected type boolean for " + k
+			}
+		}
+	}
+	if v, ok := rt["leeway"]; ok {
+		if n, isInt := num(v); !isInt || n < 0 {
+			return "leeway must be an integer of at least 0"
+		}
+	}
+	if v, ok := rt["token_lifetime"]; ok {
+		if n, isInt := num(v); !isInt || n < 1 || n > 157788000 {
+			return "token_lifetime must be 1 to 157788000"
+		}
+	}
+	if v, ok := rt["idle_token_lifetime"]; ok {
+		if n, isInt := num(v); !isInt || n < 1 {
+			return "idle_token_lifetime must be at least 1"
+		}
+	}
+	return ""
+}
+
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
+	if !s.method(w, r, http.MethodGet) || !s.query(w, r, "fields", "include_fields", "page", "per_page", "include_totals") {
+		return
+	}
+	q := r.URL.Query()
+	page, err1 := strconv.Atoi(orDefault(q.Get("page"), "0"))
+	per, err2 := strconv.Atoi(orDefault(q.Get("per_page"), "50"))
+	if err1 != nil || err2 != nil || page < 0 || per < 1 || per > 100 {
+		s.apiError(w, 400, "Bad Request", "Query validation error: page and per_page", "invalid_query_string")
+		return
+	}
+	var fields []string
+	if f := q.Get("fields"); f != "" && q.Get("include_fields") != "false" {
+		fields = strings.Split(f, ",")
+	}
+	items := []any{}
+	for i := page * per; i < min(len(s.clients), (page+1)*per); i++ {
+		c := clone(s.clients[i])
+		if fields != nil {
+			for k := range c {
+				if !slices.Contains(fields, k) {
+					delete(c, k)
+				}
+			}
+		}
+		items = append(items, c)
+	}
+	if q.Get("include_totals") == "true" {
+		s.writeJSON(w, 200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(s.clients), "clients": items})
+		return
+	}
+	s.writeJSON(w, 200, items)
+}
+
+func (s *Server) api(id string) map[string]any {
+	for _, rs := range s.apis {
+		if rs["id"] == id || rs["identifier"] == id {
+			return rs
+		}
+	}
+	return nil
+}
+
+func (s *Server) apisRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	if len(rest) != 1 {
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	if !s.method(w, r, http.MethodGet, http.MethodPatch) || !s.query(w, r) {
+		return
+	}
+	rs := s.api(rest[0])
+	if rs == nil {
+		s.apiError(w, 404, "Not Found", "Resource server not found", "inexistent_resource_server")
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.writeJSON(w, 200, clone(rs))
+		return
+	}
+	m, ok := s.jsonBody(w, r, body)
+	if !ok {
+		return
+	}
+	for k, v := range m {
+		switch k {
+		case "token_lifetime", "token_lifetime_for_web":
+			if n, isInt := num(v); !isInt || n < 1 || n > 2592000 {
+				s.invalid(w, "%s must be 1 to 2592000", k)
+				return
+			}
+		case "id", "identifier", "is_system":
+			s.invalid(w, "Additional properties not allowed: %s", k)
+			return
+		}
+	}
+	for k, v := range m {
+		rs[k] = v
+	}
+	s.writeJSON(w, 200, clone(rs))
+}
+
+// ---- keys -------------------------------------------------------------------
+
+func (k *signingKey) material(now time.Time) *rsa.PrivateKey {
+	if k.priv != nil {
+		return k.priv
+	}
+	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic("auth0fake: generating a key: " + err.Error())
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(now.UnixNano()),
+		Subject:      pkix.Name{CommonName: "fake-tenant.auth0.com"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(10 * 365 * 24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		panic("auth0fake: making a certificate: " + err.Error())
+	}
+	k.priv, k.cert = priv, der
+	return priv
+}
+
+func (k *signingKey) pemCert(now time.Time) string {
+	k.material(now)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert}))
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func (s *Server) keysRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	now := s.opts.Now()
+	switch {
+	case len(rest) == 1 && rest[0] == "signing":
+		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
+			return
+		}
+		out := []any{}
+		for _, k := range s.keys {
+			cert := k.pemCert(now)
+			m := map[string]any{
+				"kid": k.kid, "cert": cert, "pkcs7": "-----BEGIN PKCS7-----\n-----END PKCS7-----",
+				"current": k.current, "next": k.next, "previous": k.previous, "revoked": k.revoked,
+				"fingerprint": fmt.Sprintf("%X", sha1.Sum(k.cert)), "thumbprint": fmt.Sprintf("%x", sha1.Sum(k.cert)),
+			}
+			if !k.since.IsZero() {
+				m["current_since"] = k.since.UTC().Format(time.RFC3339)
+			}
+			out = append(out, m)
+		}
+		s.writeJSON(w, 200, out)
+	case len(rest) == 2 && rest[0] == "signing" && rest[1] == "rotate":
+		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
+			return
+		}
+		if len(body) > 0 && strings.TrimSpace(string(body)) != "{}" {
+			s.violation(w, "rotate takes no body, got %s", body)
+			return
+		}
+		var current *signingKey
+		for _, k := range s.keys {
+			switch {
+			case k.previous:
+				k.previous = false
+			case k.current:
+				k.current, k.previous = false, true
+			case k.next:
+				k.next, k.current, k.since = false, true, now
+				current = k
+			}
+		}
+		s.keys = append(s.keys, &signingKey{kid: fmt.Sprintf("kid-%d", s.seq), next: true})
+		s.writeJSON(w, http.StatusCreated, map[string]any{"cert": current.pemCert(now), "kid": current.kid})
+	case len(rest) == 2 && rest[0] == "encryption" && rest[1] == "rekey":
+		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
+			return
+		}
+		if len(body) > 0 && strings.TrimSpace(string(body)) != "{}" {
+			s.violation(w, "rekey takes no body, got %s", body)
+			return
+		}
+		s.rekeys++
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		s.violation(w, "unexpected path %s", r.URL.Path)
+	}
+}
+
+// jwks publishes the current, next and previous signing keys, as Auth0
+// does, with public members only.
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		s.violation(w, "%s on the JWKS", r.Method)
+		return
+	}
+	now := s.opts.Now()
+	out := []any{}
+	for _, k := range s.keys {
+		if k.revoked || !(k.current || k.next || k.previous) {
+			continue
+		}
+		pub := k.material(now).PublicKey
+		thumb := sha1.Sum(k.cert)
+		out = append(out, map[string]any{
+			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": k.kid,
+			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
+			"x5t": b64(thumb[:]), "x5c": []any{base64.StdEncoding.EncodeToString(k.cert)},
+		})
+	}
+	s.writeJSON(w, 200, map[string]any{"keys": out})
+}
+
+// ---- helpers ---------------------------------------------------------------------
+
+func clone(m map[string]any) map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic("auth0fake: " + err.Error())
+	}
+	var out map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		panic("auth0fake: " + err.Error())
+	}
+	return out
+}
+
+func num(v any) (int, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
+	case float64:
+		return int(n), n == float64(int(n))
+	case int:
+		return n, true
+	}
+	return 0, false
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,215 @@
+package auth0_test
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/provider"
+	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
+)
+
+func TestRevokingEveryAppIsAcceptedAndSaysItIsAsynchronous(t *testing.T) {
+	f := setup(t, map[string]string{"api": apiIdentifier})
+	res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeAccepted || !strings.Contains(res.Detail, "asynchronously") {
+		t.Fatalf("result %+v", res)
+	}
+	want := []string{
+		"DELETE /api/v2/users/auth0|alice/refresh-tokens",
+		"DELETE /api/v2/users/auth0|alice/sessions",
+	}
+	if got := calls(f.srv); !slices.Equal(got[:2], want) {
+		t.Fatalf("calls %q", got)
+	}
+	if f.srv.RefreshTokens(alice, "") != 0 || f.srv.Sessions(alice) != 0 {
+		t.Fatal("tokens or sessions remain")
+	}
+	if !strings.HasPrefix(res.StillValid, "up to 1d") || !strings.Contains(res.StillValid, apiIdentifier) {
+		t.Fatalf("still valid %q", res.StillValid)
+	}
+}
+
+func TestWithoutAnAPIHowLongAccessTokensLiveIsNotClaimed(t *testing.T) {
+	f := setup(t, nil)
+	res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice})
+	if err != nil || res.StillValid != "" {
+		t.Fatalf("result %+v err %v", res, err)
+	}
+}
+
+func TestAUserGivenByEmailIsLookedUp(t *testing.T) {
+	f := setup(t, nil)
+	ctx := context.Background()
+	res, err := f.p.RevokeUser(ctx, provider.RevokeUserRequest{User: email})
+	if err != nil || res.Outcome != provider.OutcomeAccepted || !strings.HasPrefix(res.Detail, "user auth0|alice: ") {
+		t.Fatalf("result %+v err %v", res, err)
+	}
+	if got := calls(f.srv); got[0] != "GET /api/v2/users-by-email?email=alice%40example.com" {
+		t.Fatalf("calls %q", got)
+	}
+
+	res, err = f.p.RevokeUser(ctx, provider.RevokeUserRequest{User: "nobody@example.com"})
+	if err != nil || res.Outcome != provider.OutcomeUserNotFound {
+		t.Fatalf("result %+v err %v", res, err)
+	}
+
+	f.srv.AddUser(auth0fake.User{ID: "google-oauth2|123", Email: email})
+	_, err = f.p.RevokeUser(ctx, provider.RevokeUserRequest{User: email})
+	wantKind(t, err, errs.KindUsage, "auth0|alice, google-oauth2|123")
+}
+
+func TestAnUnknownUserIsAnOutcomeNotAnError(t *testing.T) {
+	f := setup(t, nil)
+	for _, client := range []string{"", app1} {
+		res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "auth0|nobody", Client: client})
+		if err != nil || res.Outcome != provider.OutcomeUserNotFound {
+			t.Fatalf("client %q: result %+v err %v", client, res, err)
+		}
+	}
+}
+
+func TestRevokingOneClientAsksTheRevokeEndpoint(t *testing.T) {
+	f := setup(t, nil)
+	res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice, Client: app1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeAccepted || !strings.Contains(res.Detail, "client "+app1) {
+		t.Fatalf("result %+v", res)
+	}
+	var body map[string]string
+	for _, r := range f.srv.Requests() {
+		if r.Path == "/api/v2/refresh-tokens/revoke" {
+			if err := json.Unmarshal(r.Body, &body); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(body) != 2 || body["user_id"] != alice || body["client_id"] != app1 {
+		t.Fatalf("body %v", body)
+	}
+	if f.srv.RefreshTokens(alice, app1) != 0 || f.srv.RefreshTokens(alice, app2) != 1 || f.srv.Sessions(alice) != 2 {
+		t.Fatal("more than the client's refresh tokens went")
+	}
+}
+
+func TestWithoutTheRevokeEndpointDeviceCredentialsAreDeletedOneByOne(t *testing.T) {
+	for _, mode := range []auth0fake.Availability{auth0fake.NotFound, auth0fake.NotEnabled} {
+		f := setup(t, nil)
+		f.srv.SetRevokeAPI(mode)
+		ctx := context.Background()
+		req := provider.RevokeUserRequest{User: alice, Client: app1}
+		res, err := f.p.RevokeUser(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome != provider.OutcomeRevoked || !strings.Contains(res.Detail, "2 refresh token(s)") {
+			t.Fatalf("mode %v: result %+v", mode, res)
+		}
+		if count(f.srv, "DELETE", "/api/v2/device-credentials/") != 2 || f.srv.RefreshTokens(alice, app2) != 1 {
+			t.Fatalf("calls %q", calls(f.srv))
+		}
+		if got := calls(f.srv); !slices.Contains(got, "GET /api/v2/device-credentials?client_id="+app1+"&type=refresh_token&user_id=auth0%7Calice") {
+			t.Fatalf("calls %q", got)
+		}
+		res, err = f.p.RevokeUser(ctx, req)
+		if err != nil || res.Outcome != provider.OutcomeNothingToRevoke {
+			t.Fatalf("second: result %+v err %v", res, err)
+		}
+	}
+}
+
+func TestAScopeRefusalIsNotMistakenForAMissingEndpoint(t *testing.T) {
+	f := setup(t, nil)
+	f.srv.Inject(auth0fake.Injection{Method: "POST", PathPrefix: "/api/v2/refresh-tokens", Fault: auth0fake.Fault403})
+	_, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice, Client: app1})
+	wantKind(t, err, errs.KindRefused, "insufficient_scope")
+	if n := count(f.srv, "GET", "/api/v2/device-credentials"); n != 0 {
+		t.Fatal("fell back after a refusal")
+	}
+}
+
+func TestATenantWithoutTheUserAPIsStillLosesEveryRefreshToken(t *testing.T) {
+	f := setup(t, nil)
+	f.srv.SetUserAPIs(auth0fake.NotEnabled)
+	res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeRevoked || !strings.Contains(res.Detail, "3 refresh token(s) deleted") || !strings.Contains(res.Detail, "sessions kept") {
+		t.Fatalf("result %+v", res)
+	}
+	if f.srv.RefreshTokens(alice, "") != 0 || f.srv.Sessions(alice) != 2 {
+		t.Fatal("state")
+	}
+}
+
+func TestRevocationErrorsAreClassified(t *testing.T) {
+	tests := []struct {
+		name   string
+		fault  auth0fake.Fault
+		kind   errs.Kind
+		substr string
+	}{
+		{"401 even after a new token", auth0fake.Fault401, errs.KindRefused, "HTTP 401"},
+		{"403", auth0fake.Fault403, errs.KindRefused, "insufficient_scope"},
+		{"429 past the longest wait", auth0fake.Fault429, errs.KindNetwork, "the limit resets at"},
+		{"500", auth0fake.Fault500, errs.KindNetwork, "HTTP 500"},
+		{"html page", auth0fake.FaultHTML, errs.KindNetwork, "HTML page"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t, nil)
+			f.srv.Inject(auth0fake.Injection{Method: "DELETE", Fault: tt.fault, Times: -1, ResetIn: time.Hour})
+			_, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice})
+			wantKind(t, err, tt.kind, tt.substr)
+			if strings.Contains(err.Error(), "mgmt-token-") || strings.Contains(err.Error(), f.srv.ClientSecret()) {
+				t.Fatal("a credential leaked into the error")
+			}
+		})
+	}
+}
+
+func TestASessionFailureAfterAcceptedTokensSaysWhatWasDone(t *testing.T) {
+	f := setup(t, nil)
+	f.srv.Inject(auth0fake.Injection{Method: "DELETE", PathPrefix: "/api/v2/users/auth0|alice/sessions", Fault: auth0fake.Fault500})
+	_, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice})
+	wantKind(t, err, errs.KindNetwork, "accepted deleting all refresh tokens")
+}
+
+func TestARateLimitIsWaitedOutUntilTheReset(t *testing.T) {
+	f := setup(t, nil)
+	f.srv.Inject(auth0fake.Injection{Method: "DELETE", Fault: auth0fake.Fault429, ResetIn: 2 * time.Second})
+	if _, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice}); err != nil {
+		t.Fatal(err)
+	}
+	waits := f.sleeps.all()
+	if len(waits) != 1 || waits[0] < time.Second || waits[0] > 3*time.Second {
+		t.Fatalf("waited %v, want about 2s from X-RateLimit-Reset", waits)
+	}
+}
+
+func TestBadRevocationRequestsAreRefusedBeforeAnyRequest(t *testing.T) {
+	f := setup(t, nil)
+	for _, req := range []provider.RevokeUserRequest{{}, {User: alice, Method: "grants"}} {
+		_, err := f.p.RevokeUser(context.Background(), req)
+		wantKind(t, err, errs.KindUsage, "")
+		_, err = f.p.PlanRevokeUser(req)
+		wantKind(t, err, errs.KindUsage, "")
+	}
+	plan, err := f.p.PlanRevokeUser(provider.RevokeUserRequest{User: email, Client: app1})
+	if err != nil || len(plan) != 4 || plan[1].Path != "/api/v2/refresh-tokens/revoke" {
+		t.Fatalf("plan %v err %v", plan, err)
+	}
+	if n := len(f.srv.Requests()); n != 0 {
+		t.Fatalf("%d requests sent", n)
+	}
+}

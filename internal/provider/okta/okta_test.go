@@ -1,0 +1,237 @@
+package okta_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/provider"
+	"github.com/idpctl/idpctl/internal/provider/okta"
+	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
+)
+
+const (
+	userID   = "00u1alice"
+	login    = "alice@example.com"
+	appID    = "0oa1app"
+	clientID = "0oa1app" // Okta's default: the client id is the app id
+)
+
+// sleeps records the waits the HTTP client was asked to make.
+type sleeps struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.d = append(s.d, d)
+	return nil
+}
+
+func (s *sleeps) all() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.d...)
+}
+
+type fixture struct {
+	srv    *oktafake.Server
+	p      *okta.Provider
+	env    *provider.Env
+	sleeps *sleeps
+}
+
+// setup starts a fake org with one user, one OIDC app, and a "default"
+// authorization server whose first policy applies to that app only.
+func setup(t *testing.T, settings map[string]string) *fixture {
+	t.Helper()
+	srv := oktafake.New(oktafake.Options{})
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		if v := srv.Violations(); len(v) > 0 {
+			t.Errorf("contract violations: %q", v)
+		}
+	})
+	srv.AddUser(oktafake.User{ID: userID, Login: login, Email: login})
+	srv.AddSessions(userID, 2)
+	srv.AddRefreshTokens(userID, clientID, 3)
+	srv.AddApp(oktafake.OIDCApp(appID, clientID, "Payroll"))
+	srv.AddApp(oktafake.OIDCApp("0oa2other", "0oa2other", "Other"))
+	srv.AddAuthorizationServer("default")
+	srv.AddPolicy("default", oktafake.Policy("00p1", "Payroll only", 1, clientID))
+	srv.AddRule("default", "00p1", oktafake.Rule("0pr1", "Payroll rule", 1, 60, 0, 10080, "authorization_code"))
+	srv.AddPolicy("default", oktafake.Policy("00p2", "Everyone else", 2, "ALL_CLIENTS"))
+	srv.AddRule("default", "00p2", oktafake.Rule("0pr2", "Default rule", 1, 120, 0, 10080, "authorization_code"))
+	f := &fixture{srv: srv, sleeps: &sleeps{}}
+	f.env = newEnv(t, srv, settings, f.sleeps)
+	p, err := okta.New(f.env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.p = p.(*okta.Provider)
+	return f
+}
+
+func newEnv(t *testing.T, srv *oktafake.Server, settings map[string]string, s *sleeps) *provider.Env {
+	t.Helper()
+	hc, err := httpx.New(httpx.Options{MaxRetries: 2, Sleep: s.sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if settings == nil {
+		settings = map[string]string{}
+	}
+	return &provider.Env{
+		Profile:  "test",
+		BaseURL:  srv.URL,
+		Settings: settings,
+		HTTP:     hc,
+		Auth:     &provider.AdminAuth{Scheme: provider.AuthSSWS, Secret: srv.Token()},
+	}
+}
+
+// calls renders the requests that reached the fake as "METHOD path?query".
+func calls(srv *oktafake.Server) []string {
+	var out []string
+	for _, r := range srv.Requests() {
+		s := r.Method + " " + r.Path
+		if q := r.Query.Encode(); q != "" {
+			s += "?" + q
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func count(srv *oktafake.Server, method, pathPrefix string) int {
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Method == method && strings.HasPrefix(r.Path, pathPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+func wantKind(t *testing.T, err error, kind errs.Kind, substr string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want kind %v", kind)
+	}
+	if got := errs.KindOf(err); got != kind {
+		t.Fatalf("kind %v, want %v: %v", got, kind, err)
+	}
+	if substr != "" && !strings.Contains(err.Error(), substr) {
+		t.Fatalf("error %q does not mention %q", err, substr)
+	}
+}
+
+func TestNewFindsTheOrgAndAuthorizationServer(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      provider.Env
+		wantJWKS string
+		wantAS   string
+	}{
+		{"issuer of a custom server gives org and server", provider.Env{Issuer: "https://acme.okta.com/oauth2/aus9x"}, "https://acme.okta.com/oauth2/aus9x/v1/keys", "aus9x"},
+		{"org issuer falls back to the default server", provider.Env{Issuer: "https://acme.okta.com"}, "https://acme.okta.com/oauth2/default/v1/keys", "default"},
+		{"the setting overrides the issuer", provider.Env{Issuer: "https://acme.okta.com/oauth2/aus9x", Settings: map[string]string{"authorization_server": "ausOther"}}, "https://acme.okta.com/oauth2/ausOther/v1/keys", "ausOther"},
+		{"the admin url names the org", provider.Env{BaseURL: "https://acme-admin.okta.com/", Issuer: "https://login.acme.com/oauth2/default"}, "https://acme-admin.okta.com/oauth2/default/v1/keys", "default"},
+		{"org names the org server", provider.Env{BaseURL: "https://acme.okta.com", Settings: map[string]string{"authorization_server": "org"}}, "https://acme.okta.com/oauth2/v1/keys", "org"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := tt.env
+			env.HTTP, _ = httpx.New(httpx.Options{})
+			p, err := okta.New(&env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := p.(*okta.Provider)
+			if o.JWKSURL() != tt.wantJWKS || o.AuthorizationServer() != tt.wantAS || o.Name() != "okta" {
+				t.Fatalf("JWKS %s, server %s", o.JWKSURL(), o.AuthorizationServer())
+			}
+		})
+	}
+}
+
+func TestNewRefusesWhatCannotWork(t *testing.T) {
+	hc, _ := httpx.New(httpx.Options{})
+	tests := []struct {
+		name string
+		env  provider.Env
+	}{
+		{"no url at all", provider.Env{HTTP: hc}},
+		{"not a url", provider.Env{HTTP: hc, BaseURL: "acme.okta.com"}},
+		{"basic auth", provider.Env{HTTP: hc, BaseURL: "https://acme.okta.com", Auth: &provider.AdminAuth{Scheme: provider.AuthBasic}}},
+		{"a path as server id", provider.Env{HTTP: hc, BaseURL: "https://acme.okta.com", Settings: map[string]string{"authorization_server": "a/b"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := okta.New(&tt.env)
+			wantKind(t, err, errs.KindUsage, "")
+		})
+	}
+}
+
+func TestNewFillsClientCredentialsDefaults(t *testing.T) {
+	hc, _ := httpx.New(httpx.Options{})
+	auth := &provider.AdminAuth{Scheme: provider.AuthClientCredentials}
+	if _, err := okta.New(&provider.Env{HTTP: hc, BaseURL: "https://acme.okta.com", Auth: auth}); err != nil {
+		t.Fatal(err)
+	}
+	if auth.TokenURL != "https://acme.okta.com/oauth2/v1/token" || !strings.Contains(auth.Scope, "okta.users.manage") {
+		t.Fatalf("token url %q scope %q", auth.TokenURL, auth.Scope)
+	}
+}
+
+func TestBearerAuthIsSentWithItsScheme(t *testing.T) {
+	srv := oktafake.New(oktafake.Options{Scheme: "Bearer", Token: "okta-oauth-token"})
+	defer srv.Close()
+	srv.AddUser(oktafake.User{ID: userID, Login: login})
+	hc, _ := httpx.New(httpx.Options{})
+	p, err := okta.New(&provider.Env{BaseURL: srv.URL, HTTP: hc, Auth: &provider.AdminAuth{Scheme: provider.AuthBearer, Secret: "okta-oauth-token"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.(*okta.Provider).RevokeUser(context.Background(), provider.RevokeUserRequest{User: userID})
+	if err != nil || res.Outcome != provider.OutcomeRevoked {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Authorization != "Bearer okta-oauth-token" {
+			t.Fatalf("Authorization %q", r.Authorization)
+		}
+	}
+	if v := srv.Violations(); len(v) > 0 {
+		t.Fatal(v)
+	}
+}
+
+func TestANextLinkToAnotherHostIsNotFollowed(t *testing.T) {
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the admin credential reached another host: %s", r.URL)
+	}))
+	defer other.Close()
+	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "<"+other.URL+"/api/v1/apps?after=x>; rel=\"next\"")
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`[{"id":"0oa1","label":"A","credentials":{"oauthClient":{"client_id":"0oa1"}}}]`))
+	}))
+	defer org.Close()
+	hc, _ := httpx.New(httpx.Options{})
+	p, err := okta.New(&provider.Env{BaseURL: org.URL, HTTP: hc, Auth: &provider.AdminAuth{Scheme: provider.AuthSSWS, Secret: "t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.(*okta.Provider).ListApps(context.Background())
+	wantKind(t, err, errs.KindNetwork, "leaves the org")
+}

@@ -1,0 +1,1072 @@
+// Package oktafake is a contract fake of the part of the Okta management
+// API that idpctl's okta adapter uses: users and their sessions, refresh
+// tokens and consent grants, OpenID Connect apps, custom authorization
+// servers with their access policies, rules and signing keys, and the
+// published JWKS. It is built from Okta's documented requests and answers
+// (see the okta package documentation for the sources) and is stateful, so
+// a write followed by a read shows the change.
+//
+// Every handler checks the method, path, query, Authorization scheme and
+// body it receives; anything the real API would not accept from a correct
+// client, or that the adapter should never send, is answered with HTTP 418
+// and recorded in Violations, which tests assert empty. Faults (401, 403,
+// 429 with Okta's rate-limit headers, 500 and an HTML page) are injected
+// per test with Inject. Whole-object replacement (PUT of an app or a policy
+// rule) stores exactly the body sent, so members a client forgets are gone.
+//
+// The fake listens on 127.0.0.1 only.
+package oktafake
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault is an error answer injected instead of the normal one.
+type Fault string
+
+// Faults the fake can serve.
+const (
+	Fault401  Fault = "401"  // E0000011 invalid token
+	Fault403  Fault = "403"  // E0000006 no permission
+	Fault429  Fault = "429"  // E0000047 with X-Rate-Limit-* headers
+	Fault500  Fault = "500"  // E0000009 internal error
+	FaultHTML Fault = "html" // a 502 HTML page from a proxy
+)
+
+// Injection schedules a fault for matching requests.
+type Injection struct {
+	// Method and PathPrefix select requests; empty matches any.
+	Method     string
+	PathPrefix string
+	Fault      Fault
+	// Times is how many matching requests get the fault: 0 means once,
+	// a negative number means every one.
+	Times int
+	// ResetIn is when a 429's rate-limit window resets (default 60s).
+	ResetIn time.Duration
+}
+
+// Request is what reached the fake.
+type Request struct {
+	Method        string
+	Path          string
+	Query         url.Values
+	Authorization string
+	Body          []byte
+}
+
+// User is an Okta user.
+type User struct {
+	ID    string
+	Login string
+	Email string
+}
+
+// Key describes a signing key of an authorization server.
+type Key struct {
+	Kid    string
+	Status string // ACTIVE, NEXT or EXPIRED
+}
+
+// Options configure the fake.
+type Options struct {
+	// Token is the API token (or bearer token) the fake accepts.
+	Token string
+	// Scheme is the Authorization scheme it expects: "SSWS" (default) or
+	// "Bearer".
+	Scheme string
+	// Now is the fake's clock, used for rate-limit reset times.
+	Now func() time.Time
+}
+
+type user struct {
+	User
+	sessions int
+	tokens   map[string]int
+	grants   map[string]int
+}
+
+type fakeKey struct {
+	kid    string
+	status string
+	priv   *rsa.PrivateKey
+}
+
+type authServer struct {
+	policies []map[string]any
+	rules    map[string][]map[string]any
+	keys     []*fakeKey
+}
+
+// Server is the fake. Its methods are safe for concurrent use.
+type Server struct {
+	// URL is the fake org's base URL (http://127.0.0.1:port).
+	URL string
+
+	opts Options
+	srv  *httptest.Server
+
+	mu           sync.Mutex
+	users        []*user
+	apps         []map[string]any
+	servers      map[string]*authServer
+	orgKeys      []*fakeKey
+	faults       []*Injection
+	requests     []Request
+	violations   []string
+	seq          int
+	keysAsObject bool
+	leakPrivate  bool
+}
+
+// New starts a fake org on 127.0.0.1. Close it when done.
+func New(opts Options) *Server {
+	if opts.Scheme == "" {
+		opts.Scheme = "SSWS"
+	}
+	if opts.Token == "" {
+		opts.Token = "00fake-api-token"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts, servers: map[string]*authServer{}}
+	s.orgKeys = []*fakeKey{{kid: "org-key-1", status: "ACTIVE"}}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// Token is the credential the fake accepts.
+func (s *Server) Token() string { return s.opts.Token }
+
+// SetKeysAsObject makes key lists answer {"keys":[...]} (the older
+// reference's shape) instead of a bare array.
+func (s *Server) SetKeysAsObject(on bool) { s.mu.Lock(); s.keysAsObject = on; s.mu.Unlock() }
+
+// SetLeakPrivateKeyMembers makes key lists carry a private RSA member,
+// to prove a client never passes such material on.
+func (s *Server) SetLeakPrivateKeyMembers(on bool) { s.mu.Lock(); s.leakPrivate = on; s.mu.Unlock() }
+
+// Inject schedules a fault.
+func (s *Server) Inject(in Injection) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in.Times == 0 {
+		in.Times = 1
+	}
+	s.faults = append(s.faults, &in)
+}
+
+// Requests returns what reached the fake, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// ClearRequests forgets the recorded requests.
+func (s *Server) ClearRequests() { s.mu.Lock(); s.requests = nil; s.mu.Unlock() }
+
+// Violations lists the contract violations seen; a correct client causes
+// none.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.violations)
+}
+
+// AddUser adds a user.
+func (s *Server) AddUser(u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users = append(s.users, &user{User: u, tokens: map[string]int{}, grants: map[string]int{}})
+}
+
+// AddSessions gives a user n more Okta sessions.
+func (s *Server) AddSessions(userID string, n int) { s.with(userID, func(u *user) { u.sessions += n }) }
+
+// AddRefreshTokens gives a user n more refresh tokens for a client.
+func (s *Server) AddRefreshTokens(userID, clientID string, n int) {
+	s.with(userID, func(u *user) { u.tokens[clientID] += n })
+}
+
+// AddGrants gives a user n more consent grants for a client.
+func (s *Server) AddGrants(userID, clientID string, n int) {
+	s.with(userID, func(u *user) { u.grants[clientID] += n })
+}
+
+// Sessions counts a user's sessions.
+func (s *Server) Sessions(userID string) (n int) {
+	s.with(userID, func(u *user) { n = u.sessions })
+	return
+}
+
+// RefreshTokens counts a user's refresh tokens for a client ("" = all).
+func (s *Server) RefreshTokens(userID, clientID string) (n int) {
+	s.with(userID, func(u *user) {
+		for c, k := range u.tokens {
+			if clientID == "" || c == clientID {
+				n += k
+			}
+		}
+	})
+	return
+}
+
+// Grants counts a user's consent grants for a client.
+func (s *Server) Grants(userID, clientID string) (n int) {
+	s.with(userID, func(u *user) { n = u.grants[clientID] })
+	return
+}
+
+func (s *Server) with(userID string, fn func(*user)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.ID == userID {
+			fn(u)
+			return
+		}
+	}
+	panic("oktafake: no user " + userID)
+}
+
+// AddApp adds an app object (see OIDCApp).
+func (s *Server) AddApp(app map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps = append(s.apps, clone(app))
+}
+
+// App returns a copy of the stored app, or nil.
+func (s *Server) App(id string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.findApp(id); a != nil {
+		return clone(a)
+	}
+	return nil
+}
+
+// AddAuthorizationServer adds a custom authorization server with an
+// ACTIVE, a NEXT and an EXPIRED signing key.
+func (s *Server) AddAuthorizationServer(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.servers[id] = &authServer{
+		rules: map[string][]map[string]any{},
+		keys: []*fakeKey{
+			{kid: id + "-key-1", status: "EXPIRED"},
+			{kid: id + "-key-2", status: "ACTIVE"},
+			{kid: id + "-key-3", status: "NEXT"},
+		},
+	}
+}
+
+// AddPolicy adds an access policy (see Policy) to an authorization server.
+func (s *Server) AddPolicy(as string, pol map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv := s.servers[as]
+	srv.policies = append(srv.policies, clone(pol))
+}
+
+// AddRule adds a rule (see Rule) to a policy.
+func (s *Server) AddRule(as, policyID string, rule map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	srv := s.servers[as]
+	srv.rules[policyID] = append(srv.rules[policyID], clone(rule))
+}
+
+// Rule returns a copy of a stored rule, or nil.
+func (s *Server) Rule(as, policyID, ruleID string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.servers[as].rules[policyID] {
+		if r["id"] == ruleID {
+			return clone(r)
+		}
+	}
+	return nil
+}
+
+// Keys lists an authorization server's keys.
+func (s *Server) Keys(as string) []Key {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Key
+	for _, k := range s.servers[as].keys {
+		out = append(out, Key{Kid: k.kid, Status: k.status})
+	}
+	return out
+}
+
+// OIDCApp builds an OpenID Connect app object as Okta answers it, with the
+// unrelated members a whole-object PUT must preserve.
+func OIDCApp(id, clientID, label string, grantTypes ...string) map[string]any {
+	if len(grantTypes) == 0 {
+		grantTypes = []string{"authorization_code", "refresh_token"}
+	}
+	gt := make([]any, len(grantTypes))
+	for i, g := range grantTypes {
+		gt[i] = g
+	}
+	return map[string]any{
+		"id": id, "name": "oidc_client", "label": label, "status": "ACTIVE",
+		"signOnMode":  "OPENID_CONNECT",
+		"created":     "2024-01-02T03:04:05.000Z",
+		"lastUpdated": "2024-01-02T03:04:05.000Z",
+		"accessibility": map[string]any{
+			"selfService": false, "errorRedirectUrl": nil, "loginRedirectUrl": nil,
+		},
+		"visibility": map[string]any{"autoSubmitToolbar": false, "hide": map[string]any{"iOS": true, "web": true}},
+		"credentials": map[string]any{
+			"userNameTemplate": map[string]any{"template": "${source.login}", "type": "BUILT_IN"},
+			"oauthClient": map[string]any{
+				"autoKeyRotation": true, "client_id": clientID, "token_endpoint_auth_method": "client_secret_basic",
+			},
+		},
+		"settings": map[string]any{
+			"app": map[string]any{},
+			"oauthClient": map[string]any{
+				"client_uri":       "https://app.example.com",
+				"redirect_uris":    []any{"https://app.example.com/callback"},
+				"response_types":   []any{"code"},
+				"grant_types":      gt,
+				"application_type": "web",
+				"consent_method":   "REQUIRED",
+				"issuer_mode":      "ORG_URL",
+			},
+		},
+		"_links": map[string]any{"self": map[string]any{"href": "https://example.okta.com/api/v1/apps/" + id}},
+	}
+}
+
+// Policy builds an authorization-server access policy object.
+func Policy(id, name string, priority int, clients ...string) map[string]any {
+	inc := make([]any, len(clients))
+	for i, c := range clients {
+		inc[i] = c
+	}
+	return map[string]any{
+		"type": "OAUTH_AUTHORIZATION_POLICY", "id": id, "status": "ACTIVE", "name": name,
+		"description": name + " policy", "priority": priority, "system": false,
+		"conditions": map[string]any{"clients": map[string]any{"include": inc}},
+		"created":    "2024-01-02T03:04:05.000Z", "lastUpdated": "2024-01-02T03:04:05.000Z",
+	}
+}
+
+// Rule builds a policy rule object with people and scope conditions (the
+// members a whole-rule PUT must preserve).
+func Rule(id, name string, priority, access, refresh, window int, grantTypes ...string) map[string]any {
+	if len(grantTypes) == 0 {
+		grantTypes = []string{"authorization_code"}
+	}
+	gt := make([]any, len(grantTypes))
+	for i, g := range grantTypes {
+		gt[i] = g
+	}
+	return map[string]any{
+		"type": "RESOURCE_ACCESS", "id": id, "status": "ACTIVE", "name": name, "priority": priority,
+		"system": false, "created": "2024-01-02T03:04:05.000Z", "lastUpdated": "2024-01-02T03:04:05.000Z",
+		"conditions": map[string]any{
+			"people": map[string]any{
+				"users":  map[string]any{"include": []any{}, "exclude": []any{}},
+				"groups": map[string]any{"include": []any{"EVERYONE"}, "exclude": []any{}},
+			},
+			"grantTypes": map[string]any{"include": gt},
+			"scopes":     map[string]any{"include": []any{"*"}},
+		},
+		"actions": map[string]any{"token": map[string]any{
+			"accessTokenLifetimeMinutes":  access,
+			"refreshTokenLifetimeMinutes": refresh,
+			"refreshTokenWindowMinutes":   window,
+		}},
+	}
+}
+
+// ---- serving ------------------------------------------------------------
+
+type reply struct {
+	w http.ResponseWriter
+	s *Server
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Body: body})
+	now := s.opts.Now()
+	w.Header().Set("X-Okta-Request-Id", fmt.Sprintf("fake-req-%d", s.seq))
+	w.Header().Set("X-Rate-Limit-Limit", "600")
+	w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(max(0, 600-s.seq)))
+	w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Minute).Unix(), 10))
+	if s.fault(w, r, now) {
+		return
+	}
+	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// The published JWKS is public: no credential is needed.
+	if r.Method == http.MethodGet && len(segs) >= 3 && segs[0] == "oauth2" && segs[len(segs)-1] == "keys" {
+		s.jwks(w, r, segs)
+		return
+	}
+	if !s.authorized(w, r) {
+		return
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodDelete) && len(body) > 0 {
+		s.violation(w, "%s %s carries a body", r.Method, r.URL.Path)
+		return
+	}
+	if len(segs) < 3 || segs[0] != "api" || segs[1] != "v1" {
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	switch segs[2] {
+	case "users":
+		s.usersRoute(w, r, segs[3:])
+	case "apps":
+		s.appsRoute(w, r, segs[3:], body)
+	case "authorizationServers":
+		s.serversRoute(w, r, segs[3:], body)
+	default:
+		s.violation(w, "unexpected path %s", r.URL.Path)
+	}
+}
+
+func (s *Server) fault(w http.ResponseWriter, r *http.Request, now time.Time) bool {
+	for i, in := range s.faults {
+		if (in.Method != "" && in.Method != r.Method) || !strings.HasPrefix(r.URL.Path, in.PathPrefix) {
+			continue
+		}
+		if in.Times > 0 {
+			in.Times--
+			if in.Times == 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+		}
+		switch in.Fault {
+		case Fault401:
+			s.oktaError(w, 401, "E0000011", "Invalid token provided")
+		case Fault403:
+			s.oktaError(w, 403, "E0000006", "You do not have permission to perform the requested action")
+		case Fault429:
+			reset := in.ResetIn
+			if reset <= 0 {
+				reset = time.Minute
+			}
+			w.Header().Set("X-Rate-Limit-Remaining", "0")
+			w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(reset).Unix(), 10))
+			s.oktaError(w, 429, "E0000047", "API call exceeded rate limit due to too many requests.")
+		case Fault500:
+			s.oktaError(w, 500, "E0000009", "Internal Server Error")
+		case FaultHTML:
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
+		}
+		return true
+	}
+	return false
+}
+
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	scheme, cred, ok := strings.Cut(h, " ")
+	if !ok || scheme != s.opts.Scheme {
+		s.violation(w, "%s %s: Authorization scheme %q, want %q", r.Method, r.URL.Path, scheme, s.opts.Scheme)
+		return false
+	}
+	if cred != s.opts.Token {
+		s.oktaError(w, 401, "E0000011", "Invalid token provided")
+		return false
+	}
+	return true
+}
+
+func (s *Server) violation(w http.ResponseWriter, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.violations = append(s.violations, msg)
+	s.writeJSON(w, http.StatusTeapot, map[string]any{"errorCode": "FAKE", "errorSummary": "contract violation: " + msg})
+}
+
+func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) oktaError(w http.ResponseWriter, status int, code, summary string, causes ...string) {
+	cs := []any{}
+	for _, c := range causes {
+		cs = append(cs, map[string]any{"errorSummary": c})
+	}
+	s.writeJSON(w, status, map[string]any{
+		"errorCode": code, "errorSummary": summary, "errorLink": code,
+		"errorId": fmt.Sprintf("oae-fake-%d", s.seq), "errorCauses": cs,
+	})
+}
+
+func (s *Server) notFound(w http.ResponseWriter, what, kind string) {
+	s.oktaError(w, 404, "E0000007", fmt.Sprintf("Not found: Resource not found: %s (%s)", what, kind))
+}
+
+// query checks that only the allowed parameters were sent.
+func (s *Server) query(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
+	for k := range r.URL.Query() {
+		if !slices.Contains(allowed, k) {
+			s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) method(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
+	if !slices.Contains(allowed, r.Method) {
+		s.violation(w, "%s %s: method not offered by Okta", r.Method, r.URL.Path)
+		return false
+	}
+	return true
+}
+
+func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request, body []byte) (map[string]any, bool) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		s.violation(w, "%s %s: Content-Type %q, want application/json", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
+		return nil, false
+	}
+	var m map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil || m == nil {
+		s.oktaError(w, 400, "E0000003", "The request body was not well-formed.")
+		return nil, false
+	}
+	return m, true
+}
+
+// page answers one page of items with Okta's Link pagination.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, items []any) {
+	q := r.URL.Query()
+	limit := 20
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			s.oktaError(w, 400, "E0000001", "Api validation failed: limit", "limit must be between 1 and 200")
+			return
+		}
+		limit = n
+	}
+	start := 0
+	if v := q.Get("after"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			s.violation(w, "%s: after cursor %q was not one the fake handed out", r.URL.Path, v)
+			return
+		}
+		start = n
+	}
+	start = min(start, len(items))
+	end := min(start+limit, len(items))
+	if end < len(items) {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("limit", strconv.Itoa(limit))
+		nq.Set("after", strconv.Itoa(end))
+		w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, s.URL, r.URL.Path, nq.Encode()))
+	}
+	w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="self"`, s.URL, r.URL.Path, q.Encode()))
+	s.writeJSON(w, 200, items[start:end])
+}
+
+// ---- users ---------------------------------------------------------------
+
+func (s *Server) userByID(id string) *user {
+	for _, u := range s.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Server) usersRoute(w http.ResponseWriter, r *http.Request, rest []string) {
+	if len(rest) == 0 {
+		s.violation(w, "listing users is not part of the contract")
+		return
+	}
+	if len(rest) == 1 {
+		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
+			return
+		}
+		for _, u := range s.users {
+			if u.ID == rest[0] || strings.EqualFold(u.Login, rest[0]) {
+				s.writeJSON(w, 200, map[string]any{
+					"id": u.ID, "status": "ACTIVE",
+					"profile": map[string]any{"login": u.Login, "email": u.Email, "firstName": "Test", "lastName": "User"},
+					"_links":  map[string]any{"self": map[string]any{"href": s.URL + "/api/v1/users/" + u.ID}},
+				})
+				return
+			}
+		}
+		s.notFound(w, rest[0], "User")
+		return
+	}
+	// Sub-resources take the user id only, as Okta documents.
+	u := s.userByID(rest[0])
+	switch {
+	case len(rest) == 2 && rest[1] == "sessions":
+		if !s.method(w, r, http.MethodDelete) || !s.query(w, r, "oauthTokens", "forgetDevices") {
+			return
+		}
+		for _, k := range []string{"oauthTokens", "forgetDevices"} {
+			if v := r.URL.Query().Get(k); v != "" && v != "true" && v != "false" {
+				s.violation(w, "%s=%q is not a boolean", k, v)
+				return
+			}
+		}
+		if u == nil {
+			s.notFound(w, rest[0], "User")
+			return
+		}
+		u.sessions = 0
+		if r.URL.Query().Get("oauthTokens") == "true" {
+			u.tokens = map[string]int{}
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case len(rest) == 4 && rest[1] == "clients" && (rest[3] == "tokens" || rest[3] == "grants"):
+		if !s.method(w, r, http.MethodGet, http.MethodDelete) {
+			return
+		}
+		if u == nil {
+			s.notFound(w, rest[0], "User")
+			return
+		}
+		client := rest[2]
+		if s.appByClientID(client) == nil {
+			s.notFound(w, client, "OAuth2Client")
+			return
+		}
+		counts := u.tokens
+		if rest[3] == "grants" {
+			counts = u.grants
+		}
+		if r.Method == http.MethodDelete {
+			if !s.query(w, r) {
+				return
+			}
+			delete(counts, client)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if !s.query(w, r, "limit", "after", "expand") {
+			return
+		}
+		items := []any{}
+		for i := 0; i < counts[client]; i++ {
+			prefix := "oar"
+			if rest[3] == "grants" {
+				prefix = "oag"
+			}
+			items = append(items, map[string]any{
+				"id": fmt.Sprintf("%s%s%d", prefix, client, i), "status": "ACTIVE",
+				"clientId": client, "userId": u.ID, "issuer": s.URL + "/oauth2/default",
+				"created": "2024-01-02T03:04:05.000Z", "expiresAt": "2030-01-02T03:04:05.000Z",
+			})
+		}
+		s.page(w, r, items)
+	default:
+		s.violation(w, "unexpected path %s", r.URL.Path)
+	}
+}
+
+// ---- apps ----------------------------------------------------------------
+
+func (s *Server) findApp(id string) map[string]any {
+	for _, a := range s.apps {
+		if a["id"] == id {
+			return a
+		}
+	}
+	return nil
+}
+
+func (s *Server) appByClientID(clientID string) map[string]any {
+	for _, a := range s.apps {
+		if cred, _ := a["credentials"].(map[string]any); cred != nil {
+			if oc, _ := cred["oauthClient"].(map[string]any); oc != nil && oc["client_id"] == clientID {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Server) appsRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	if len(rest) == 0 {
+		if !s.method(w, r, http.MethodGet) || !s.query(w, r, "filter", "limit", "after", "q") {
+			return
+		}
+		f := r.URL.Query().Get("filter")
+		if f != "" && f != `name eq "oidc_client"` {
+			s.violation(w, "unexpected app filter %q", f)
+			return
+		}
+		items := []any{}
+		for _, a := range s.apps {
+			if f == "" || a["name"] == "oidc_client" {
+				items = append(items, clone(a))
+			}
+		}
+		s.page(w, r, items)
+		return
+	}
+	if len(rest) != 1 {
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	if !s.method(w, r, http.MethodGet, http.MethodPut) || !s.query(w, r) {
+		return
+	}
+	a := s.findApp(rest[0])
+	if a == nil {
+		s.notFound(w, rest[0], "AppInstance")
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.writeJSON(w, 200, clone(a))
+		return
+	}
+	m, ok := s.jsonBody(w, r, body)
+	if !ok {
+		return
+	}
+	if id, ok := m["id"]; ok && id != rest[0] {
+		s.violation(w, "PUT %s with id %v", r.URL.Path, id)
+		return
+	}
+	var missing []string
+	for _, k := range []string{"name", "label", "signOnMode", "credentials", "settings"} {
+		if _, ok := m[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		s.oktaError(w, 400, "E0000001", "Api validation failed: "+strings.Join(missing, ", "), "delta updates are not supported: send the whole app")
+		return
+	}
+	if rt := path(m, "settings", "oauthClient", "refresh_token"); rt != nil {
+		if t := rt["rotation_type"]; t != "ROTATE" && t != "STATIC" {
+			s.oktaError(w, 400, "E0000001", "Api validation failed: refresh_token", "rotation_type must be ROTATE or STATIC")
+			return
+		}
+		if l, ok := num(rt["leeway"]); rt["leeway"] != nil && (!ok || l < 0 || l > 60) {
+			s.oktaError(w, 400, "E0000001", "Api validation failed: refresh_token", "leeway must be 0 to 60")
+			return
+		}
+	}
+	m["id"] = rest[0]
+	m["lastUpdated"] = s.stamp()
+	for i, old := range s.apps {
+		if old["id"] == rest[0] {
+			s.apps[i] = m
+		}
+	}
+	s.writeJSON(w, 200, clone(m))
+}
+
+func (s *Server) stamp() string {
+	return s.opts.Now().UTC().Add(time.Duration(s.seq) * time.Millisecond).Format("2006-01-02T15:04:05.000Z")
+}
+
+// ---- authorization servers -------------------------------------------------
+
+func (s *Server) serversRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+	if len(rest) < 2 {
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	srv := s.servers[rest[0]]
+	if srv == nil {
+		s.notFound(w, rest[0], "AuthorizationServer")
+		return
+	}
+	switch {
+	case len(rest) == 2 && rest[1] == "policies":
+		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
+			return
+		}
+		items := []any{}
+		for _, p := range srv.policies {
+			items = append(items, clone(p))
+		}
+		s.writeJSON(w, 200, items)
+	case len(rest) == 4 && rest[1] == "policies" && rest[3] == "rules":
+		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
+			return
+		}
+		if !srv.hasPolicy(rest[2]) {
+			s.notFound(w, rest[2], "Policy")
+			return
+		}
+		items := []any{}
+		for _, x := range srv.rules[rest[2]] {
+			items = append(items, clone(x))
+		}
+		s.writeJSON(w, 200, items)
+	case len(rest) == 5 && rest[1] == "policies" && rest[3] == "rules":
+		s.ruleRoute(w, r, srv, rest[2], rest[4], body)
+	case len(rest) == 3 && rest[1] == "credentials" && rest[2] == "keys":
+		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
+			return
+		}
+		s.writeKeys(w, srv.keys)
+	case len(rest) == 4 && rest[1] == "credentials" && rest[2] == "lifecycle" && rest[3] == "keyRotate":
+		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
+			return
+		}
+		m, ok := s.jsonBody(w, r, body)
+		if !ok {
+			return
+		}
+		if len(m) != 1 || m["use"] != "sig" {
+			s.oktaError(w, 400, "E0000001", "Api validation failed: rotateKeys", "Invalid value specified for key 'use' parameter.")
+			return
+		}
+		srv.rotate(s.seq)
+		s.writeKeys(w, srv.keys)
+	default:
+		s.violation(w, "unexpected path %s", r.URL.Path)
+	}
+}
+
+func (a *authServer) hasPolicy(id string) bool {
+	for _, p := range a.policies {
+		if p["id"] == id {
+			return true
+		}
+	}
+	return false
+}
+
+// rotate does what Okta documents: NEXT becomes ACTIVE, ACTIVE becomes
+// EXPIRED, the older EXPIRED key goes and a new NEXT key is made.
+func (a *authServer) rotate(seq int) {
+	var keep []*fakeKey
+	base := ""
+	for _, k := range a.keys {
+		switch k.status {
+		case "EXPIRED":
+			continue
+		case "ACTIVE":
+			k.status = "EXPIRED"
+		case "NEXT":
+			k.status = "ACTIVE"
+			base = k.kid
+		}
+		keep = append(keep, k)
+	}
+	a.keys = append(keep, &fakeKey{kid: fmt.Sprintf("%s-r%d", base, seq), status: "NEXT"})
+}
+
+func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServer, pid, rid string, body []byte) {
+	if !s.method(w, r, http.MethodGet, http.MethodPut) || !s.query(w, r) {
+		return
+	}
+	rules := srv.rules[pid]
+	idx := -1
+	for i, x := range rules {
+		if x["id"] == rid {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		s.notFound(w, rid, "PolicyRule")
+		return
+	}
+	if r.Method == http.MethodGet {
+		s.writeJSON(w, 200, clone(rules[idx]))
+		return
+	}
+	m, ok := s.jsonBody(w, r, body)
+	if !ok {
+		return
+	}
+	if id, ok := m["id"]; ok && id != rid {
+		s.violation(w, "PUT %s with id %v", r.URL.Path, id)
+		return
+	}
+	var missing []string
+	for _, k := range []string{"name", "type", "status", "conditions", "actions"} {
+		if _, ok := m[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		s.oktaError(w, 400, "E0000001", "Api validation failed: "+strings.Join(missing, ", "), "the whole rule must be sent")
+		return
+	}
+	if gt := path(m, "conditions", "grantTypes"); gt == nil || len(asList(gt["include"])) == 0 {
+		s.oktaError(w, 400, "E0000001", "Api validation failed: conditions", "grantTypes.include is required")
+		return
+	}
+	tok := path(m, "actions", "token")
+	access, okA := num(tok["accessTokenLifetimeMinutes"])
+	refresh, okR := num(tok["refreshTokenLifetimeMinutes"])
+	window, okW := num(tok["refreshTokenWindowMinutes"])
+	var causes []string
+	switch {
+	case !okA || !okR || !okW:
+		causes = append(causes, "actions.token needs accessTokenLifetimeMinutes, refreshTokenLifetimeMinutes and refreshTokenWindowMinutes")
+	default:
+		if access < 5 || access > 1440 {
+			causes = append(causes, "accessTokenLifetimeMinutes must be between 5 and 1440")
+		}
+		if refresh != 0 && refresh < access {
+			causes = append(causes, "refreshTokenLifetimeMinutes must be at least the access token lifetime")
+		}
+		if window < 10 || window > 5*365*24*60 {
+			causes = append(causes, "refreshTokenWindowMinutes must be between 10 minutes and 5 years")
+		}
+		if refresh != 0 && window > refresh {
+			causes = append(causes, "refreshTokenWindowMinutes cannot exceed refreshTokenLifetimeMinutes")
+		}
+	}
+	if len(causes) > 0 {
+		s.oktaError(w, 400, "E0000001", "Api validation failed: actions", causes...)
+		return
+	}
+	m["id"] = rid
+	m["lastUpdated"] = s.stamp()
+	rules[idx] = m
+	s.writeJSON(w, 200, clone(m))
+}
+
+// ---- keys ------------------------------------------------------------------
+
+func (k *fakeKey) material() *rsa.PrivateKey {
+	if k.priv == nil {
+		priv, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic("oktafake: generating a key: " + err.Error())
+		}
+		k.priv = priv
+	}
+	return k.priv
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func (k *fakeKey) public() map[string]any {
+	priv := k.material()
+	return map[string]any{
+		"kty": "RSA", "alg": "RS256", "use": "sig", "kid": k.kid,
+		"e": b64(big.NewInt(int64(priv.PublicKey.E)).Bytes()),
+		"n": b64(priv.PublicKey.N.Bytes()),
+	}
+}
+
+func (s *Server) writeKeys(w http.ResponseWriter, keys []*fakeKey) {
+	items := []any{}
+	for _, k := range keys {
+		m := k.public()
+		m["status"] = k.status
+		if s.leakPrivate {
+			m["d"] = b64(k.material().D.Bytes())
+		}
+		items = append(items, m)
+	}
+	if s.keysAsObject {
+		s.writeJSON(w, 200, map[string]any{"keys": items})
+		return
+	}
+	s.writeJSON(w, 200, items)
+}
+
+// jwks serves /oauth2/{as}/v1/keys and the org server's /oauth2/v1/keys.
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request, segs []string) {
+	var keys []*fakeKey
+	switch {
+	case len(segs) == 3 && segs[1] == "v1":
+		keys = s.orgKeys
+	case len(segs) == 4 && segs[2] == "v1":
+		srv := s.servers[segs[1]]
+		if srv == nil {
+			s.oktaError(w, 404, "E0000007", "Not found: Resource not found: "+segs[1]+" (AuthorizationServer)")
+			return
+		}
+		keys = srv.keys
+	default:
+		s.violation(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	out := []any{}
+	for _, k := range keys {
+		out = append(out, k.public())
+	}
+	s.writeJSON(w, 200, map[string]any{"keys": out})
+}
+
+// ---- helpers -----------------------------------------------------------------
+
+func clone(m map[string]any) map[string]any {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic("oktafake: " + err.Error())
+	}
+	var out map[string]any
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil {
+		panic("oktafake: " + err.Error())
+	}
+	return out
+}
+
+func path(m map[string]any, keys ...string) map[string]any {
+	for _, k := range keys {
+		next, _ := m[k].(map[string]any)
+		if next == nil {
+			return nil
+		}
+		m = next
+	}
+	return m
+}
+
+func asList(v any) []any { l, _ := v.([]any); return l }
+
+func num(v any) (int, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
+	case float64:
+		return int(n), n == float64(int(n))
+	case int:
+		return n, true
+	}
+	return 0, false
+}
