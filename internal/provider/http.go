@@ -42,16 +42,24 @@ func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, err
 // extracted by the adapter (may be empty); it is cleaned before use.
 func StatusError(operation string, resp *httpx.Response, vendorMessage string) error {
 	msg := Clean(vendorMessage)
+	if msg == "" && len(resp.Body) > 0 && !httpx.IsJSON(resp.Body) {
+		// Not the vendor's JSON error: say what came back instead, without
+		// letting the body's kind override the status's.
+		if looksLikeHTML(resp) {
+			msg = "the answer was an HTML page, not the API's JSON (a proxy or wrong URL?)"
+		} else {
+			body := resp.Body
+			if len(body) > 200 {
+				body = body[:200]
+			}
+			msg = Clean(string(body))
+		}
+	}
 	suffix := ""
 	if msg != "" {
 		suffix = ": " + msg
 	}
 	host := httpx.Host(resp.URL)
-	if vendorMessage == "" && len(resp.Body) > 0 && !httpx.IsJSON(resp.Body) {
-		if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil {
-			return errs.New(errs.KindNetwork, "%s: %v", operation, err)
-		}
-	}
 	switch {
 	case resp.Status == http.StatusUnauthorized:
 		return errs.New(errs.KindRefused, "%s: %s refused the admin credential (HTTP 401)%s", operation, host, suffix)
@@ -90,4 +98,12 @@ func RequestID(h http.Header) string {
 		}
 	}
 	return ""
+}
+
+func looksLikeHTML(resp *httpx.Response) bool {
+	if strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
+		return true
+	}
+	b := strings.TrimSpace(string(resp.Body))
+	return strings.HasPrefix(b, "<")
 }

@@ -1,0 +1,36 @@
+package provider
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+)
+
+func TestStatusErrorKeepsTheStatusKindAndSaysWhatCameBack(t *testing.T) {
+	cases := []struct {
+		name, body, ct, vendor string
+		status                 int
+		kind                   errs.Kind
+		want                   string
+	}{
+		{"a plain-text 429", "Too Many Requests", "text/plain", "", 429, errs.KindNetwork, "rate limited by api.example (HTTP 429): Too Many Requests"},
+		{"an HTML 502", "<html><title>502</title></html>", "text/html", "", 502, errs.KindNetwork, "HTML page"},
+		{"a vendor 403", `{"errorSummary":"no"}`, "application/json", "You do not have permission", 403, errs.KindRefused, "lacks the permission (HTTP 403): You do not have permission"},
+		{"a 401 with a token in the text", "bad token eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", "text/plain", "", 401, errs.KindRefused, "[redacted]"},
+		{"a 400", `{}`, "application/json", "", 400, errs.KindRefused, "HTTP 400"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := StatusError("revoking", &httpx.Response{Status: tc.status, Body: []byte(tc.body), Header: http.Header{"Content-Type": {tc.ct}}, URL: "https://api.example/x"}, tc.vendor)
+			if errs.KindOf(err) != tc.kind || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v (kind %v)", err, errs.KindOf(err))
+			}
+			if strings.Contains(err.Error(), "eyJ") || strings.Contains(err.Error(), "malformed JSON") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}

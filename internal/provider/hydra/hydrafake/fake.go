@@ -1,0 +1,717 @@
+// Package hydrafake is a contract fake of Ory Hydra v2's admin API (and the
+// public JWKS), built from Hydra's server source: the handlers in
+// consent/handler.go, client/handler.go and jwk/handler.go, the client
+// snapshots under client/.snapshots, and ory/x's Link-header pagination.
+// It keeps state (clients, consent sessions, login sessions, key sets),
+// asserts every request's method, path, query, headers and body, and
+// answers anything outside the contract with HTTP 418 and a recorded
+// error that tests check with Errors.
+//
+// It reproduces Hydra's traps: PUT /admin/clients/{id}/lifespans nulls
+// every lifespan it is not sent; DELETE of consent sessions answers 204 for
+// subjects it does not know; key sets are read newest first and carry
+// private key members on the admin API.
+package hydrafake
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Lifespans are the per-client lifespans of current Hydra (v2 with the
+// device authorization grant): thirteen members, all replaced by PUT
+// .../lifespans.
+var Lifespans = []string{
+	"authorization_code_grant_access_token_lifespan",
+	"authorization_code_grant_id_token_lifespan",
+	"authorization_code_grant_refresh_token_lifespan",
+	"client_credentials_grant_access_token_lifespan",
+	"device_authorization_grant_access_token_lifespan",
+	"device_authorization_grant_id_token_lifespan",
+	"device_authorization_grant_refresh_token_lifespan",
+	"implicit_grant_access_token_lifespan",
+	"implicit_grant_id_token_lifespan",
+	"jwt_bearer_grant_access_token_lifespan",
+	"refresh_token_grant_access_token_lifespan",
+	"refresh_token_grant_id_token_lifespan",
+	"refresh_token_grant_refresh_token_lifespan",
+}
+
+// Fault is an error the fake serves instead of the real answer.
+type Fault int
+
+const (
+	Unauthorized Fault = iota + 1 // 401, as Ory Network answers a bad API key
+	Forbidden                     // 403
+	RateLimited                   // 429 with Retry-After: 1 (from a proxy or Ory Network)
+	ServerError                   // 500
+	Unavailable                   // 503 with Retry-After: 1
+	HTMLPage                      // 502 HTML page from a reverse proxy
+)
+
+// Request is one request the fake received.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+// String is "METHOD /path?query", for assertions and failure messages.
+func (r Request) String() string {
+	if len(r.Query) == 0 {
+		return r.Method + " " + r.Path
+	}
+	return r.Method + " " + r.Path + "?" + r.Query.Encode()
+}
+
+type fault struct {
+	method, path string
+	kind         Fault
+	times        int
+}
+
+type consent struct {
+	subject, client string
+	handledAt       time.Time
+}
+
+// Server is the fake. Create it with New and stop it with Close.
+type Server struct {
+	// URL serves both the admin API (/admin/...) and the public JWKS.
+	URL string
+
+	srv *httptest.Server
+
+	mu sync.Mutex
+	// token is the bearer API key required on admin calls; "" means the
+	// open-source admin port, where no Authorization header may be sent.
+	token     string
+	pageSize  int
+	clientIDs []string
+	clients   map[string]map[string]any
+	consents  []consent
+	logins    map[string]int
+	sets      map[string][]map[string]any // newest first, private members included
+	faults    []fault
+	requests  []Request
+	errors    []string
+}
+
+// New starts a fake on a loopback port.
+func New() *Server {
+	s := &Server{
+		pageSize: 250,
+		clients:  map[string]map[string]any{},
+		logins:   map[string]int{},
+		sets:     map[string][]map[string]any{},
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+// RequireToken makes every admin call need "Authorization: Bearer token"
+// (Ory Network's project API key); without it no Authorization header may
+// be sent.
+func (s *Server) RequireToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token = token
+}
+
+// SetPageSize sets the default page size of listings (Hydra's is 250).
+func (s *Server) SetPageSize(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pageSize = n
+}
+
+// Fail makes the next times requests matching method and path (either ""
+// for any) fail with f.
+func (s *Server) Fail(method, path string, f Fault, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, fault{method: method, path: path, kind: f, times: times})
+}
+
+// Requests returns the requests received so far.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Errors returns the contract violations seen so far.
+func (s *Server) Errors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.errors...)
+}
+
+// AddClient creates a client with Hydra's default members, every lifespan
+// null, overridden by fields.
+func (s *Server) AddClient(id string, fields map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC).Format(time.RFC3339)
+	c := map[string]any{
+		"client_id": id, "client_name": "", "redirect_uris": []any{"http://127.0.0.1/cb"},
+		"grant_types": []any{"authorization_code", "refresh_token"}, "response_types": []any{"code"},
+		"scope": "openid offline_access", "audience": []any{}, "owner": "", "policy_uri": "",
+		"allowed_cors_origins": []any{}, "tos_uri": "", "client_uri": "", "logo_uri": "", "contacts": []any{},
+		"client_secret_expires_at": 0, "subject_type": "public", "jwks": map[string]any{},
+		"token_endpoint_auth_method": "client_secret_basic", "userinfo_signed_response_alg": "none",
+		"metadata": map[string]any{}, "skip_consent": false, "skip_logout_consent": nil,
+		"created_at": now, "updated_at": now,
+	}
+	for _, k := range Lifespans {
+		c[k] = nil
+	}
+	for k, v := range fields {
+		c[k] = v
+	}
+	if _, ok := s.clients[id]; !ok {
+		s.clientIDs = append(s.clientIDs, id)
+	}
+	s.clients[id] = c
+}
+
+// Client returns a copy of a client as GET /admin/clients/{id} would, or
+// nil.
+func (s *Server) Client(id string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return nil
+	}
+	out := map[string]any{}
+	for k, v := range c {
+		out[k] = v
+	}
+	return out
+}
+
+// AddConsent records that subject granted consent to client.
+func (s *Server) AddConsent(subject, client string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consents = append(s.consents, consent{subject: subject, client: client, handledAt: time.Date(2025, 1, 2, 3, 4, 5, len(s.consents), time.UTC)})
+}
+
+// Consents lists the clients subject has consent sessions with.
+func (s *Server) Consents(subject string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, c := range s.consents {
+		if c.subject == subject {
+			out = append(out, c.client)
+		}
+	}
+	return out
+}
+
+// AddLoginSession records an SSO login session of subject.
+func (s *Server) AddLoginSession(subject string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.logins[subject]++
+}
+
+// LoginSessions counts subject's login sessions.
+func (s *Server) LoginSessions(subject string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logins[subject]
+}
+
+// AddKey generates an RS256 key in set, newest first, and returns its kid.
+func (s *Server) AddKey(set string) string {
+	k := newRSAKey()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sets[set] = append([]map[string]any{k}, s.sets[set]...)
+	return k["kid"].(string)
+}
+
+// Keys lists the kids of set, newest first.
+func (s *Server) Keys(set string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, k := range s.sets[set] {
+		out = append(out, k["kid"].(string))
+	}
+	return out
+}
+
+// PrivateMembers returns every private member value the fake has handed
+// out, so tests can prove none of them leaks into results or errors.
+func (s *Server) PrivateMembers() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, set := range s.sets {
+		for _, k := range set {
+			for _, m := range []string{"d", "p", "q", "dp", "dq", "qi"} {
+				if v, ok := k[m].(string); ok {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// ---- HTTP -------------------------------------------------------------------
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+
+	if r.URL.Path == "/.well-known/jwks.json" && r.Method == http.MethodGet {
+		s.publicJWKS(w)
+		return
+	}
+	if !strings.HasPrefix(r.URL.Path, "/admin/") {
+		s.contract(w, r, "no such endpoint")
+		return
+	}
+	if !s.checkHeaders(w, r, body) {
+		return
+	}
+	if s.injectFault(w, r) {
+		return
+	}
+
+	path := r.URL.Path
+	switch {
+	case path == "/admin/oauth2/auth/sessions/consent" && r.Method == http.MethodGet:
+		s.listConsents(w, r)
+	case path == "/admin/oauth2/auth/sessions/consent" && r.Method == http.MethodDelete:
+		s.revokeConsents(w, r)
+	case path == "/admin/oauth2/auth/sessions/login" && r.Method == http.MethodDelete:
+		s.revokeLogins(w, r)
+	case path == "/admin/clients" && r.Method == http.MethodGet:
+		s.listClients(w, r)
+	case strings.HasPrefix(path, "/admin/clients/") && strings.HasSuffix(path, "/lifespans") && r.Method == http.MethodPut:
+		s.setLifespans(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/admin/clients/"), "/lifespans"), body)
+	case strings.HasPrefix(path, "/admin/clients/") && r.Method == http.MethodGet:
+		s.getClient(w, r, strings.TrimPrefix(path, "/admin/clients/"))
+	case strings.HasPrefix(path, "/admin/keys/"):
+		s.keys(w, r, strings.TrimPrefix(path, "/admin/keys/"), body)
+	default:
+		s.contract(w, r, "no such endpoint")
+	}
+}
+
+// contract records a contract violation and answers 418 so that the test
+// fails loudly rather than on a confusing later assertion.
+func (s *Server) contract(w http.ResponseWriter, r *http.Request, format string, args ...any) {
+	msg := fmt.Sprintf("%s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
+	s.errors = append(s.errors, msg)
+	writeJSON(w, http.StatusTeapot, map[string]string{"error": "contract_violation", "error_description": msg})
+}
+
+func (s *Server) checkHeaders(w http.ResponseWriter, r *http.Request, body []byte) bool {
+	auth := r.Header.Get("Authorization")
+	switch {
+	case s.token == "" && auth != "":
+		s.contract(w, r, "an Authorization header was sent to an admin port that takes none")
+		return false
+	case s.token != "" && !strings.HasPrefix(auth, "Bearer "):
+		s.contract(w, r, "expected a Bearer API key, got %q", scheme(auth))
+		return false
+	case s.token != "" && auth != "Bearer "+s.token:
+		writeJSON(w, http.StatusUnauthorized, oauthError("request_unauthorized", "The request could not be authorized."))
+		return false
+	}
+	if !strings.Contains(r.Header.Get("Accept"), "application/json") {
+		s.contract(w, r, "Accept is %q, not application/json", r.Header.Get("Accept"))
+		return false
+	}
+	switch r.Method {
+	case http.MethodPost, http.MethodPut:
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			s.contract(w, r, "Content-Type is %q, not application/json", r.Header.Get("Content-Type"))
+			return false
+		}
+	default:
+		if len(body) > 0 {
+			s.contract(w, r, "unexpected body on %s", r.Method)
+			return false
+		}
+	}
+	return true
+}
+
+func scheme(auth string) string {
+	if i := strings.IndexByte(auth, ' '); i > 0 {
+		return auth[:i]
+	}
+	if auth == "" {
+		return ""
+	}
+	return "(no scheme)"
+}
+
+func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
+	for i := range s.faults {
+		f := &s.faults[i]
+		if f.times <= 0 || (f.method != "" && f.method != r.Method) || (f.path != "" && f.path != r.URL.Path) {
+			continue
+		}
+		f.times--
+		switch f.kind {
+		case Unauthorized:
+			writeJSON(w, http.StatusUnauthorized, oauthError("request_unauthorized", "The request could not be authorized."))
+		case Forbidden:
+			writeJSON(w, http.StatusForbidden, oauthError("request_forbidden", "The requested action was forbidden."))
+		case RateLimited:
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusTooManyRequests, oauthError("too_many_requests", "Rate limit exceeded."))
+		case ServerError:
+			writeJSON(w, http.StatusInternalServerError, oauthError("server_error", "The authorization server encountered an unexpected condition."))
+		case Unavailable:
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, oauthError("temporarily_unavailable", "The service is unavailable."))
+		case HTMLPage:
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.WriteHeader(http.StatusBadGateway)
+			io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
+		}
+		return true
+	}
+	return false
+}
+
+func oauthError(code, desc string) map[string]string {
+	return map[string]string{"error": code, "error_description": desc}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Request-Id", "req-"+strconv.Itoa(status))
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func notFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Unable to locate the resource", "error_description": ""})
+}
+
+// allowQuery fails the request when it carries parameters outside allowed.
+func (s *Server) allowQuery(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
+	for k := range r.URL.Query() {
+		ok := false
+		for _, a := range allowed {
+			ok = ok || a == k
+		}
+		if !ok {
+			s.contract(w, r, "unexpected query parameter %q", k)
+			return false
+		}
+	}
+	return true
+}
+
+// page cuts items by the page_size and page_token query and sets the Link
+// header the way ory/x's keyset pagination does: rel="first" always,
+// rel="next" while more remain, URLs relative to the admin root.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, n int) (from, to int, ok bool) {
+	size := s.pageSize
+	if v := r.URL.Query().Get("page_size"); v != "" {
+		sz, err := strconv.Atoi(v)
+		if err != nil || sz < 1 || sz > 1000 {
+			writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "Unable to parse pagination parameters"))
+			return 0, 0, false
+		}
+		size = sz
+	}
+	if tok := r.URL.Query().Get("page_token"); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		off, err2 := strconv.Atoi(strings.TrimPrefix(string(raw), "offset:"))
+		if err != nil || err2 != nil || off < 0 {
+			s.contract(w, r, "page_token %q was not issued by this server", tok)
+			return 0, 0, false
+		}
+		from = off
+	}
+	if from > n {
+		from = n
+	}
+	to = min(from+size, n)
+	link := func(rel string, off int) string {
+		q := r.URL.Query()
+		q.Set("page_size", strconv.Itoa(size))
+		q.Set("page_token", base64.RawURLEncoding.EncodeToString([]byte("offset:"+strconv.Itoa(off))))
+		return fmt.Sprintf("<%s?%s>; rel=%q", r.URL.Path, q.Encode(), rel)
+	}
+	links := []string{link("first", 0)}
+	if to < n {
+		links = append(links, link("next", to))
+	}
+	w.Header().Set("Link", strings.Join(links, ","))
+	return from, to, true
+}
+
+func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
+	if !s.allowQuery(w, r, "subject", "login_session_id", "page_size", "page_token") {
+		return
+	}
+	subject := r.URL.Query().Get("subject")
+	if subject == "" {
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "Query parameter 'subject' is not defined but should have been."))
+		return
+	}
+	var mine []consent
+	for _, c := range s.consents {
+		if c.subject == subject {
+			mine = append(mine, c)
+		}
+	}
+	from, to, ok := s.page(w, r, len(mine))
+	if !ok {
+		return
+	}
+	out := []map[string]any{}
+	for _, c := range mine[from:to] {
+		out = append(out, map[string]any{
+			"consent_request": map[string]any{
+				"challenge": "ch-" + c.client, "subject": c.subject, "requested_scope": []string{"openid", "offline_access"},
+				"client": map[string]any{"client_id": c.client, "client_name": c.client},
+			},
+			"consent_request_id": "cr-" + c.client,
+			"grant_scope":        []string{"openid", "offline_access"},
+			"handled_at":         c.handledAt.Format(time.RFC3339Nano),
+			"remember":           true,
+			"remember_for":       0,
+			"session":            map[string]any{"access_token": map[string]any{}, "id_token": map[string]any{}},
+		})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// revokeConsents follows consent/handler.go: exactly subject&client or
+// subject&all=true; unknown subjects and clients are 204 as well.
+func (s *Server) revokeConsents(w http.ResponseWriter, r *http.Request) {
+	if !s.allowQuery(w, r, "subject", "client", "all", "consent_request_id") {
+		return
+	}
+	q := r.URL.Query()
+	subject, client, all := q.Get("subject"), q.Get("client"), q.Get("all") == "true"
+	switch {
+	case subject != "" && client != "" && !q.Has("all"):
+	case subject != "" && client == "" && all:
+	default:
+		s.contract(w, r, "invalid combination of query parameters (Hydra answers 400)")
+		return
+	}
+	kept := s.consents[:0]
+	for _, c := range s.consents {
+		if c.subject == subject && (all || c.client == client) {
+			continue
+		}
+		kept = append(kept, c)
+	}
+	s.consents = kept
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) revokeLogins(w http.ResponseWriter, r *http.Request) {
+	if !s.allowQuery(w, r, "subject", "sid") {
+		return
+	}
+	subject := r.URL.Query().Get("subject")
+	if subject == "" {
+		s.contract(w, r, "neither subject nor sid given (Hydra answers 400)")
+		return
+	}
+	delete(s.logins, subject)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
+	if !s.allowQuery(w, r, "page_size", "page_token", "client_name", "owner") {
+		return
+	}
+	from, to, ok := s.page(w, r, len(s.clientIDs))
+	if !ok {
+		return
+	}
+	out := []map[string]any{}
+	for _, id := range s.clientIDs[from:to] {
+		out = append(out, s.clients[id])
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) getClient(w http.ResponseWriter, r *http.Request, id string) {
+	if !s.allowQuery(w, r) {
+		return
+	}
+	c, ok := s.clients[id]
+	if !ok {
+		notFound(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+// setLifespans replaces every lifespan, as client/handler.go does with
+// c.Lifespans = ls: a member not sent becomes null.
+func (s *Server) setLifespans(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	if !s.allowQuery(w, r) {
+		return
+	}
+	c, ok := s.clients[id]
+	if !ok {
+		notFound(w)
+		return
+	}
+	var in map[string]any
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "Unable to decode the request body: "+err.Error()))
+		return
+	}
+	known := map[string]bool{}
+	for _, k := range Lifespans {
+		known[k] = true
+	}
+	for k := range in {
+		if !known[k] {
+			s.contract(w, r, "member %q is not a lifespan", k)
+			return
+		}
+	}
+	next := map[string]any{}
+	for _, k := range Lifespans {
+		v, sent := in[k]
+		if !sent || v == nil {
+			next[k] = nil
+			continue
+		}
+		str, isStr := v.(string)
+		d, err := time.ParseDuration(str)
+		if !isStr || err != nil {
+			writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", fmt.Sprintf("Unable to decode the request body: %s is not a duration", k)))
+			return
+		}
+		next[k] = d.String()
+	}
+	for k, v := range next {
+		c[k] = v
+	}
+	c["updated_at"] = time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) keys(w http.ResponseWriter, r *http.Request, rest string, body []byte) {
+	if !s.allowQuery(w, r) {
+		return
+	}
+	set, kid, hasKid := strings.Cut(rest, "/")
+	switch {
+	case r.Method == http.MethodGet && !hasKid:
+		if len(s.sets[set]) == 0 {
+			notFound(w)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"keys": s.sets[set]})
+	case r.Method == http.MethodPost && !hasKid:
+		var in map[string]any
+		if err := json.Unmarshal(body, &in); err != nil {
+			s.contract(w, r, "body is not JSON")
+			return
+		}
+		if len(in) != 3 || in["use"] != "sig" || in["kid"] != "" || in["alg"] != "RS256" {
+			s.contract(w, r, `expected {"alg":"RS256","use":"sig","kid":""}, got %s`, body)
+			return
+		}
+		k := newRSAKey()
+		s.sets[set] = append([]map[string]any{k}, s.sets[set]...)
+		w.Header().Set("Location", s.URL+"/keys/"+url.PathEscape(set))
+		writeJSON(w, http.StatusCreated, map[string]any{"keys": []map[string]any{k}})
+	case r.Method == http.MethodDelete && hasKid:
+		keys := s.sets[set]
+		for i, k := range keys {
+			if k["kid"] == kid {
+				s.sets[set] = append(keys[:i:i], keys[i+1:]...)
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		notFound(w)
+	default:
+		s.contract(w, r, "no such key endpoint")
+	}
+}
+
+// publicJWKS serves /.well-known/jwks.json: the keys of both signing sets,
+// public members only (jwk.ExcludePrivateKeys).
+func (s *Server) publicJWKS(w http.ResponseWriter) {
+	var keys []map[string]any
+	names := make([]string, 0, len(s.sets))
+	for name := range s.sets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name != "hydra.openid.id-token" && name != "hydra.jwt.access-token" {
+			continue
+		}
+		for _, k := range s.sets[name] {
+			pub := map[string]any{}
+			for _, m := range []string{"kty", "kid", "alg", "use", "n", "e"} {
+				pub[m] = k[m]
+			}
+			keys = append(keys, pub)
+		}
+	}
+	if keys == nil {
+		keys = []map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+}
+
+func b64(n *big.Int) string { return base64.RawURLEncoding.EncodeToString(n.Bytes()) }
+
+// newRSAKey generates a real RSA key in JWK form with its private members,
+// as Hydra's admin API returns it.
+func newRSAKey() map[string]any {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(fmt.Sprintf("hydrafake: generating an RSA key: %v", err))
+	}
+	k.Precompute()
+	kidBytes := make([]byte, 16)
+	rand.Read(kidBytes)
+	return map[string]any{
+		"kty": "RSA", "alg": "RS256", "use": "sig",
+		"kid": fmt.Sprintf("%x-%x-%x-%x-%x", kidBytes[0:4], kidBytes[4:6], kidBytes[6:8], kidBytes[8:10], kidBytes[10:16]),
+		"n":   b64(k.N), "e": b64(big.NewInt(int64(k.E))),
+		"d": b64(k.D), "p": b64(k.Primes[0]), "q": b64(k.Primes[1]),
+		"dp": b64(k.Precomputed.Dp), "dq": b64(k.Precomputed.Dq), "qi": b64(k.Precomputed.Qinv),
+	}
+}

@@ -1,0 +1,205 @@
+package hydra
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/provider"
+)
+
+const (
+	consentPath = "/admin/oauth2/auth/sessions/consent"
+	loginPath   = "/admin/oauth2/auth/sessions/login"
+)
+
+// stillValidLookups bounds the client reads made to say how long issued
+// access tokens live; past it the answer is "unknown" rather than a slow
+// bulk run.
+const stillValidLookups = 10
+
+// consentSession is the part of Hydra's OAuth2ConsentSession read here.
+type consentSession struct {
+	ConsentRequest struct {
+		Client struct {
+			ClientID string `json:"client_id"`
+		} `json:"client"`
+	} `json:"consent_request"`
+}
+
+func consentQuery(subject, client string) url.Values {
+	q := url.Values{"subject": {subject}}
+	if client != "" {
+		q.Set("client", client)
+	} else {
+		// Hydra answers 400 unless exactly one of client and all=true is given.
+		q.Set("all", "true")
+	}
+	return q
+}
+
+func checkUser(req provider.RevokeUserRequest) error {
+	if strings.TrimSpace(req.User) == "" {
+		return errs.New(errs.KindUsage, "hydra: no subject given")
+	}
+	return nil
+}
+
+// PlanRevokeUser implements provider.UserTokenRevoker.
+func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Call, error) {
+	if err := checkUser(req); err != nil {
+		return nil, err
+	}
+	list := url.Values{"subject": {req.User}}
+	calls := []provider.Call{{Method: http.MethodGet, Path: consentPath + "?" + list.Encode(), Purpose: "list the subject's consent sessions"}}
+	if req.Client != "" {
+		calls = append(calls, provider.Call{Method: http.MethodGet, Path: "/admin/clients/" + url.PathEscape(req.Client), Purpose: "read the client's access token lifespan"})
+	}
+	calls = append(calls, provider.Call{Method: http.MethodDelete, Path: consentPath + "?" + consentQuery(req.User, req.Client).Encode(), Purpose: "revoke the consent sessions and their access and refresh tokens"})
+	if req.Client == "" {
+		calls = append(calls, provider.Call{Method: http.MethodDelete, Path: loginPath + "?" + list.Encode(), Purpose: "end the subject's SSO login sessions (tokens are not touched by this)"})
+	}
+	return calls, nil
+}
+
+// RevokeUser implements provider.UserTokenRevoker. Hydra answers 204 for a
+// subject it has never seen, so the consent sessions are listed first to
+// tell "revoked" from "nothing to revoke".
+func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserRequest) (*provider.RevokeUserResult, error) {
+	if err := checkUser(req); err != nil {
+		return nil, err
+	}
+	res := &provider.RevokeUserResult{User: req.User, Client: req.Client}
+
+	var sessions []consentSession
+	err := p.listAll(ctx, "listing consent sessions", consentPath, url.Values{"subject": {req.User}}, func(resp *httpx.Response) error {
+		var page []consentSession
+		if err := httpx.DecodeJSON(resp, &page); err != nil {
+			return fmt.Errorf("hydra: listing consent sessions: %w", err)
+		}
+		sessions = append(sessions, page...)
+		res.RequestID = provider.RequestID(resp.Header)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	clients := map[string]int{}
+	for _, s := range sessions {
+		id := s.ConsentRequest.Client.ClientID
+		if req.Client == "" || id == req.Client {
+			clients[id]++
+		}
+	}
+	matched := 0
+	for _, n := range clients {
+		matched += n
+	}
+
+	if matched > 0 {
+		resp, err := p.del(ctx, consentPath, consentQuery(req.User, req.Client))
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
+			return nil, fail("revoking consent sessions", resp)
+		}
+		if id := provider.RequestID(resp.Header); id != "" {
+			res.RequestID = id
+		}
+	}
+	loginEnded := false
+	if req.Client == "" {
+		resp, err := p.del(ctx, loginPath, url.Values{"subject": {req.User}})
+		if err != nil {
+			return nil, err
+		}
+		if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
+			return nil, fail("ending login sessions", resp)
+		}
+		loginEnded = true
+	}
+
+	switch {
+	case matched == 0 && req.Client != "":
+		res.Outcome = provider.OutcomeNothingToRevoke
+		res.Detail = fmt.Sprintf("no consent sessions for client %s; nothing revoked", req.Client)
+	case matched == 0:
+		res.Outcome = provider.OutcomeNothingToRevoke
+		res.Detail = "no consent sessions; SSO login sessions ended anyway (forces a new login, tokens are not affected by that)"
+	case req.Client != "":
+		res.Outcome = provider.OutcomeRevoked
+		res.Detail = fmt.Sprintf("revoked %s of client %s with their access and refresh tokens", plural(matched, "consent session"), req.Client)
+	default:
+		res.Outcome = provider.OutcomeRevoked
+		res.Detail = fmt.Sprintf("revoked %s across %s (%s) with their access and refresh tokens", plural(matched, "consent session"), plural(len(clients), "client"), strings.Join(sortedKeys(clients), ", "))
+		if loginEnded {
+			res.Detail += "; SSO login sessions ended (forces a new login)"
+		}
+	}
+	if matched > 0 {
+		res.StillValid = p.stillValid(ctx, sortedKeys(clients))
+	}
+	return res, nil
+}
+
+// stillValid says how long access tokens issued to these clients may still
+// be accepted. Revoking a consent makes Hydra's introspection answer
+// inactive at once, but a JWT access token (strategies.access_token=jwt or
+// the client's access_token_strategy) is checked offline by many resource
+// servers and lives until exp. A lookup failure leaves the answer empty
+// (unknown) rather than failing a revocation that already happened.
+func (p *Provider) stillValid(ctx context.Context, clients []string) string {
+	if len(clients) == 0 || len(clients) > stillValidLookups {
+		return ""
+	}
+	var longest time.Duration
+	allOpaque := true
+	for _, id := range clients {
+		c, err := p.readClient(ctx, id)
+		if err != nil {
+			return ""
+		}
+		if c.strategy == "opaque" {
+			continue
+		}
+		allOpaque = false
+		access := c.group(accessGroup)
+		if access.anyNull || len(access.values) == 0 {
+			return ""
+		}
+		if access.max > longest {
+			longest = access.max
+		}
+	}
+	if allOpaque {
+		return "none: the client uses opaque access tokens, which Hydra's introspection reports inactive at once"
+	}
+	who := "the client's access token lifespan"
+	if len(clients) > 1 {
+		who = "the longest access token lifespan of those clients"
+	}
+	return fmt.Sprintf("up to %s (%s; JWT access tokens stay valid until they expire)", human(longest), who)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
