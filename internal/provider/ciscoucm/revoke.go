@@ -1,0 +1,220 @@
+package ciscoucm
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/provider"
+	"github.com/idpctl/idpctl/internal/redact"
+)
+
+const revokePath = "/ssosp/token/revoke"
+
+// StillValid is what a refresh-token revocation leaves valid.
+const StillValid = "access tokens are signed and encrypted JWTs and cannot be revoked one by one; they stay valid until they expire (OAuth Access Token Expiry Timer, default 60 minutes); regenerate the keys to invalidate all of them"
+
+// revokeAnswer is the documented answer of the revoke call. Unknown
+// members that might carry an explanation are read as well.
+type revokeAnswer struct {
+	RevokedTokens *struct {
+		Status         string `json:"status"`
+		UserID         string `json:"user_id"`
+		ClientIDTokens []struct {
+			ClientID     string `json:"client_id"`
+			RefreshToken string `json:"refresh_token"`
+		} `json:"clientID_tokens"`
+		explanation
+	} `json:"revoked_tokens"`
+	explanation
+}
+
+type explanation struct {
+	Message          string `json:"message"`
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+	Description      string `json:"description"`
+	Reason           string `json:"reason"`
+}
+
+func (e explanation) text() string {
+	var parts []string
+	for _, s := range []string{e.Error, e.ErrorDescription, e.Message, e.Description, e.Reason} {
+		if s = strings.TrimSpace(s); s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, ": ")
+}
+
+// PlanRevokeUser lists the one call RevokeUser makes. The user is the end
+// user's user id; the client, when given, is a client id.
+func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Call, error) {
+	if err := p.checkRevoke(req); err != nil {
+		return nil, err
+	}
+	purpose := "revoke the user's refresh tokens in every client"
+	if req.Client != "" {
+		purpose = "revoke the user's refresh tokens in that client"
+	}
+	return []provider.Call{{Method: http.MethodGet, Path: revokePath + "?" + revokeQuery(req).Encode(), Purpose: purpose}}, nil
+}
+
+func (p *Provider) checkRevoke(req provider.RevokeUserRequest) error {
+	if strings.TrimSpace(req.User) == "" {
+		return errs.New(errs.KindUsage, "cisco-ucm: no user given")
+	}
+	if req.Method != "" {
+		return errs.New(errs.KindUsage, "cisco-ucm: there is only one way to revoke here (the refresh-token revoke API); drop the method %q", req.Method)
+	}
+	return p.needHTTP("revoking refresh tokens")
+}
+
+func revokeQuery(req provider.RevokeUserRequest) url.Values {
+	q := url.Values{"user_id": {req.User}}
+	if req.Client != "" {
+		q.Set("client_id", req.Client)
+	}
+	return q
+}
+
+// RevokeUser revokes the user's refresh tokens. The tokens the UCM sends
+// back are counted per client and never kept.
+func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserRequest) (*provider.RevokeUserResult, error) {
+	if err := p.checkRevoke(req); err != nil {
+		return nil, err
+	}
+	const op = "cisco-ucm: revoking refresh tokens"
+	// Revoking twice is harmless, so a retry after a dropped connection
+	// or 503 is safe.
+	resp, err := p.send(ctx, httpx.Request{Method: http.MethodGet, URL: revokePath, Query: revokeQuery(req), Idempotent: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	tokens := tokenValues(resp.Body)
+	res := &provider.RevokeUserResult{User: req.User, Client: req.Client, RequestID: provider.RequestID(resp.Header)}
+	var ans revokeAnswer
+	jsonErr := json.Unmarshal(resp.Body, &ans)
+	vendor := ""
+	if jsonErr == nil {
+		vendor = ans.explanation.text()
+		if ans.RevokedTokens != nil && vendor == "" {
+			vendor = ans.RevokedTokens.explanation.text()
+		}
+	}
+	vendor = blankTokens(vendor, tokens)
+
+	switch {
+	case resp.Status == http.StatusNotFound && jsonErr == nil:
+		res.Outcome = provider.OutcomeUserNotFound
+		res.Detail = notFoundDetail(vendor)
+		return res, nil
+	case resp.Status != http.StatusOK:
+		return nil, provider.StatusError(op, resp, vendor)
+	}
+	if err := httpx.DecodeJSON(resp, &ans); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	rt := ans.RevokedTokens
+	if rt == nil {
+		return nil, errs.New(errs.KindUnknown, "%s: the answer has no revoked_tokens member%s", op, suffix(vendor))
+	}
+	if !strings.EqualFold(rt.Status, "success") {
+		if looksLikeUnknownUser(vendor) {
+			res.Outcome = provider.OutcomeUserNotFound
+			res.Detail = notFoundDetail(vendor)
+			return res, nil
+		}
+		return nil, errs.New(errs.KindUnknown, "%s for %q failed: status %q%s", op, req.User, provider.Clean(blankTokens(rt.Status, tokens)), suffix(vendor))
+	}
+	perClient := map[string]int{}
+	n := 0
+	for _, ct := range rt.ClientIDTokens {
+		id := provider.Clean(blankTokens(ct.ClientID, tokens))
+		if id == "" {
+			id = "(no client id)"
+		}
+		perClient[id]++
+		n++
+	}
+	res.StillValid = StillValid
+	if n == 0 {
+		res.Outcome = provider.OutcomeNothingToRevoke
+		res.Detail = "no refresh tokens to revoke"
+		return res, nil
+	}
+	clients := make([]string, 0, len(perClient))
+	for c := range perClient {
+		clients = append(clients, c)
+	}
+	sort.Strings(clients)
+	res.Outcome = provider.OutcomeRevoked
+	res.Detail = fmt.Sprintf("%d refresh %s revoked (%s: %s)", n, plural(n, "token", "tokens"), plural(len(clients), "client", "clients"), strings.Join(clients, ", "))
+	return res, nil
+}
+
+func suffix(vendor string) string {
+	if vendor == "" {
+		return ""
+	}
+	return ": " + vendor
+}
+
+func notFoundDetail(vendor string) string {
+	if vendor == "" {
+		return "the UCM does not know this end user"
+	}
+	return "the UCM does not know this end user: " + vendor
+}
+
+var unknownUserText = regexp.MustCompile(`(?i)not found|no such user|unknown user|does not exist|doesn't exist|invalid user|user.*not exist`)
+
+func looksLikeUnknownUser(s string) bool { return unknownUserText.MatchString(s) }
+
+// tokenValues collects every refresh_token value in an answer, wherever it
+// sits, so they can be blanked out of any text quoted from it.
+func tokenValues(body []byte) []string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(x any) {
+		switch t := x.(type) {
+		case map[string]any:
+			for k, val := range t {
+				if s, ok := val.(string); ok && redact.IsSensitiveKey(k) && s != "" {
+					out = append(out, s)
+					continue
+				}
+				walk(val)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// opaqueToken matches long runs of token alphabet characters: refresh
+// tokens need not be JWT-shaped, and vendor messages may quote one.
+var opaqueToken = regexp.MustCompile(`[A-Za-z0-9+/_=.~-]{32,}`)
+
+// blankTokens removes known token values, JWT-shaped strings and long
+// opaque strings, then cleans the text for printing.
+func blankTokens(s string, known []string) string {
+	s = redact.Text(s, known...)
+	s = opaqueToken.ReplaceAllString(s, redact.Mask)
+	return provider.Clean(s)
+}

@@ -1,0 +1,697 @@
+// Package oraclefake is a contract fake of the Oracle identity domains
+// (IDCS) admin API, for tests of the oracle adapter and end-to-end tests
+// of the binary. It serves the documented requests and responses of the
+// calls the adapter makes (see the oracle package comment for sources),
+// holds state (users, apps, grants, signing keys, admin tokens), and
+// answers anything it does not expect with HTTP 418 and a recorded error
+// that tests check with Errors.
+//
+// Behaviour that follows the vendor's documents: SCIM list responses and
+// filters (eq, and, or, parentheses) restricted to idcsSearchable
+// attributes; the "attributes" parameter (id and schemas always returned,
+// displayName too for Apps); clientSecret returned on App reads that do not
+// name their attributes; SCIM PATCH changing only the named paths and
+// answering with the whole App; SCIM error documents; the opc-request-id
+// header; client-credentials admin tokens at /oauth2/v1/token.
+package oraclefake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Schema URNs.
+const (
+	SchemaUser              = "urn:ietf:params:scim:schemas:core:2.0:User"
+	SchemaApp               = "urn:ietf:params:scim:schemas:oracle:idcs:App"
+	SchemaGrant             = "urn:ietf:params:scim:schemas:oracle:idcs:Grant"
+	SchemaUserStatusChanger = "urn:ietf:params:scim:schemas:oracle:idcs:UserStatusChanger"
+	SchemaPatchOp           = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	SchemaListResponse      = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	SchemaError             = "urn:ietf:params:scim:api:messages:2.0:Error"
+	// AdminScope is the scope the token endpoint requires.
+	AdminScope = "urn:opc:idm:__myscopes__"
+)
+
+// Failure is an error answer a test asks for.
+type Failure int
+
+const (
+	FailNone Failure = iota
+	Fail401          // SCIM error, 401
+	Fail403          // SCIM error, 403
+	Fail429          // SCIM error, 429 with Retry-After: 2
+	Fail500          // SCIM error, 500
+	FailHTML         // an HTML error page from a proxy, 502
+)
+
+// Request is what reached the fake.
+type Request struct {
+	Method        string
+	Path          string
+	Query         url.Values
+	Authorization string
+	ContentType   string
+	Body          []byte
+}
+
+// App describes an app to add.
+type App struct {
+	DisplayName        string
+	Name               string // the client id
+	IsOAuthClient      bool
+	IsOAuthResource    bool
+	AllowOffline       bool
+	AccessTokenExpiry  int64 // seconds; 0 leaves it unset
+	RefreshTokenExpiry int64 // seconds; 0 leaves it unset
+	ClientSecret       string
+	RedirectURIs       []string
+}
+
+// Server is the fake. Its zero value is not usable: call New.
+type Server struct {
+	// URL is the domain URL (http://127.0.0.1:port).
+	URL string
+	// ClientID and ClientSecret authenticate the admin client at the
+	// token endpoint.
+	ClientID, ClientSecret string
+
+	srv      *httptest.Server
+	mu       sync.Mutex
+	seq      int
+	users    map[string]map[string]any
+	apps     map[string]map[string]any
+	grants   map[string]map[string]any
+	keys     []map[string]any
+	tokens   map[string]bool
+	issued   int
+	requests []Request
+	errors   []string
+	fails    []queuedFailure
+}
+
+type queuedFailure struct {
+	method string
+	f      Failure
+	n      int
+}
+
+// New starts a fake on a loopback port with one signing key.
+func New() *Server {
+	s := &Server{
+		ClientID:     "idpctl-admin",
+		ClientSecret: "fake-admin-client-secret",
+		users:        map[string]map[string]any{},
+		apps:         map[string]map[string]any{},
+		grants:       map[string]map[string]any{},
+		tokens:       map[string]bool{},
+	}
+	s.keys = []map[string]any{signingKey("SIGNING_KEY")}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
+
+func signingKey(kid string) map[string]any {
+	return map[string]any{"kty": "RSA", "kid": kid, "alg": "RS256", "e": "AQAB", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw", "x5t": "ZmFrZS10aHVtYnByaW50", "x5c": []string{"ZmFrZS1jZXJ0aWZpY2F0ZQ"}, "key_ops": []string{"verify"}}
+}
+
+func (s *Server) nextID(prefix string) string {
+	s.seq++
+	return fmt.Sprintf("%s%04d", prefix, s.seq)
+}
+
+// AddUser adds a user and returns its id.
+func (s *Server) AddUser(userName string, active bool) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID("u")
+	s.users[id] = map[string]any{
+		"schemas":  []any{SchemaUser},
+		"id":       id,
+		"userName": userName,
+		"active":   active,
+		"emails":   []any{map[string]any{"value": userName + "@example.com", "primary": true}},
+	}
+	return id
+}
+
+// UserActive reports a user's active flag; ok is false for unknown ids.
+func (s *Server) UserActive(id string) (active, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[id]
+	if !ok {
+		return false, false
+	}
+	a, _ := u["active"].(bool)
+	return a, true
+}
+
+// RemoveUser deletes a user, as if another admin did.
+func (s *Server) RemoveUser(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.users, id)
+}
+
+// AddApp adds an app and returns its id.
+func (s *Server) AddApp(a App) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID("a")
+	m := map[string]any{
+		"schemas":         []any{SchemaApp},
+		"id":              id,
+		"displayName":     a.DisplayName,
+		"name":            a.Name,
+		"isOAuthClient":   a.IsOAuthClient,
+		"isOAuthResource": a.IsOAuthResource,
+		"allowOffline":    a.AllowOffline,
+		"active":          true,
+		"basedOnTemplate": map[string]any{"value": "CustomWebAppTemplateId"},
+	}
+	if a.AccessTokenExpiry != 0 {
+		m["accessTokenExpiry"] = float64(a.AccessTokenExpiry)
+	}
+	if a.RefreshTokenExpiry != 0 {
+		m["refreshTokenExpiry"] = float64(a.RefreshTokenExpiry)
+	}
+	if a.ClientSecret != "" {
+		m["clientSecret"] = a.ClientSecret
+	}
+	if len(a.RedirectURIs) > 0 {
+		uris := make([]any, len(a.RedirectURIs))
+		for i, u := range a.RedirectURIs {
+			uris[i] = u
+		}
+		m["redirectUris"] = uris
+	}
+	s.apps[id] = m
+	return id
+}
+
+// AppAttr returns an attribute of an app as JSON would decode it (numbers
+// are float64); nil when absent.
+func (s *Server) AppAttr(id, attr string) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.apps[id]; ok {
+		return a[attr]
+	}
+	return nil
+}
+
+// AddGrant grants an app to a user with the given grantMechanism
+// (ADMINISTRATOR_TO_USER, GROUP_MEMBERSHIP, ...) and returns its id.
+func (s *Server) AddGrant(userID, appID, mechanism string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := s.nextID("g")
+	display, _ := s.apps[appID]["displayName"].(string)
+	s.grants[id] = map[string]any{
+		"schemas":        []any{SchemaGrant},
+		"id":             id,
+		"grantMechanism": mechanism,
+		"grantee":        map[string]any{"value": userID, "type": "User"},
+		"app":            map[string]any{"value": appID, "display": display},
+	}
+	return id
+}
+
+// Grants lists the ids of the grants that remain, sorted.
+func (s *Server) Grants() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.grants))
+	for id := range s.grants {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// AddKey publishes another signing key.
+func (s *Server) AddKey(kid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = append(s.keys, signingKey(kid))
+}
+
+// FailNext makes the next n admin requests with that method (any method
+// when empty) answer with f.
+func (s *Server) FailNext(method string, f Failure, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fails = append(s.fails, queuedFailure{method: method, f: f, n: n})
+}
+
+// ExpireAdminTokens invalidates every admin token issued so far, so the
+// next admin call answers 401.
+func (s *Server) ExpireAdminTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = map[string]bool{}
+}
+
+// TokensIssued counts successful client-credentials grants.
+func (s *Server) TokensIssued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issued
+}
+
+// Requests returns what reached the fake, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// AdminRequests returns the requests other than token requests.
+func (s *Server) AdminRequests() []Request {
+	var out []Request
+	for _, r := range s.Requests() {
+		if r.Path != "/oauth2/v1/token" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Errors returns every contract violation seen.
+func (s *Server) Errors() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.errors...)
+}
+
+func (s *Server) fail(w http.ResponseWriter, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.errors = append(s.errors, msg)
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusTeapot)
+	_, _ = io.WriteString(w, "oraclefake: "+msg)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, Request{
+		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
+		Authorization: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: body,
+	})
+	w.Header().Set("Opc-Request-Id", fmt.Sprintf("fake-req-%d", len(s.requests)))
+	if r.URL.Path == "/oauth2/v1/token" {
+		s.token(w, r, body)
+		return
+	}
+	auth := r.Header.Get("Authorization")
+	scheme, tok, _ := strings.Cut(auth, " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		s.fail(w, "%s %s: admin calls need a Bearer token, got %q", r.Method, r.URL.Path, scheme)
+		return
+	}
+	if !s.tokens[tok] {
+		scimError(w, http.StatusUnauthorized, "The access token is invalid or has expired.", "")
+		return
+	}
+	if f := s.takeFailure(r.Method); f != FailNone {
+		writeFailure(w, f)
+		return
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/admin/v1/"), "/")
+	if !strings.HasPrefix(r.URL.Path, "/admin/v1/") {
+		s.fail(w, "unexpected path %s", r.URL.Path)
+		return
+	}
+	switch {
+	case parts[0] == "Users" && len(parts) == 1 && r.Method == http.MethodGet:
+		s.search(w, r, s.users, searchable{"id": false, "userName": false, "active": false}, nil)
+	case parts[0] == "UserStatusChanger" && len(parts) == 2 && r.Method == http.MethodPut:
+		s.putUserStatus(w, r, parts[1], body)
+	case parts[0] == "Apps" && len(parts) == 1 && r.Method == http.MethodGet:
+		s.search(w, r, s.apps, searchable{"id": false, "name": false, "displayName": false, "isOAuthClient": false}, []string{"displayName"})
+	case parts[0] == "Apps" && len(parts) == 2 && r.Method == http.MethodGet:
+		s.getApp(w, r, parts[1])
+	case parts[0] == "Apps" && len(parts) == 2 && r.Method == http.MethodPatch:
+		s.patchApp(w, r, parts[1], body)
+	case parts[0] == "Grants" && len(parts) == 1 && r.Method == http.MethodGet:
+		s.search(w, r, s.grants, searchable{"id": false, "grantee.value": true, "grantee.type": true, "app.value": true, "grantMechanism": true}, nil)
+	case parts[0] == "Grants" && len(parts) == 2 && r.Method == http.MethodDelete:
+		s.deleteGrant(w, r, parts[1])
+	case parts[0] == "SigningCert" && len(parts) == 2 && parts[1] == "jwk" && r.Method == http.MethodGet:
+		if len(r.URL.Query()) > 0 {
+			s.fail(w, "SigningCert/jwk takes no query parameters, got %s", r.URL.RawQuery)
+			return
+		}
+		keys := make([]any, len(s.keys))
+		for i, k := range s.keys {
+			keys[i] = k
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	default:
+		s.fail(w, "unexpected %s %s", r.Method, r.URL.Path)
+	}
+}
+
+func (s *Server) takeFailure(method string) Failure {
+	for i := range s.fails {
+		q := &s.fails[i]
+		if q.n > 0 && (q.method == "" || q.method == method) {
+			q.n--
+			return q.f
+		}
+	}
+	return FailNone
+}
+
+func writeFailure(w http.ResponseWriter, f Failure) {
+	switch f {
+	case Fail401:
+		scimError(w, http.StatusUnauthorized, "The access token is invalid or has expired.", "")
+	case Fail403:
+		scimError(w, http.StatusForbidden, "You do not have the required permissions.", "")
+	case Fail429:
+		w.Header().Set("Retry-After", "2")
+		scimError(w, http.StatusTooManyRequests, "Too many requests.", "")
+	case Fail500:
+		scimError(w, http.StatusInternalServerError, "An internal error occurred.", "")
+	case FailHTML:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>")
+	}
+}
+
+func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost {
+		s.fail(w, "token endpoint: method %s", r.Method)
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		s.fail(w, "token endpoint: content type %q", r.Header.Get("Content-Type"))
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		s.fail(w, "token endpoint: unreadable form")
+		return
+	}
+	if form.Get("grant_type") != "client_credentials" || form.Get("scope") != AdminScope {
+		s.fail(w, "token endpoint: want grant_type=client_credentials and scope %s, got grant_type=%q scope=%q", AdminScope, form.Get("grant_type"), form.Get("scope"))
+		return
+	}
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		s.fail(w, "token endpoint: the admin client must use client_secret_basic")
+		return
+	}
+	if id != s.ClientID || secret != s.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "Client authentication failed."})
+		return
+	}
+	s.issued++
+	tok := fmt.Sprintf("fake-admin-token-%d", s.issued)
+	s.tokens[tok] = true
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
+}
+
+// searchable maps the idcsSearchable attributes of a resource type to
+// whether they compare case-exactly.
+type searchable map[string]bool
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request, store map[string]map[string]any, attrs searchable, always []string) {
+	q := r.URL.Query()
+	for k := range q {
+		switch k {
+		case "filter", "attributes", "count", "startIndex":
+		default:
+			s.fail(w, "%s: unexpected query parameter %q", r.URL.Path, k)
+			return
+		}
+	}
+	count, start := 50, 1
+	if v := q.Get("count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1000 {
+			s.fail(w, "%s: count %q is not 0..1000", r.URL.Path, v)
+			return
+		}
+		count = n
+	}
+	if v := q.Get("startIndex"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			s.fail(w, "%s: startIndex %q is not a positive integer", r.URL.Path, v)
+			return
+		}
+		start = n
+	}
+	var match func(map[string]any) bool
+	if f := q.Get("filter"); f != "" {
+		expr, err := parseFilter(f)
+		if err != nil {
+			s.errors = append(s.errors, fmt.Sprintf("%s: filter %q: %v", r.URL.Path, f, err))
+			scimError(w, http.StatusBadRequest, "Invalid filter: "+err.Error(), "invalidFilter")
+			return
+		}
+		if bad := expr.attrs(attrs); bad != "" {
+			s.errors = append(s.errors, fmt.Sprintf("%s: filter on %q, which is not searchable", r.URL.Path, bad))
+			scimError(w, http.StatusBadRequest, "Attribute "+bad+" is not searchable.", "invalidFilter")
+			return
+		}
+		match = func(m map[string]any) bool { return expr.eval(m, attrs) }
+	}
+	ids := make([]string, 0, len(store))
+	for id, m := range store {
+		if match == nil || match(m) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	total := len(ids)
+	from := start - 1
+	if from > total {
+		from = total
+	}
+	to := from + count
+	if to > total {
+		to = total
+	}
+	res := make([]any, 0, to-from)
+	for _, id := range ids[from:to] {
+		res = append(res, project(store[id], q.Get("attributes"), always))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []any{SchemaListResponse},
+		"totalResults": total,
+		"startIndex":   start,
+		"itemsPerPage": count,
+		"Resources":    res,
+	})
+}
+
+// project applies the SCIM "attributes" parameter: id and schemas are
+// returned always, and so are the resource type's "always" attributes.
+func project(m map[string]any, attributes string, always []string) map[string]any {
+	if attributes == "" {
+		return clone(m)
+	}
+	out := map[string]any{"id": m["id"], "schemas": m["schemas"]}
+	for _, a := range always {
+		if v, ok := m[a]; ok {
+			out[a] = v
+		}
+	}
+	for _, a := range strings.Split(attributes, ",") {
+		a = strings.TrimSpace(a)
+		top, _, _ := strings.Cut(a, ".")
+		if v, ok := m[top]; ok {
+			out[top] = v
+		}
+	}
+	return clone(out)
+}
+
+func clone(m map[string]any) map[string]any {
+	b, _ := json.Marshal(m)
+	var out map[string]any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+func (s *Server) putUserStatus(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	if len(r.URL.Query()) > 0 {
+		s.fail(w, "UserStatusChanger: unexpected query %s", r.URL.RawQuery)
+		return
+	}
+	if !isJSON(r) {
+		s.fail(w, "UserStatusChanger: content type %q", r.Header.Get("Content-Type"))
+		return
+	}
+	var in struct {
+		Active  *bool    `json:"active"`
+		Schemas []string `json:"schemas"`
+	}
+	if err := strictDecode(body, &in); err != nil {
+		s.fail(w, "UserStatusChanger: body %s: %v", body, err)
+		return
+	}
+	if in.Active == nil || len(in.Schemas) != 1 || in.Schemas[0] != SchemaUserStatusChanger {
+		s.fail(w, "UserStatusChanger: body needs active and schemas [%s], got %s", SchemaUserStatusChanger, body)
+		return
+	}
+	u, ok := s.users[id]
+	if !ok {
+		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
+		return
+	}
+	u["active"] = *in.Active
+	writeJSON(w, http.StatusOK, map[string]any{"schemas": []any{SchemaUserStatusChanger}, "id": id, "active": *in.Active})
+}
+
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request, id string) {
+	for k := range r.URL.Query() {
+		if k != "attributes" {
+			s.fail(w, "GET Apps/%s: unexpected query parameter %q", id, k)
+			return
+		}
+	}
+	a, ok := s.apps[id]
+	if !ok {
+		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
+		return
+	}
+	writeJSON(w, http.StatusOK, project(a, r.URL.Query().Get("attributes"), []string{"displayName"}))
+}
+
+// patchable are the App attributes this fake lets a PATCH replace
+// (readWrite in the App schema).
+var patchable = map[string]string{"accessTokenExpiry": "integer", "refreshTokenExpiry": "integer", "allowOffline": "boolean"}
+
+func (s *Server) patchApp(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	for k := range r.URL.Query() {
+		if k != "attributes" {
+			s.fail(w, "PATCH Apps/%s: unexpected query parameter %q", id, k)
+			return
+		}
+	}
+	if !isJSON(r) {
+		s.fail(w, "PATCH Apps: content type %q", r.Header.Get("Content-Type"))
+		return
+	}
+	var in struct {
+		Schemas    []string `json:"schemas"`
+		Operations []struct {
+			Op    string          `json:"op"`
+			Path  string          `json:"path"`
+			Value json.RawMessage `json:"value"`
+		} `json:"Operations"`
+	}
+	if err := strictDecode(body, &in); err != nil {
+		s.fail(w, "PATCH Apps: body %s: %v", body, err)
+		return
+	}
+	if len(in.Schemas) != 1 || in.Schemas[0] != SchemaPatchOp || len(in.Operations) == 0 {
+		s.fail(w, "PATCH Apps: want schemas [%s] and operations, got %s", SchemaPatchOp, body)
+		return
+	}
+	a, ok := s.apps[id]
+	if !ok {
+		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
+		return
+	}
+	changes := map[string]any{}
+	for _, op := range in.Operations {
+		kind, ok := patchable[op.Path]
+		if !strings.EqualFold(op.Op, "replace") || !ok {
+			s.fail(w, "PATCH Apps: unexpected operation %s %s", op.Op, op.Path)
+			return
+		}
+		var v any
+		if err := json.Unmarshal(op.Value, &v); err != nil {
+			s.fail(w, "PATCH Apps: value of %s: %v", op.Path, err)
+			return
+		}
+		switch kind {
+		case "integer":
+			f, isNum := v.(float64)
+			if !isNum || f != float64(int64(f)) || f < 0 {
+				scimError(w, http.StatusBadRequest, "Value of "+op.Path+" must be a non-negative integer.", "invalidValue")
+				return
+			}
+		case "boolean":
+			if _, isBool := v.(bool); !isBool {
+				scimError(w, http.StatusBadRequest, "Value of "+op.Path+" must be a boolean.", "invalidValue")
+				return
+			}
+		}
+		changes[op.Path] = v
+	}
+	for k, v := range changes {
+		a[k] = v
+	}
+	writeJSON(w, http.StatusOK, project(a, r.URL.Query().Get("attributes"), []string{"displayName"}))
+}
+
+func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request, id string) {
+	if len(r.URL.Query()) > 0 {
+		s.fail(w, "DELETE Grants: unexpected query %s", r.URL.RawQuery)
+		return
+	}
+	g, ok := s.grants[id]
+	if !ok {
+		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
+		return
+	}
+	if g["grantMechanism"] == "GROUP_MEMBERSHIP" {
+		s.errors = append(s.errors, "DELETE Grants/"+id+": a grant held through a group was deleted")
+		scimError(w, http.StatusBadRequest, "A grant held through group membership cannot be deleted.", "mutability")
+		return
+	}
+	delete(s.grants, id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func isJSON(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	return strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "application/scim+json")
+}
+
+func strictDecode(body []byte, v any) error {
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func scimError(w http.ResponseWriter, status int, detail, scimType string) {
+	body := map[string]any{
+		"schemas": []any{SchemaError},
+		"detail":  detail,
+		"status":  strconv.Itoa(status),
+		"urn:ietf:params:scim:api:oracle:idcs:extension:messages:Error": map[string]any{"messageId": fmt.Sprintf("error.common.fake.status%d", status)},
+	}
+	if scimType != "" {
+		body["scimType"] = scimType
+	}
+	writeJSON(w, status, body)
+}
