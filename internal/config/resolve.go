@@ -29,6 +29,8 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_AUDIENCE", "audience to request (RFC 8693 audience, or the vendor's audience parameter)"},
 	{"IDPCTL_RESOURCES", "RFC 8707 resource indicators, separated by spaces or commas"},
 	{"IDPCTL_PROVIDER", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm"},
+	{"IDPCTL_ADMIN_SECRET", "admin API credential (API token, password or admin client secret), kept out of argv; prefer IDPCTL_ADMIN_SECRET_FILE"},
+	{"IDPCTL_ADMIN_SECRET_FILE", "file holding the admin API credential; without either, the one stored by 'profile add --admin-secret-stdin' is used"},
 	{"IDPCTL_TOKEN_ENDPOINT", "token endpoint, for IdPs without discovery"},
 	{"IDPCTL_CA_FILE", "extra CA certificates (PEM) to trust"},
 	{"IDPCTL_PROXY", "HTTP proxy URL (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY)"},

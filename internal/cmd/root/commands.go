@@ -4,9 +4,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/cmd/app"
+	auditcmd "github.com/idpctl/idpctl/internal/cmd/audit"
 	"github.com/idpctl/idpctl/internal/cmd/demo"
 	"github.com/idpctl/idpctl/internal/cmd/doctor"
 	"github.com/idpctl/idpctl/internal/cmd/idp"
+	"github.com/idpctl/idpctl/internal/cmd/key"
 	"github.com/idpctl/idpctl/internal/cmd/login"
 	"github.com/idpctl/idpctl/internal/cmd/logout"
 	"github.com/idpctl/idpctl/internal/cmd/profile"
@@ -21,6 +24,9 @@ func commands(f *cli.Factory) []*cobra.Command {
 		token.NewCmdToken(f, nil),
 		login.NewCmdLogin(f, nil),
 		logout.NewCmdLogout(f, nil),
+		app.NewCmdApp(f),
+		key.NewCmdKey(f),
+		auditcmd.NewCmdAudit(f, nil),
 		profile.NewCmdProfile(f),
 		idp.NewCmdIdP(f),
 		doctor.NewCmdDoctor(f, nil),

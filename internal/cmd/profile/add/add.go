@@ -35,6 +35,11 @@ type AddOptions struct {
 	StoreSecretFile bool
 	Use             bool
 	Overwrite       bool
+
+	// AdminSecretStdin and AdminPrompt take the admin API credential
+	// (stored as credstore.KindAdminCredential); see admin.go.
+	AdminSecretStdin bool
+	AdminPrompt      bool
 }
 
 // NewCmdAdd builds the command.
@@ -82,6 +87,8 @@ profile (add --store-secret to copy the secret into the credential store).`,
 	fl.StringArrayVar(&opts.Admin, "admin", nil, "provider admin setting KEY=VALUE (e.g. realm=master), repeatable")
 	fl.BoolVar(&opts.SecretStdin, "client-secret-stdin", false, "read the client secret from stdin and keep it in the credential store")
 	fl.BoolVar(&opts.SecretPrompt, "prompt-secret", false, "ask for the client secret (no echo) and keep it in the credential store")
+	fl.BoolVar(&opts.AdminSecretStdin, "admin-secret-stdin", false, "read the admin API credential (API token, password or admin client secret) from stdin and keep it in the credential store")
+	fl.BoolVar(&opts.AdminPrompt, "admin-prompt", false, "ask for the admin API credential (no echo) and keep it in the credential store")
 	fl.BoolVar(&opts.StoreSecretFile, "store-secret", false, "with --client-secret-file: copy the secret into the credential store instead of remembering the path")
 	fl.BoolVar(&opts.Use, "use", false, "make it the current profile")
 	fl.BoolVar(&opts.Overwrite, "overwrite", false, "update an existing profile")
@@ -156,6 +163,10 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	if err != nil {
 		return err
 	}
+	adminSecret, err := opts.readAdminSecret()
+	if err != nil {
+		return err
+	}
 	if g.ClientSecretFile != "" && !opts.StoreSecretFile {
 		p.ClientSecretFile = absPath(g.ClientSecretFile)
 	}
@@ -174,6 +185,9 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 			p.ClientAuthMethod = oauth.AuthSecretBasic
 		}
 	}
+	if err := opts.storeAdminSecret(ctx, adminSecret); err != nil {
+		return err
+	}
 	cfg.Profiles[opts.Name] = p
 	if opts.Use || cfg.CurrentProfile == "" {
 		cfg.CurrentProfile = opts.Name
@@ -188,6 +202,9 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	fmt.Fprintf(opts.IO.ErrOut, "%s profile %q in %s", verb, opts.Name, path)
 	if secret != "" {
 		fmt.Fprintf(opts.IO.ErrOut, "; client secret stored in the %s store", f.StoreBackend())
+	}
+	if adminSecret != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "; admin credential stored in the %s store", f.StoreBackend())
 	}
 	if cfg.CurrentProfile == opts.Name {
 		fmt.Fprint(opts.IO.ErrOut, "; it is the current profile")

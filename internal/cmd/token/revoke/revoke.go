@@ -33,13 +33,21 @@ type RevokeOptions struct {
 	User     string
 	Client   string
 	UserFile string
-	// AdminRun runs the admin form; nil until the provider framework is wired.
+	Column   string
+	Method   string
+	DryRun   bool
+	Yes      bool
+	Parallel int
+	Resume   bool
+	Restart  bool
+	// AdminRun runs the admin form (--user, --users-file); AdminRun in
+	// admin.go unless a test replaces it.
 	AdminRun func(context.Context, *RevokeOptions) error
 }
 
 // NewCmdRevoke builds the command.
 func NewCmdRevoke(f *cli.Factory, runF func(context.Context, *RevokeOptions) error) *cobra.Command {
-	opts := &RevokeOptions{IO: f.IOStreams, Factory: f}
+	opts := &RevokeOptions{IO: f.IOStreams, Factory: f, AdminRun: AdminRun}
 	cmd := &cobra.Command{
 		Use:   "revoke [TOKEN|-]",
 		Short: "Revoke a token at the IdP (RFC 7009), or the profile's cached tokens",
@@ -55,12 +63,27 @@ token it does not know or that was already invalid, so "revoked" means "no
 longer valid here", not "was valid until now". Revoking a refresh token
 usually ends the access tokens of its grant; revoking an access token need not
 end its refresh token. A self-contained (JWT) access token may still be
-accepted by APIs that do not check with the IdP until it expires.`,
+accepted by APIs that do not check with the IdP until it expires.
+
+With --user or --users-file the profile's provider admin API revokes every
+token of the named users (all clients, or one with --client): the plan is
+shown and confirmed first (--yes without a terminal), each result is
+reported as the IdP gave it (revoked, accepted, nothing to revoke, user not
+found, failed) and appended to the audit log. A list runs in parallel within
+the IdP's rate limit and records its progress in a journal, so an
+interrupted run continues with --resume.`,
 		Example: `  # Revoke what the profile has cached
   idpctl token revoke
 
   # Revoke a token from a file without putting it on the command line
-  idpctl token revoke - --hint refresh_token < token.txt`,
+  idpctl token revoke - --hint refresh_token < token.txt
+
+  # Offboarding: see the plan, then revoke every token of one user
+  idpctl token revoke --user jdoe --dry-run
+  idpctl token revoke --user jdoe
+
+  # A list from HR, unattended, results as JSON lines
+  idpctl token revoke --users-file leavers.csv --column email --yes -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -68,6 +91,9 @@ accepted by APIs that do not check with the IdP until it expires.`,
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
+			}
+			if err := checkAdminFlags(opts); err != nil {
+				return err
 			}
 			if opts.User != "" || opts.UserFile != "" {
 				if opts.AdminRun == nil {
@@ -80,6 +106,19 @@ accepted by APIs that do not check with the IdP until it expires.`,
 	}
 	cmd.Flags().StringVar(&opts.Hint, "hint", "", "token_type_hint: access_token or refresh_token")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	fl := cmd.Flags()
+	fl.StringVar(&opts.User, "user", "", "revoke every token of this user through the provider's admin API")
+	fl.StringVar(&opts.Client, "client", "", "with --user or --users-file: only the tokens of this client (application)")
+	fl.StringVar(&opts.UserFile, "users-file", "", "revoke the tokens of every user in FILE: one per line, or CSV with a header (- for stdin)")
+	fl.StringVar(&opts.Column, "column", "", "CSV column holding the users (default: the first of user, user_id, username, email, id)")
+	fl.StringVar(&opts.Method, "method", "", "how to revoke where the IdP has no direct way (oracle: deactivate or grants)")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the calls that would be made, and send nothing")
+	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
+	fl.IntVar(&opts.Parallel, "parallel", 4, "users worked on at once")
+	fl.BoolVar(&opts.Resume, "resume", false, "continue an interrupted --users-file run: skip users done, retry failed ones")
+	fl.BoolVar(&opts.Restart, "restart", false, "discard the journal of an unfinished --users-file run and start over")
+	cmd.MarkFlagsMutuallyExclusive("user", "users-file")
+	cmd.MarkFlagsMutuallyExclusive("resume", "restart")
 	return cmd
 }
 

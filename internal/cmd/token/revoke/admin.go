@@ -1,0 +1,596 @@
+package revoke
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/audit"
+	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/config"
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/offboard"
+	"github.com/idpctl/idpctl/internal/provider"
+	"github.com/idpctl/idpctl/internal/provider/registry"
+	"github.com/idpctl/idpctl/internal/ui"
+	"github.com/idpctl/idpctl/internal/xdg"
+)
+
+// Auditor records admin actions.
+type Auditor interface {
+	Check() error
+	Append(audit.Entry) error
+}
+
+// AdminOptions are the inputs of the admin form of token revoke.
+type AdminOptions struct {
+	IO       *iostreams.IOStreams
+	Provider func(context.Context) (provider.Provider, *config.Resolved, error)
+	Audit    func() (Auditor, error)
+	StateDir func() (string, error)
+	ReadFile func(string) ([]byte, error)
+	Now      func() time.Time
+	Sleep    func(context.Context, time.Duration) error
+	// Interrupts delivers Ctrl-C presses during a run and a function that
+	// stops the delivery; nil means none are watched.
+	Interrupts func() (<-chan os.Signal, func())
+	// ProfileFlag is --profile as given, repeated in the resume hint.
+	ProfileFlag string
+
+	User, Client, UsersFile, Column, Method, Output string
+	DryRun, Yes, Resume, Restart                    bool
+	Parallel                                        int
+}
+
+// maxUsersFile bounds the users file: a million leavers is a mistake.
+const maxUsersFile = 32 << 20
+
+// planShown is how many users' calls the plan spells out.
+const planShown = 3
+
+// notableShown bounds the per-user table printed at a terminal.
+const notableShown = 50
+
+// checkAdminFlags refuses admin-only flags without --user/--users-file and
+// a token together with them.
+func checkAdminFlags(o *RevokeOptions) error {
+	admin := o.User != "" || o.UserFile != ""
+	if admin && o.Token != "" {
+		return errs.New(errs.KindUsage, "give either a TOKEN or --user/--users-file, not both")
+	}
+	if !admin {
+		for name, set := range map[string]bool{"--client": o.Client != "", "--column": o.Column != "", "--method": o.Method != "", "--dry-run": o.DryRun, "--resume": o.Resume, "--restart": o.Restart} {
+			if set {
+				return errs.New(errs.KindUsage, "%s goes with --user or --users-file", name)
+			}
+		}
+	}
+	return nil
+}
+
+// AdminRun runs the admin form with the real world behind it.
+func AdminRun(ctx context.Context, o *RevokeOptions) error {
+	if err := checkAdminFlags(o); err != nil {
+		return err
+	}
+	f := o.Factory
+	a := &AdminOptions{
+		IO: o.IO, Provider: f.Provider,
+		Audit:    func() (Auditor, error) { return f.AuditLog() },
+		StateDir: xdg.StateDir, ReadFile: os.ReadFile, Now: f.Now,
+		Interrupts: systemInterrupts, ProfileFlag: f.Flags.Profile,
+		User: o.User, Client: o.Client, UsersFile: o.UserFile, Column: o.Column, Method: o.Method,
+		Output: o.Output, DryRun: o.DryRun, Yes: o.Yes, Resume: o.Resume, Restart: o.Restart, Parallel: o.Parallel,
+	}
+	return adminRun(ctx, a)
+}
+
+func systemInterrupts() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt)
+	return ch, func() { signal.Stop(ch) }
+}
+
+// input is the users to run and where they came from.
+type input struct {
+	users    []string
+	list     *offboard.UserList // nil for --user
+	raw      []byte
+	name     string
+	fromFile bool
+}
+
+func (o *AdminOptions) readInput() (*input, error) {
+	if o.UsersFile == "" {
+		u := strings.TrimSpace(o.User)
+		if u == "" {
+			return nil, errs.New(errs.KindUsage, "--user is empty")
+		}
+		return &input{users: []string{u}, name: u}, nil
+	}
+	var raw []byte
+	var err error
+	name := o.UsersFile
+	if o.UsersFile == "-" {
+		name = "stdin"
+		raw, err = o.IO.ReadAllIn(maxUsersFile)
+	} else {
+		raw, err = o.ReadFile(o.UsersFile)
+		if err == nil && len(raw) > maxUsersFile {
+			err = fmt.Errorf("larger than %d MiB", maxUsersFile>>20)
+		}
+	}
+	if err != nil {
+		return nil, errs.New(errs.KindUsage, "reading the users file: %w", err)
+	}
+	list, err := offboard.ParseUsers(raw, o.Column)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(list.Users) == 0 {
+		return nil, errs.New(errs.KindUsage, "%s holds no users", name)
+	}
+	return &input{users: list.Users, list: list, raw: raw, name: name, fromFile: true}, nil
+}
+
+// userPlan is the calls for one user.
+type userPlan struct {
+	User  string          `json:"user"`
+	Calls []provider.Call `json:"calls"`
+}
+
+type planDoc struct {
+	DryRun     bool               `json:"dry_run"`
+	Provider   string             `json:"provider"`
+	Profile    string             `json:"profile"`
+	Client     string             `json:"client,omitempty"`
+	Method     string             `json:"method,omitempty"`
+	Users      int                `json:"users"`
+	Duplicates int                `json:"duplicates,omitempty"`
+	Problems   []offboard.Problem `json:"problems,omitempty"`
+	Plan       []userPlan         `json:"plan"`
+}
+
+func adminRun(ctx context.Context, o *AdminOptions) error {
+	if o.Output != "text" && o.Output != "json" {
+		return errs.New(errs.KindUsage, "unknown output %q: choose text or json", o.Output)
+	}
+	if o.UsersFile == "" && (o.Column != "" || o.Resume || o.Restart) {
+		return errs.New(errs.KindUsage, "--column, --resume and --restart go with --users-file")
+	}
+	if o.Parallel < 1 || o.Parallel > 64 {
+		return errs.New(errs.KindUsage, "--parallel must be between 1 and 64")
+	}
+	in, err := o.readInput()
+	if err != nil {
+		return err
+	}
+	prov, p, err := o.Provider(ctx)
+	if err != nil {
+		return err
+	}
+	rev, err := registry.Revoker(prov)
+	if err != nil {
+		return err
+	}
+	doc := planDoc{DryRun: o.DryRun, Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Users: len(in.users)}
+	if in.list != nil {
+		doc.Duplicates, doc.Problems = in.list.Duplicates, in.list.Problems
+	}
+	for _, u := range in.users[:min(planShown, len(in.users))] {
+		calls, err := rev.PlanRevokeUser(provider.RevokeUserRequest{User: u, Client: o.Client, Method: o.Method})
+		if err != nil {
+			return err
+		}
+		doc.Plan = append(doc.Plan, userPlan{User: u, Calls: calls})
+	}
+	if o.DryRun {
+		if o.Output == "json" {
+			enc := json.NewEncoder(o.IO.Out)
+			enc.SetIndent("", "  ")
+			return enc.Encode(doc)
+		}
+		writePlan(ui.New(o.IO.Out, o.IO.ColorEnabled()), doc, in)
+		fmt.Fprintln(o.IO.ErrOut, "Dry run: nothing was sent.")
+		return nil
+	}
+
+	auditor, err := o.Audit()
+	if err != nil {
+		return err
+	}
+	if err := auditor.Check(); err != nil {
+		return fmt.Errorf("%w; admin actions are not run without their audit record", err)
+	}
+	var journal *offboard.Journal
+	if in.fromFile {
+		dir, err := o.StateDir()
+		if err != nil {
+			return err
+		}
+		mode := offboard.JournalNew
+		switch {
+		case o.Resume:
+			mode = offboard.JournalResume
+		case o.Restart:
+			mode = offboard.JournalRestart
+		}
+		key := offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw}
+		if journal, err = offboard.OpenJournal(dir, key, mode, in.name, len(in.users), o.now()); err != nil {
+			return err
+		}
+	}
+	errP := ui.New(o.IO.ErrOut, o.IO.ColorEnabledStderr())
+	writePlan(errP, doc, in)
+	question := fmt.Sprintf("Revoke the tokens of %s at %s (profile %s)?", plural(len(in.users), "user"), prov.Name(), p.Name)
+	if err := cli.Confirm(o.IO, o.Yes, false, question); err != nil {
+		if journal != nil {
+			if o.Resume {
+				_ = journal.Close()
+			} else {
+				// A journal of a run that never started must not block the next one.
+				_ = journal.Remove()
+			}
+		}
+		return err
+	}
+	return o.execute(ctx, rev, prov.Name(), p, in, journal, auditor)
+}
+
+func (o *AdminOptions) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoker, provName string, p *config.Resolved, in *input, journal *offboard.Journal, auditor Auditor) error {
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	abort := make(chan struct{})
+	var outMu sync.Mutex // stderr notes and the bar come from several goroutines
+	errOut := o.IO.ErrOut
+	list := in.fromFile
+	stdoutTTY := o.IO.IsStdoutTTY()
+	var bar *ui.Progress
+	if list && o.IO.IsStderrTTY() && !(o.Output == "json" && stdoutTTY) {
+		bar = ui.New(errOut, o.IO.ColorEnabledStderr()).NewProgress("revoking", len(in.users), o.Now)
+	}
+	note := func(format string, args ...any) {
+		outMu.Lock()
+		defer outMu.Unlock()
+		if bar != nil {
+			bar.Clear()
+		}
+		fmt.Fprintf(errOut, format+"\n", args...)
+	}
+
+	if o.Interrupts != nil {
+		sig, stopSig := o.Interrupts()
+		defer stopSig()
+		finished := make(chan struct{})
+		defer close(finished)
+		go func() {
+			n := 0
+			for {
+				select {
+				case <-sig:
+					n++
+					if n == 1 {
+						note("Stopping: no new users; the calls in flight finish and are recorded. Press Ctrl-C again to abort them.")
+						stopRun()
+					} else {
+						note("Aborting the calls in flight.")
+						close(abort)
+						return
+					}
+				case <-finished:
+					return
+				}
+			}
+		}()
+	}
+
+	lim := offboard.NewLimiter(o.Now, o.Sleep)
+	var pausedUntil time.Time
+	lim.OnPause = func(until time.Time) {
+		outMu.Lock()
+		pausedUntil = until
+		outMu.Unlock()
+		msg := fmt.Sprintf("paused until %s: rate limit", until.Local().Format(time.TimeOnly))
+		if bar != nil {
+			bar.SetNote(msg)
+			return
+		}
+		note("%s", msg)
+	}
+
+	enc := json.NewEncoder(o.IO.Out)
+	outP := ui.New(o.IO.Out, o.IO.ColorEnabled())
+	var auditErr error
+	var notable []offboard.Result
+	onResult := func(r offboard.Result) {
+		if !r.Resumed {
+			err := auditor.Append(audit.Entry{
+				Time: r.Time, Profile: p.Name, Provider: provName, Action: audit.ActionRevokeUser,
+				User: r.User, Client: r.Client, Result: string(r.Outcome), RequestID: r.RequestID, Detail: firstOf(r.Detail, r.Error),
+			})
+			if err != nil && auditErr == nil {
+				auditErr = err
+				note("warning: %v; results are still reported here and in the journal", err)
+			}
+		}
+		outMu.Lock()
+		if bar != nil && !pausedUntil.IsZero() && o.now().After(pausedUntil) {
+			pausedUntil = time.Time{}
+			bar.SetNote("")
+		}
+		outMu.Unlock()
+		if bar != nil {
+			bar.Step(r.Outcome == provider.OutcomeFailed)
+		}
+		switch {
+		case o.Output == "json":
+			_ = enc.Encode(r)
+		case !list || !stdoutTTY:
+			outP.Println(resultLine(outP, r))
+		case r.Outcome != provider.OutcomeRevoked && r.Outcome != provider.OutcomeAccepted:
+			notable = append(notable, r)
+		}
+	}
+
+	eng := &offboard.Engine{
+		Revoker: rev, Request: provider.RevokeUserRequest{Client: o.Client, Method: o.Method},
+		Journal: journal, Limiter: lim, Parallel: o.Parallel, Now: o.Now, Sleep: o.Sleep,
+		OnResult: onResult, Abort: abort,
+	}
+	sum, runErr := eng.Run(runCtx, in.users)
+	if bar != nil {
+		outMu.Lock()
+		bar.Finish()
+		outMu.Unlock()
+	}
+	if journal != nil {
+		if runErr == nil {
+			if err := journal.Remove(); err != nil {
+				note("warning: %v", err)
+			}
+		} else {
+			_ = journal.Close()
+		}
+	}
+
+	if list {
+		if o.Output == "text" && stdoutTTY {
+			writeNotable(outP, notable)
+			writeSummary(outP, sum)
+		} else if o.IO.IsStderrTTY() || o.Output == "text" {
+			writeSummary(ui.New(errOut, o.IO.ColorEnabledStderr()), sum)
+		}
+	}
+	if sum.Total-len(sum.Failed)-sum.NotStarted > 0 {
+		errP := ui.New(errOut, o.IO.ColorEnabledStderr())
+		valid := sum.StillValid
+		if valid == "" {
+			valid = "until they expire: JWT access tokens cannot be recalled"
+		}
+		errP.Println(errP.Dim("Access tokens already issued stay valid " + valid + "."))
+	}
+	return o.finalError(in, sum, runErr, auditErr)
+}
+
+func (o *AdminOptions) finalError(in *input, sum *offboard.Summary, runErr, auditErr error) error {
+	if !in.fromFile {
+		switch {
+		case len(sum.Failed) == 1:
+			r := sum.Failed[0]
+			return errs.New(r.Kind, "revoking the tokens of %s: %s", r.User, r.Error)
+		case runErr != nil && errs.KindOf(runErr) != errs.KindPartial:
+			return runErr
+		}
+		if auditErr != nil {
+			return auditErr
+		}
+		return nil
+	}
+	resume := o.resumeCommand()
+	switch errs.KindOf(runErr) {
+	case errs.KindUnknown:
+		if runErr != nil {
+			return fmt.Errorf("%w; after fixing that, continue with: %s", runErr, resume)
+		}
+	case errs.KindInterrupted:
+		return errs.New(errs.KindInterrupted, "%v; resume with: %s", runErr, resume)
+	case errs.KindPartial:
+		return errs.New(errs.KindPartial, "%v; retry them with: %s", runErr, resume)
+	default:
+		return errs.New(errs.KindOf(runErr), "%v; after fixing that, continue with: %s", runErr, resume)
+	}
+	if n := len(in.list.Problems); n > 0 {
+		return errs.New(errs.KindPartial, "%s of %s could not be read, so those users were not revoked (listed above)", plural(n, "line"), in.name)
+	}
+	return auditErr
+}
+
+// shellSafe matches arguments that need no quoting in a shell.
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9@%_+=:,./-]+$`)
+
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// resumeCommand is the command line that continues this run.
+func (o *AdminOptions) resumeCommand() string {
+	parts := []string{"idpctl", "token", "revoke"}
+	add := func(flag, v string) {
+		if v != "" {
+			parts = append(parts, flag, shellQuote(v))
+		}
+	}
+	add("--profile", o.ProfileFlag)
+	add("--users-file", o.UsersFile)
+	add("--column", o.Column)
+	add("--client", o.Client)
+	add("--method", o.Method)
+	if o.Output == "json" {
+		parts = append(parts, "-o", "json")
+	}
+	if o.Yes {
+		parts = append(parts, "--yes")
+	}
+	parts = append(parts, "--resume")
+	s := strings.Join(parts, " ")
+	if o.UsersFile == "-" {
+		s += " (with the same list on stdin)"
+	}
+	return s
+}
+
+func writePlan(pr *ui.Printer, doc planDoc, in *input) {
+	scope := "in every client"
+	if doc.Client != "" {
+		scope = "in client " + doc.Client
+	}
+	pr.Println(pr.Heading(fmt.Sprintf("Plan: revoke the tokens of %s %s at %s (profile %s)", plural(doc.Users, "user"), scope, doc.Provider, doc.Profile)))
+	for _, up := range doc.Plan {
+		pr.Printf("  %s:\n", up.User)
+		for _, c := range up.Calls {
+			pr.Printf("    %s\n", c.String())
+		}
+	}
+	if rest := doc.Users - len(doc.Plan); rest > 0 {
+		pr.Printf("  ... and the same for %d more %s\n", rest, pluralWord(rest, "user"))
+	}
+	if in.list != nil {
+		if in.list.Column != "" {
+			pr.Println(pr.Dim(fmt.Sprintf("Users read from column %q of %s.", in.list.Column, in.name)))
+		}
+		if doc.Duplicates > 0 {
+			pr.Println(pr.Dim(fmt.Sprintf("%s left out as duplicates.", plural(doc.Duplicates, "line"))))
+		}
+		if n := len(doc.Problems); n > 0 {
+			pr.Println(pr.Warning(fmt.Sprintf("%s of %s could not be read; %s left out:", plural(n, "line"), in.name, pluralWord(n, "its user is", "their users are"))))
+			for i, pb := range doc.Problems {
+				if i == 10 {
+					pr.Printf("  ... and %d more\n", n-10)
+					break
+				}
+				pr.Printf("  %s\n", pb)
+			}
+		}
+	}
+}
+
+func resultLine(pr *ui.Printer, r offboard.Result) string {
+	word := string(r.Outcome)
+	switch r.Outcome {
+	case provider.OutcomeRevoked, provider.OutcomeAccepted:
+		word = pr.Success(word)
+	case provider.OutcomeFailed:
+		word = pr.Failure(word)
+	default:
+		word = pr.Warning(word)
+	}
+	line := r.User
+	if r.Client != "" {
+		line += " (client " + r.Client + ")"
+	}
+	line += ": " + word
+	switch {
+	case r.Error != "":
+		line += ": " + r.Error
+	case r.Detail != "":
+		line += " (" + r.Detail + ")"
+	}
+	if r.Resumed {
+		line += pr.Dim(" [done in an earlier run]")
+	}
+	return line
+}
+
+func writeNotable(pr *ui.Printer, rs []offboard.Result) {
+	if len(rs) == 0 {
+		return
+	}
+	rows := [][]string{}
+	for i, r := range rs {
+		if i == notableShown {
+			break
+		}
+		rows = append(rows, []string{r.User, string(r.Outcome), firstOf(r.Error, r.Detail)})
+	}
+	pr.Table([]string{"USER", "RESULT", "DETAIL"}, rows)
+	if len(rs) > notableShown {
+		pr.Printf("... and %d more: see 'idpctl audit --action revoke_user' or run with -o json\n", len(rs)-notableShown)
+	}
+	pr.Println()
+}
+
+// summaryOrder lists outcomes as people read them: good news first.
+var summaryOrder = []provider.Outcome{provider.OutcomeRevoked, provider.OutcomeAccepted, provider.OutcomeNothingToRevoke, provider.OutcomeUserNotFound, provider.OutcomeFailed}
+
+func writeSummary(pr *ui.Printer, sum *offboard.Summary) {
+	rows := [][]string{}
+	seen := map[provider.Outcome]bool{}
+	for _, oc := range summaryOrder {
+		seen[oc] = true
+		if n := sum.Counts[oc]; n > 0 {
+			rows = append(rows, []string{string(oc), fmt.Sprint(n)})
+		}
+	}
+	var other []string
+	for oc := range sum.Counts {
+		if !seen[oc] {
+			other = append(other, string(oc))
+		}
+	}
+	sort.Strings(other)
+	for _, oc := range other {
+		rows = append(rows, []string{oc, fmt.Sprint(sum.Counts[provider.Outcome(oc)])})
+	}
+	if sum.NotStarted > 0 {
+		rows = append(rows, []string{"not started", fmt.Sprint(sum.NotStarted)})
+	}
+	pr.Table([]string{"RESULT", "USERS"}, rows)
+	extra := fmt.Sprintf("%s in %s", plural(sum.Total, "user"), sum.Elapsed.Round(100*time.Millisecond))
+	if sum.Resumed > 0 {
+		extra += fmt.Sprintf(", %d done in an earlier run", sum.Resumed)
+	}
+	if sum.Pauses > 0 {
+		extra += fmt.Sprintf(", %s for the rate limit", plural(sum.Pauses, "pause"))
+	}
+	pr.Println(pr.Dim(extra))
+}
+
+func plural(n int, word string) string { return fmt.Sprintf("%d %s", n, pluralWord(n, word)) }
+
+// pluralWord picks the singular or plural; the plural defaults to word+"s".
+func pluralWord(n int, word string, pluralForm ...string) string {
+	if n == 1 {
+		return word
+	}
+	if len(pluralForm) > 0 {
+		return pluralForm[0]
+	}
+	return word + "s"
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,228 @@
+package offboard
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/provider"
+)
+
+// waitForSecondStart starts a timed run just after a wall-clock second
+// begins, where the fake's windows begin, so the theoretical minimum is
+// well defined.
+func waitForSecondStart() time.Time {
+	now := time.Now()
+	next := now.Truncate(time.Second).Add(time.Second + 5*time.Millisecond)
+	time.Sleep(next.Sub(now))
+	return time.Now()
+}
+
+func TestAThousandUsersUnderARateLimitAreEachRevokedOnceInAboutTheMinimumTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes a few seconds of wall-clock rate-limit windows")
+	}
+	const n, limit = 1000, 400
+	api := newFakeAPI(t, limit)
+	api.fail = func(u string) bool { return strings.HasSuffix(u, "13") } // u0013, u0113, ...
+	rev := newTestRevoker(t, api.srv.URL)
+	users := userIDs(n)
+
+	start := waitForSecondStart()
+	var mu sync.Mutex
+	results := map[string]Result{}
+	eng := &Engine{Revoker: rev, Parallel: 8, OnResult: func(r Result) {
+		mu.Lock()
+		results[r.User] = r
+		mu.Unlock()
+	}}
+	sum, err := eng.Run(context.Background(), users)
+	elapsed := time.Since(start)
+
+	// Windows begin at whole seconds; the last of ceil(n/limit) windows
+	// cannot begin before this.
+	windows := (n + limit - 1) / limit
+	minimum := start.Truncate(time.Second).Add(time.Duration(windows-1) * time.Second).Sub(start)
+	ratio := float64(elapsed) / float64(minimum)
+	t.Logf("%d users, %d per second: %s elapsed, theoretical minimum %s, ratio %.2f, %d pauses", n, limit, elapsed.Round(time.Millisecond), minimum.Round(time.Millisecond), ratio, sum.Pauses)
+	if bound := minimum*3/2 + 500*time.Millisecond; elapsed > bound {
+		t.Errorf("took %s, more than 1.5 × the minimum %s plus 0.5s", elapsed, minimum)
+	}
+
+	processed, requests, limited := api.counts()
+	for _, u := range users {
+		if processed[u] != 1 {
+			t.Fatalf("user %s processed %d times at the IdP, want exactly once", u, processed[u])
+		}
+	}
+	t.Logf("%d requests, %d answered 429", requests, limited)
+
+	failing := 0
+	for _, u := range users {
+		if strings.HasSuffix(u, "13") {
+			failing++
+			if results[u].Outcome != provider.OutcomeFailed || results[u].Kind != errs.KindNetwork {
+				t.Errorf("%s: %+v, want failed (network)", u, results[u])
+			}
+		} else if results[u].Outcome != provider.OutcomeRevoked || results[u].RequestID != "req-"+u {
+			t.Errorf("%s: %+v, want revoked with the request id", u, results[u])
+		}
+	}
+	if errs.KindOf(err) != errs.KindPartial || len(sum.Failed) != failing || sum.Counts[provider.OutcomeRevoked] != n-failing {
+		t.Fatalf("err %v, summary %+v; want partial with %d failed", err, sum.Counts, failing)
+	}
+	if sum.StillValid != "up to 1h" {
+		t.Errorf("still valid %q", sum.StillValid)
+	}
+}
+
+func TestAnInterruptedRunResumesWithoutRevokingAnyoneTwiceOrSkippingAnyone(t *testing.T) {
+	const n = 300
+	api := newFakeAPI(t, 0)
+	api.latency = 2 * time.Millisecond
+	api.unknown = func(u string) bool { return strings.HasSuffix(u, "7") }
+	rev := newTestRevoker(t, api.srv.URL)
+	users := userIDs(n)
+	dir := t.TempDir()
+	key := JournalKey{Provider: "test", Profile: "p", Input: []byte(strings.Join(users, "\n"))}
+
+	j, err := OpenJournal(dir, key, JournalNew, "leavers.txt", n, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var first []Result
+	eng := &Engine{Revoker: rev, Journal: j, Parallel: 4, OnResult: func(r Result) {
+		first = append(first, r)
+		if len(first) == n/3 {
+			cancel() // Ctrl-C: stop taking users, let the ones in flight finish
+		}
+	}}
+	sum, err := eng.Run(ctx, users)
+	cancel()
+	if errs.KindOf(err) != errs.KindInterrupted || sum.NotStarted == 0 {
+		t.Fatalf("first run: err %v, %d not started; want interrupted with users left", err, sum.NotStarted)
+	}
+	if len(first) < n/3 || len(first) > n/3+4 {
+		t.Fatalf("first run finished %d users; want %d plus at most the 4 in flight", len(first), n/3)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without --resume the unfinished journal is refused.
+	if _, err := OpenJournal(dir, key, JournalNew, "leavers.txt", n, time.Now()); errs.KindOf(err) != errs.KindUsage || !strings.Contains(err.Error(), "--resume") {
+		t.Fatalf("reopening without resume: %v", err)
+	}
+
+	j2, err := OpenJournal(dir, key, JournalResume, "leavers.txt", n, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close()
+	var second []Result
+	eng2 := &Engine{Revoker: rev, Journal: j2, Parallel: 4, OnResult: func(r Result) { second = append(second, r) }}
+	sum2, err := eng2.Run(context.Background(), users)
+	if err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	if sum2.Resumed != len(first) || len(second) != n {
+		t.Fatalf("resumed %d (want %d), reported %d (want %d)", sum2.Resumed, len(first), len(second), n)
+	}
+	processed, _, _ := api.counts()
+	for _, u := range users {
+		if processed[u] != 1 {
+			t.Fatalf("user %s reached the IdP %d times over both runs, want exactly once", u, processed[u])
+		}
+	}
+	final := j2.Results()
+	for _, u := range users {
+		r, ok := final[u]
+		if !ok || !r.Done() {
+			t.Fatalf("the journal has no final result for %s: %+v", u, r)
+		}
+		if want := provider.OutcomeRevoked; !strings.HasSuffix(u, "7") && r.Outcome != want {
+			t.Fatalf("%s: %s", u, r.Outcome)
+		}
+	}
+	if sum2.Counts[provider.OutcomeUserNotFound] != n/10 {
+		t.Fatalf("counts %v", sum2.Counts)
+	}
+}
+
+// scripted is a revoker that answers from a function and counts calls.
+type scripted struct {
+	mu    sync.Mutex
+	calls map[string]int
+	fn    func(user string, call int) (*provider.RevokeUserResult, error)
+}
+
+func (s *scripted) RevokeUser(_ context.Context, req provider.RevokeUserRequest) (*provider.RevokeUserResult, error) {
+	s.mu.Lock()
+	if s.calls == nil {
+		s.calls = map[string]int{}
+	}
+	s.calls[req.User]++
+	n := s.calls[req.User]
+	s.mu.Unlock()
+	return s.fn(req.User, n)
+}
+
+func TestAnAdminCredentialRefusedForEveryUserStopsTheRun(t *testing.T) {
+	s := &scripted{fn: func(string, int) (*provider.RevokeUserResult, error) {
+		return nil, errs.New(errs.KindRefused, "refused the admin credential (HTTP 401)")
+	}}
+	sum, err := (&Engine{Revoker: s, Parallel: 1}).Run(context.Background(), userIDs(100))
+	if errs.KindOf(err) != errs.KindRefused || !strings.Contains(err.Error(), "admin credential") {
+		t.Fatalf("err %v", err)
+	}
+	if len(s.calls) != refusalStreak || sum.NotStarted != 100-refusalStreak {
+		t.Fatalf("%d calls, %d not started", len(s.calls), sum.NotStarted)
+	}
+}
+
+func TestAnUnsupportedOperationStopsAtOnce(t *testing.T) {
+	s := &scripted{fn: func(string, int) (*provider.RevokeUserResult, error) {
+		return nil, provider.Unsupported("x", "revoking", "use y")
+	}}
+	_, err := (&Engine{Revoker: s, Parallel: 1}).Run(context.Background(), userIDs(10))
+	if errs.KindOf(err) != errs.KindUnsupported || len(s.calls) != 1 {
+		t.Fatalf("err %v after %d calls", err, len(s.calls))
+	}
+}
+
+func TestARateLimitWithoutHeadersBacksOffAndRepeatsTheCall(t *testing.T) {
+	var slept []time.Duration
+	now := time.Unix(1_700_000_000, 0)
+	clock := func() time.Time { return now }
+	sleep := func(_ context.Context, d time.Duration) error { slept = append(slept, d); now = now.Add(d); return nil }
+	s := &scripted{fn: func(_ string, call int) (*provider.RevokeUserResult, error) {
+		if call <= 2 {
+			return nil, errs.New(errs.KindNetwork, "revoking: rate limited by idp.example (HTTP 429)")
+		}
+		return &provider.RevokeUserResult{Outcome: provider.OutcomeAccepted}, nil
+	}}
+	sum, err := (&Engine{Revoker: s, Parallel: 1, Now: clock, Sleep: sleep}).Run(context.Background(), []string{"alice"})
+	if err != nil || sum.Counts[provider.OutcomeAccepted] != 1 || s.calls["alice"] != 3 {
+		t.Fatalf("err %v, counts %v, calls %d", err, sum.Counts, s.calls["alice"])
+	}
+	if len(slept) != 2 || slept[0] != time.Second || slept[1] != 2*time.Second {
+		t.Fatalf("slept %v, want 1s then 2s", slept)
+	}
+}
+
+func TestAUserRateLimitedTooOftenFails(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := &scripted{fn: func(string, int) (*provider.RevokeUserResult, error) {
+		return nil, errs.New(errs.KindNetwork, "x (HTTP 429)")
+	}}
+	eng := &Engine{Revoker: s, Parallel: 1, MaxRateLimited: 3, Now: func() time.Time { return now },
+		Sleep: func(_ context.Context, d time.Duration) error { now = now.Add(d); return nil }}
+	sum, err := eng.Run(context.Background(), []string{"alice"})
+	if errs.KindOf(err) != errs.KindPartial || s.calls["alice"] != 4 || len(sum.Failed) != 1 {
+		t.Fatalf("err %v, calls %d", err, s.calls["alice"])
+	}
+}

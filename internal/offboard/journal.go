@@ -1,0 +1,297 @@
+package offboard
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/provider"
+)
+
+// JournalDir is the journals' folder inside the state directory.
+const JournalDir = "journals"
+
+const journalVersion = 1
+
+// JournalKey identifies a run: the same provider, profile, client, method
+// and input bytes make the same journal, so --resume finds it and a
+// changed input never inherits another list's progress.
+type JournalKey struct {
+	Provider, Profile, Client, Method string
+	// Input is the users file's content (or the users, one per line).
+	Input []byte
+}
+
+// Hash is the key as hex SHA-256.
+func (k JournalKey) Hash() string {
+	h := sha256.New()
+	for _, s := range []string{k.Provider, k.Profile, k.Client, k.Method} {
+		fmt.Fprintf(h, "%d:%s\n", len(s), s)
+	}
+	h.Write(k.Input)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// JournalMode says what to do with an existing journal.
+type JournalMode int
+
+const (
+	// JournalNew refuses when an unfinished journal of the same input exists.
+	JournalNew JournalMode = iota
+	// JournalResume continues an existing journal and refuses when none exists.
+	JournalResume
+	// JournalRestart discards an existing journal.
+	JournalRestart
+)
+
+// journalHeader is the journal's first line.
+type journalHeader struct {
+	Journal  int       `json:"journal"`
+	Key      string    `json:"key"`
+	Provider string    `json:"provider"`
+	Profile  string    `json:"profile"`
+	Client   string    `json:"client,omitempty"`
+	Method   string    `json:"method,omitempty"`
+	Input    string    `json:"input,omitempty"`
+	Users    int       `json:"users"`
+	Started  time.Time `json:"started"`
+}
+
+// Journal records each user's final result as it completes, one JSON line
+// synced to disk per user, so that a run stopped by Ctrl-C, a crash or a
+// lost connection can be resumed without revoking anyone twice or
+// skipping anyone. It is safe for concurrent use; across processes, one
+// run at a time holds it.
+type Journal struct {
+	Path string
+
+	mu     sync.Mutex
+	f      *os.File
+	lock   *flock.Flock
+	header journalHeader
+	last   map[string]Result
+}
+
+// JournalPath is where the journal of a key lives.
+func JournalPath(stateDir string, key JournalKey) string {
+	return filepath.Join(stateDir, JournalDir, key.Hash()[:32]+".jsonl")
+}
+
+// OpenJournal opens the journal of key under stateDir. input names the
+// input for messages; users is the run's list.
+func OpenJournal(stateDir string, key JournalKey, mode JournalMode, input string, users int, now time.Time) (*Journal, error) {
+	path := JournalPath(stateDir, key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the journal directory: %w", err)
+	}
+	lk := flock.New(path+".lock", flock.SetPermissions(0o600))
+	ok, err := lk.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("locking the journal: %w", err)
+	}
+	if !ok {
+		return nil, errs.New(errs.KindUsage, "another idpctl run is working on this list for profile %q right now (journal %s)", key.Profile, path)
+	}
+	j := &Journal{Path: path, lock: lk, last: map[string]Result{}}
+	if err := j.open(key, mode, input, users, now); err != nil {
+		_ = lk.Unlock()
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *Journal) open(key JournalKey, mode JournalMode, input string, users int, now time.Time) error {
+	_, statErr := os.Stat(j.Path)
+	exists := statErr == nil
+	switch {
+	case exists && mode == JournalRestart:
+		if err := os.Remove(j.Path); err != nil {
+			return fmt.Errorf("discarding the old journal: %w", err)
+		}
+		exists = false
+	case exists && mode == JournalNew:
+		if err := j.load(key); err != nil {
+			return err
+		}
+		done, failed := j.counts()
+		return errs.New(errs.KindUsage, "an unfinished run of this list exists (started %s, %d of %d users done, %d failed): pass --resume to continue it (failed users are retried, done ones skipped), or --restart to start over",
+			j.header.Started.Local().Format(time.DateTime), done, j.header.Users, failed)
+	case !exists && mode == JournalResume:
+		return errs.New(errs.KindUsage, "nothing to resume: no unfinished run of %s for profile %q (a run that finished leaves no journal, and an edited file counts as a new list); run without --resume", orInput(input), key.Profile)
+	}
+	if exists {
+		if err := j.load(key); err != nil {
+			return err
+		}
+		if j.header.Users != users {
+			return errs.New(errs.KindUsage, "the journal %s was made for %d users, this input has %d: start over with --restart", j.Path, j.header.Users, users)
+		}
+	}
+	f, err := os.OpenFile(j.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("opening the journal: %w", err)
+	}
+	j.f = f
+	if !exists {
+		j.header = journalHeader{Journal: journalVersion, Key: key.Hash(), Provider: key.Provider, Profile: key.Profile, Client: key.Client, Method: key.Method, Input: input, Users: users, Started: now.UTC()}
+		if err := j.writeLine(j.header); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orInput(s string) string {
+	if s == "" {
+		return "this list"
+	}
+	return s
+}
+
+// load reads an existing journal. A torn last line (a crash mid-write)
+// is ignored: that user's result was never confirmed, so it runs again.
+func (j *Journal) load(key JournalKey) error {
+	raw, err := os.ReadFile(j.Path)
+	if err != nil {
+		return fmt.Errorf("reading the journal: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(raw))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	first := true
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		if first {
+			first = false
+			if err := json.Unmarshal(line, &j.header); err != nil || j.header.Journal == 0 {
+				return errs.New(errs.KindUsage, "the journal %s is unreadable: start over with --restart", j.Path)
+			}
+			if j.header.Journal != journalVersion {
+				return errs.New(errs.KindUsage, "the journal %s was written by another idpctl version: start over with --restart", j.Path)
+			}
+			if j.header.Key != key.Hash() {
+				return errs.New(errs.KindUsage, "the journal %s belongs to another input, provider or profile: start over with --restart", j.Path)
+			}
+			continue
+		}
+		var r Result
+		if err := json.Unmarshal(line, &r); err != nil || r.User == "" {
+			continue
+		}
+		j.last[r.User] = r
+	}
+	if first {
+		return errs.New(errs.KindUsage, "the journal %s is empty: start over with --restart", j.Path)
+	}
+	return sc.Err()
+}
+
+func (j *Journal) counts() (done, failed int) {
+	for _, r := range j.last {
+		if r.Done() {
+			done++
+		} else {
+			failed++
+		}
+	}
+	return done, failed
+}
+
+// Final returns the user's recorded result when it needs no repeat.
+func (j *Journal) Final(user string) (Result, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.last[user]
+	return r, ok && r.Done()
+}
+
+// Results returns the last recorded result of every user.
+func (j *Journal) Results() map[string]Result {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make(map[string]Result, len(j.last))
+	for k, v := range j.last {
+		out[k] = v
+	}
+	return out
+}
+
+// Record appends a user's result and syncs it to disk before returning:
+// once Record returns, a resume will not repeat that user.
+func (j *Journal) Record(r Result) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.writeLine(r); err != nil {
+		return err
+	}
+	j.last[r.User] = r
+	return nil
+}
+
+func (j *Journal) writeLine(v any) error {
+	if j.f == nil {
+		return errors.New("the journal is closed")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encoding a journal record: %w", err)
+	}
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("writing the journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("syncing the journal: %w", err)
+	}
+	return nil
+}
+
+// Close releases the journal, keeping it for a later --resume.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var err error
+	if j.f != nil {
+		err = j.f.Close()
+		j.f = nil
+	}
+	if j.lock != nil {
+		_ = j.lock.Unlock()
+		j.lock = nil
+	}
+	return err
+}
+
+// Remove closes and deletes the journal of a run that finished: nothing
+// is left to resume, and the audit log keeps the record.
+func (j *Journal) Remove() error {
+	if err := j.Close(); err != nil {
+		return err
+	}
+	if err := os.Remove(j.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing the finished journal: %w", err)
+	}
+	return nil
+}
+
+// Done reports whether a result is final: the IdP acted, accepted, had
+// nothing to do, or does not know the user. Failures are repeated.
+func (r Result) Done() bool {
+	switch r.Outcome {
+	case provider.OutcomeRevoked, provider.OutcomeAccepted, provider.OutcomeNothingToRevoke, provider.OutcomeUserNotFound:
+		return true
+	}
+	return false
+}

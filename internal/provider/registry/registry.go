@@ -1,0 +1,94 @@
+// Package registry maps a profile's provider name to its admin adapter, and
+// turns a missing capability into the exit-7 answer with the adapter's own
+// sentence about what the IdP offers instead.
+package registry
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/provider"
+	"github.com/idpctl/idpctl/internal/provider/auth0"
+	"github.com/idpctl/idpctl/internal/provider/ciscoucm"
+	"github.com/idpctl/idpctl/internal/provider/generic"
+	"github.com/idpctl/idpctl/internal/provider/hydra"
+	"github.com/idpctl/idpctl/internal/provider/keycloak"
+	"github.com/idpctl/idpctl/internal/provider/okta"
+	"github.com/idpctl/idpctl/internal/provider/oracle"
+)
+
+// adapter is one registered provider.
+type adapter struct {
+	New func(*provider.Env) (provider.Provider, error)
+	// Sentences for capabilities the adapter does not implement at all
+	// (its UnsupportedRevoke/UnsupportedExpiry/UnsupportedKeys constants);
+	// adapters that implement every method and answer provider.Unsupported
+	// themselves leave these empty.
+	UnsupportedRevoke, UnsupportedExpiry, UnsupportedKeys string
+}
+
+// adapters is built on each call so that no registry state outlives a
+// command (and tests cannot leak registrations into each other).
+func adapters() map[string]adapter {
+	return map[string]adapter{
+		generic.Name:  {New: generic.New},
+		hydra.Name:    {New: hydra.New},
+		keycloak.Name: {New: keycloak.New},
+		okta.Name:     {New: okta.New},
+		auth0.Name:    {New: auth0.New},
+		oracle.Name:   {New: oracle.New},
+		ciscoucm.Name: {New: ciscoucm.New},
+	}
+}
+
+// Names lists the registered providers, sorted.
+func Names() []string {
+	m := adapters()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the named provider's adapter. An empty name is generic.
+func New(name string, env *provider.Env) (provider.Provider, error) {
+	if name == "" {
+		name = generic.Name
+	}
+	a, ok := adapters()[strings.ToLower(name)]
+	if !ok {
+		return nil, errs.New(errs.KindUsage, "unknown provider %q: choose one of %s (set it with 'idpctl profile add NAME --overwrite --provider P' or IDPCTL_PROVIDER)", name, strings.Join(Names(), ", "))
+	}
+	p, err := a.New(env)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Revoker is p's user-token revocation, or the exit-7 answer.
+func Revoker(p provider.Provider) (provider.UserTokenRevoker, error) {
+	if r, ok := p.(provider.UserTokenRevoker); ok {
+		return r, nil
+	}
+	return nil, provider.Unsupported(p.Name(), "revoking a user's tokens", adapters()[p.Name()].UnsupportedRevoke)
+}
+
+// ExpiryManager is p's token-lifetime management, or the exit-7 answer.
+func ExpiryManager(p provider.Provider) (provider.AppExpiryManager, error) {
+	if m, ok := p.(provider.AppExpiryManager); ok {
+		return m, nil
+	}
+	return nil, provider.Unsupported(p.Name(), "managing token lifetimes", adapters()[p.Name()].UnsupportedExpiry)
+}
+
+// KeyRotator is p's key rotation, or the exit-7 answer.
+func KeyRotator(p provider.Provider) (provider.KeyRotator, error) {
+	if k, ok := p.(provider.KeyRotator); ok {
+		return k, nil
+	}
+	return nil, provider.Unsupported(p.Name(), "listing and rotating keys", adapters()[p.Name()].UnsupportedKeys)
+}
