@@ -67,7 +67,9 @@ func (c *Client) traceResponse(req Request, resp *Response, took time.Duration) 
 		ct := resp.Header.Get("Content-Type")
 		var shown string
 		switch {
-		case strings.Contains(ct, "json"):
+		// A body that parses as JSON is redacted as JSON whatever its
+		// label: some admin APIs send JSON as text/plain.
+		case strings.Contains(ct, "json") || IsJSON(resp.Body):
 			shown = redact.JSON(resp.Body, secrets...)
 		case strings.Contains(ct, "x-www-form-urlencoded"):
 			shown = redact.Form(string(resp.Body), secrets...)

@@ -66,7 +66,12 @@ func StatusError(operation string, resp *httpx.Response, vendorMessage string) e
 	case resp.Status == http.StatusForbidden:
 		return errs.New(errs.KindRefused, "%s: the admin credential lacks the permission (HTTP 403)%s", operation, suffix)
 	case resp.Status == http.StatusTooManyRequests:
-		return errs.New(errs.KindNetwork, "%s: rate limited by %s (HTTP 429)%s", operation, host, suffix)
+		// Keep the headers: a bulk run reads the vendor's reset time from
+		// them and pauses every worker until then.
+		return &RateLimitedError{
+			Err:    errs.New(errs.KindNetwork, "%s: rate limited by %s (HTTP 429)%s", operation, host, suffix),
+			Header: resp.Header.Clone(),
+		}
 	case resp.Status >= 500:
 		return errs.New(errs.KindNetwork, "%s: %s failed (HTTP %d)%s", operation, host, resp.Status, suffix)
 	default:
@@ -107,3 +112,16 @@ func looksLikeHTML(resp *httpx.Response) bool {
 	b := strings.TrimSpace(string(resp.Body))
 	return strings.HasPrefix(b, "<")
 }
+
+// RateLimitedError is a 429 that still carries the response headers
+// (Retry-After, X-Rate-Limit-Reset, X-RateLimit-Reset).
+type RateLimitedError struct {
+	Err    error
+	Header http.Header
+}
+
+func (e *RateLimitedError) Error() string { return e.Err.Error() }
+func (e *RateLimitedError) Unwrap() error { return e.Err }
+
+// RateLimitHeader exposes the headers to whoever schedules retries.
+func (e *RateLimitedError) RateLimitHeader() http.Header { return e.Header }

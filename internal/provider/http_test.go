@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,5 +34,17 @@ func TestStatusErrorKeepsTheStatusKindAndSaysWhatCameBack(t *testing.T) {
 				t.Fatalf("err = %v", err)
 			}
 		})
+	}
+}
+
+func TestA429KeepsItsRateLimitHeadersForTheScheduler(t *testing.T) {
+	h := http.Header{"Retry-After": {"7"}, "X-Rate-Limit-Reset": {"1767323105"}}
+	err := StatusError("revoking", &httpx.Response{Status: 429, Header: h, Body: []byte(`{}`), URL: "https://api.example/x"}, "")
+	var rl interface{ RateLimitHeader() http.Header }
+	if !errors.As(fmt.Errorf("user x: %w", err), &rl) || rl.RateLimitHeader().Get("Retry-After") != "7" {
+		t.Fatalf("err = %#v", err)
+	}
+	if errs.KindOf(err) != errs.KindNetwork {
+		t.Fatalf("kind %v", errs.KindOf(err))
 	}
 }

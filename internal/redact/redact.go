@@ -101,31 +101,38 @@ func JSON(body []byte, secrets ...string) string {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return Text(string(body), secrets...)
 	}
-	v = walk(v)
+	// Values of sensitive members are also blanked wherever else they
+	// appear in the document: an error message may quote the token it
+	// refused (seen from Cisco UCM's revoke answer).
+	var found []string
+	v = walk(v, &found)
 	out, err := json.Marshal(v)
 	if err != nil {
 		return Mask
 	}
-	return Text(string(out), secrets...)
+	return Text(string(out), append(found, secrets...)...)
 }
 
-func walk(v any) any {
+func walk(v any, found *[]string) any {
 	switch t := v.(type) {
 	case map[string]any:
 		_, isJWK := t["kty"]
 		for k, val := range t {
 			if IsSensitiveKey(k) || (isJWK && jwkPrivateMembers[k]) {
+				if str, ok := val.(string); ok && len(str) >= 8 {
+					*found = append(*found, str)
+				}
 				if val != nil {
 					t[k] = Mask
 				}
 				continue
 			}
-			t[k] = walk(val)
+			t[k] = walk(val, found)
 		}
 		return t
 	case []any:
 		for i := range t {
-			t[i] = walk(t[i])
+			t[i] = walk(t[i], found)
 		}
 		return t
 	default:

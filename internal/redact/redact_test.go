@@ -114,3 +114,14 @@ func FuzzFormNeverLeaksASecretParameter(f *testing.F) {
 		}
 	})
 }
+
+func TestASensitiveValueQuotedElsewhereInTheDocumentIsBlankedToo(t *testing.T) {
+	in := `{"revoked_tokens":{"status":"failure","message":"could not revoke rt-ucm-0123456789 for jdoe","clientID_tokens":[{"client_id":"c","refresh_token":"rt-ucm-0123456789"}]}}`
+	out := JSON([]byte(in))
+	if strings.Contains(out, "rt-ucm-0123456789") {
+		t.Fatalf("leak: %s", out)
+	}
+	if !strings.Contains(out, "for jdoe") {
+		t.Fatalf("the rest of the message should stay: %s", out)
+	}
+}
