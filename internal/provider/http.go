@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/idpctl/idpctl/internal/errs"
@@ -58,6 +59,20 @@ func StatusError(operation string, resp *httpx.Response, vendorMessage string) e
 	suffix := ""
 	if msg != "" {
 		suffix = ": " + msg
+	}
+	// What support desks and retries need: when the limit lifts, and the
+	// vendor's request id.
+	var extra []string
+	if resp.Status == http.StatusTooManyRequests {
+		if rl := httpx.ReadRateLimit(resp.Header); rl.Known && !rl.Reset.IsZero() {
+			extra = append(extra, "the limit resets at "+rl.Reset.UTC().Format(time.RFC3339))
+		}
+	}
+	if id := RequestID(resp.Header); id != "" {
+		extra = append(extra, "request id "+id)
+	}
+	if len(extra) > 0 {
+		suffix += " (" + strings.Join(extra, "; ") + ")"
 	}
 	host := httpx.Host(resp.URL)
 	switch {

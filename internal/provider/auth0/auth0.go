@@ -146,23 +146,9 @@ func readError(resp *httpx.Response) apiError {
 	return e
 }
 
-// fail classifies an unexpected answer, keeping Auth0's own words and, for
-// a 429, when the rate limit lifts.
+// fail classifies an unexpected answer, keeping Auth0's own words.
 func fail(op string, resp *httpx.Response) error {
-	err := provider.StatusError(op, resp, readError(resp).text())
-	var extra []string
-	if resp.Status == http.StatusTooManyRequests {
-		if rl := httpx.ReadRateLimit(resp.Header); rl.Known && !rl.Reset.IsZero() {
-			extra = append(extra, "the limit resets at "+rl.Reset.UTC().Format(time.RFC3339))
-		}
-	}
-	if id := provider.RequestID(resp.Header); id != "" {
-		extra = append(extra, "request id "+id)
-	}
-	if len(extra) == 0 {
-		return err
-	}
-	return errs.Wrap(errs.KindOf(err), fmt.Errorf("%w (%s)", err, strings.Join(extra, "; ")))
+	return provider.StatusError(op, resp, readError(resp).text())
 }
 
 // notEnabled tells a tenant without an endpoint (not on the plan, or an

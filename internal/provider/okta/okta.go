@@ -178,23 +178,9 @@ func readError(resp *httpx.Response) oktaError {
 	return e
 }
 
-// fail classifies an unexpected answer, keeping Okta's own words, the
-// request id Okta support asks for, and when a rate limit lifts.
+// fail classifies an unexpected answer, keeping Okta's own words.
 func fail(op string, resp *httpx.Response) error {
-	err := provider.StatusError(op, resp, readError(resp).message())
-	var extra []string
-	if resp.Status == http.StatusTooManyRequests {
-		if rl := httpx.ReadRateLimit(resp.Header); rl.Known && !rl.Reset.IsZero() {
-			extra = append(extra, "the limit resets at "+rl.Reset.UTC().Format(time.RFC3339))
-		}
-	}
-	if id := provider.RequestID(resp.Header); id != "" {
-		extra = append(extra, "Okta request id "+id)
-	}
-	if len(extra) == 0 {
-		return err
-	}
-	return errs.Wrap(errs.KindOf(err), fmt.Errorf("%w (%s)", err, strings.Join(extra, "; ")))
+	return provider.StatusError(op, resp, readError(resp).message())
 }
 
 // decode reads a JSON answer, keeping numbers exact so that objects sent

@@ -179,7 +179,7 @@ func TestRevocationErrorsAreClassified(t *testing.T) {
 			if strings.Contains(err.Error(), f.srv.Token()) {
 				t.Fatal("the API token leaked into the error")
 			}
-			if tt.fault != oktafake.FaultHTML && !strings.Contains(err.Error(), "Okta request id fake-req-") {
+			if tt.fault != oktafake.FaultHTML && !strings.Contains(err.Error(), "request id fake-req-") {
 				t.Fatalf("no request id in %q", err)
 			}
 		})
