@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/idpctl/idpctl/internal/atomicfile"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -169,70 +169,17 @@ func (f *File) read() (fileDoc, error) {
 }
 
 // write replaces the file atomically: a reader, or a crash, sees the old
-// file or the new one. The temporary file is created 0600 (os.CreateTemp),
-// so the secrets are never readable by others, not even briefly.
-func (f *File) write(doc fileDoc) (err error) {
+// file or the new one, and the secrets are never readable by others, not
+// even briefly.
+func (f *File) write(doc fileDoc) error {
 	data, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(f.dir, "."+FileStoreName+".*.tmp")
-	if err != nil {
+	if err := atomicfile.Write(f.path, data, 0o600); err != nil {
 		return dirError("writing the credential file", f.dir, err)
 	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if err := tmp.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		return dirError("writing the credential file", f.dir, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return dirError("writing the credential file", f.dir, err)
-	}
-	// fsync before rename: otherwise a crash can leave the new name
-	// pointing at an empty file on file systems that reorder the two.
-	if err := tmp.Sync(); err != nil {
-		return dirError("writing the credential file", f.dir, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return dirError("writing the credential file", f.dir, err)
-	}
-	if err := renameOver(tmp.Name(), f.path); err != nil {
-		return dirError("replacing the credential file", f.dir, err)
-	}
-	syncDir(f.dir)
 	return nil
-}
-
-// renameOver replaces to with from. On Windows the rename fails while
-// another process has the old file open (a reader between open and close),
-// because Go opens files without FILE_SHARE_DELETE; readers hold it for
-// moments, so a few retries suffice.
-func renameOver(from, to string) error {
-	err := os.Rename(from, to)
-	for i := 0; err != nil && runtime.GOOS == "windows" && i < 20; i++ {
-		time.Sleep(10 * time.Millisecond)
-		err = os.Rename(from, to)
-	}
-	return err
-}
-
-// syncDir makes the rename durable. Windows cannot open a directory for
-// syncing, and there the rename is durable enough; failures only weaken
-// durability after a power loss, so they are not reported.
-func syncDir(dir string) {
-	if runtime.GOOS == "windows" {
-		return
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }
 
 // dirError classifies a failure to write in a store's directory. A

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/atomicfile"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 )
@@ -229,19 +230,7 @@ func (c *MetadataCache) Save(md *Metadata) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".md-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(raw); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return atomicfile.Write(p, raw, 0o600)
 }
 
 // Forget drops the cached document, e.g. after the IdP rejected an endpoint.
