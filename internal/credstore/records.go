@@ -21,9 +21,13 @@ type AccessToken struct {
 	// profile whose issuer or client changed does not serve a stale token.
 	Issuer   string `json:"issuer,omitempty"`
 	ClientID string `json:"client_id,omitempty"`
-	// Request identifies what was asked for (flow, scopes, audience,
-	// resources), so a request for something else is not served this token.
+	// Request identifies the audience and resources asked for, so a
+	// request for another API is not served this token.
 	Request string `json:"request,omitempty"`
+	// RequestedScope is what was asked for, space-separated; with Scope
+	// (what was granted, when the IdP says) it decides whether a later
+	// request for some scopes can be served this token.
+	RequestedScope string `json:"requested_scope,omitempty"`
 }
 
 // RefreshToken is the cached refresh token of a profile.

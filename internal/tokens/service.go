@@ -51,14 +51,22 @@ type Service struct {
 
 // Request is what the caller wants.
 type Request struct {
-	Flow     string
-	Options  oauth.TokenOptions
-	MinTTL   time.Duration
-	NoCache  bool
-	Refresh  bool // force a refresh_token grant
-	NoGrant  bool // never run the grant, only cache or refresh
-	GrantKey string
+	Flow    string
+	Options oauth.TokenOptions
+	// MinTTL is the shortest remaining life a cached token may have;
+	// AutoMinTTL means 60 seconds, or half the token's lifetime when that
+	// is shorter, so that IdPs issuing one-minute tokens still cache.
+	MinTTL  time.Duration
+	NoCache bool
+	Refresh bool // force a refresh_token grant
+	NoGrant bool // never run the grant, only cache or refresh
 }
+
+// AutoMinTTL asks for the default remaining-life rule.
+const AutoMinTTL time.Duration = -1
+
+// defaultMinTTL is the remaining life a cached token must have by default.
+const defaultMinTTL = 60 * time.Second
 
 // Result is the token and where it came from.
 type Result struct {
@@ -68,13 +76,14 @@ type Result struct {
 	Refresh *credstore.RefreshToken
 }
 
-// RequestKey names a request canonically for the cache.
-func RequestKey(flow string, o oauth.TokenOptions) string {
-	scopes := append([]string(nil), o.Scopes...)
-	sort.Strings(scopes)
+// RequestKey names the API a token is for: its audience and resources.
+// Neither the grant that produced a token nor the exact scope list is part
+// of it: a token from a browser login serves a later `token get` of the
+// same profile, and scopes are compared as sets (see usable).
+func RequestKey(o oauth.TokenOptions) string {
 	res := append([]string(nil), o.Resources...)
 	sort.Strings(res)
-	return strings.Join([]string{flow, strings.Join(scopes, " "), o.Audience, strings.Join(res, " ")}, "|")
+	return o.Audience + "|" + strings.Join(res, " ")
 }
 
 func (s *Service) now() time.Time {
@@ -84,16 +93,45 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// usable tells whether a cached access token can be returned.
-func (s *Service) usable(at *credstore.AccessToken, key string, minTTL time.Duration) bool {
-	if at == nil || at.AccessToken == "" || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != key {
+// usable tells whether a cached access token can be returned for r.
+func (s *Service) usable(at *credstore.AccessToken, r Request) bool {
+	if at == nil || at.AccessToken == "" || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != RequestKey(r.Options) {
+		return false
+	}
+	if !coversScopes(at, r.Options.Scopes) {
 		return false
 	}
 	if at.ExpiresAt.IsZero() {
 		// Lifetime unknown: never assume it is still good.
 		return false
 	}
+	minTTL := r.MinTTL
+	if minTTL < 0 {
+		minTTL = defaultMinTTL
+		if life := at.ExpiresAt.Sub(at.ObtainedAt); life > 0 && life/2 < minTTL {
+			minTTL = life / 2
+		}
+	}
 	return at.ExpiresAt.Sub(s.now()) >= minTTL
+}
+
+// coversScopes tells whether the token holds every requested scope: those
+// the IdP said it granted, else those that were asked for when it was
+// obtained. A request naming no scope takes the token as it is.
+func coversScopes(at *credstore.AccessToken, want []string) bool {
+	if len(want) == 0 {
+		return true
+	}
+	have := map[string]bool{}
+	for _, sc := range strings.Fields(at.Scope + " " + at.RequestedScope) {
+		have[sc] = true
+	}
+	for _, sc := range want {
+		if !have[sc] {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Service) loadAccess(ctx context.Context) (*credstore.AccessToken, error) {
@@ -128,16 +166,12 @@ func (s *Service) LoadRefresh(ctx context.Context) (*credstore.RefreshToken, err
 // Get returns an access token with at least MinTTL left: from the cache,
 // else by refreshing, else by running the grant.
 func (s *Service) Get(ctx context.Context, r Request) (*Result, error) {
-	key := RequestKey(r.Flow, r.Options)
-	if r.GrantKey != "" {
-		key = r.GrantKey
-	}
 	if !r.NoCache && !r.Refresh {
 		at, err := s.loadAccess(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if s.usable(at, key, r.MinTTL) {
+		if s.usable(at, r) {
 			return &Result{Token: at, Source: FromCache}, nil
 		}
 	}
@@ -154,7 +188,7 @@ func (s *Service) Get(ctx context.Context, r Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.usable(at, key, r.MinTTL) {
+		if s.usable(at, r) {
 			return &Result{Token: at, Source: FromCache}, nil
 		}
 	}
@@ -163,7 +197,7 @@ func (s *Service) Get(ctx context.Context, r Request) (*Result, error) {
 		return nil, err
 	}
 	if rt != nil {
-		res, err := s.refreshLocked(ctx, rt, r, key)
+		res, err := s.refreshLocked(ctx, rt, r)
 		if err == nil {
 			return res, nil
 		}
@@ -184,7 +218,7 @@ func (s *Service) Get(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	at, newRT, err := s.save(ctx, tok, nil, key)
+	at, newRT, err := s.save(ctx, tok, nil, r)
 	if err != nil {
 		return nil, err
 	}
@@ -202,12 +236,13 @@ func hint(h string) string {
 // the refresh token it read is still the stored one. It is sent once: a
 // failed request is not retried, since replaying a rotated refresh token
 // revokes the whole grant at many IdPs (RFC 9700 §4.14.2).
-func (s *Service) refreshLocked(ctx context.Context, rt *credstore.RefreshToken, r Request, key string) (*Result, error) {
+func (s *Service) refreshLocked(ctx context.Context, rt *credstore.RefreshToken, r Request) (*Result, error) {
 	client, err := s.Client(ctx)
 	if err != nil {
 		return nil, err
 	}
 	opts := r.Options
+	opts.Scopes = grantedScopes(opts.Scopes, rt.Scope)
 	tok, err := client.Refresh(ctx, rt.RefreshToken, opts)
 	if err != nil {
 		if errs.Is(err, errs.KindLoginRequired) {
@@ -220,7 +255,7 @@ func (s *Service) refreshLocked(ctx context.Context, rt *credstore.RefreshToken,
 		}
 		return nil, err
 	}
-	at, newRT, err := s.save(ctx, tok, rt, key)
+	at, newRT, err := s.save(ctx, tok, rt, r)
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +263,36 @@ func (s *Service) refreshLocked(ctx context.Context, rt *credstore.RefreshToken,
 	return &Result{Token: at, Source: FromRefresh, Rotated: rotated, Refresh: newRT}, nil
 }
 
+// grantedScopes drops from a refresh request the scopes the refresh token
+// was not granted: RFC 6749 §6 forbids asking for them, and IdPs often grant
+// less than a login asked for (oidc-provider drops offline_access without
+// prompt=consent), which would otherwise fail every refresh with
+// invalid_scope. An unknown grant, or a request for nothing it holds, is
+// left for the IdP to judge.
+func grantedScopes(requested []string, granted string) []string {
+	have := strings.Fields(granted)
+	if len(requested) == 0 || len(have) == 0 {
+		return requested
+	}
+	var keep []string
+	for _, s := range requested {
+		for _, g := range have {
+			if s == g {
+				keep = append(keep, s)
+				break
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return requested
+	}
+	return keep
+}
+
 // save stores the new refresh token first, then the access token: if the
 // process dies between the two, the next run still holds a usable
 // refresh token rather than a consumed one.
-func (s *Service) save(ctx context.Context, tok *oauth.Token, old *credstore.RefreshToken, key string) (*credstore.AccessToken, *credstore.RefreshToken, error) {
+func (s *Service) save(ctx context.Context, tok *oauth.Token, old *credstore.RefreshToken, r Request) (*credstore.AccessToken, *credstore.RefreshToken, error) {
 	now := s.now().UTC()
 	var rt *credstore.RefreshToken
 	switch {
@@ -255,7 +316,8 @@ func (s *Service) save(ctx context.Context, tok *oauth.Token, old *credstore.Ref
 	}
 	at := &credstore.AccessToken{
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresAt: tok.ExpiresAt.UTC(),
-		Scope: tok.Scope, IDToken: tok.IDToken, ObtainedAt: now, Issuer: s.Issuer, ClientID: s.ClientID, Request: key,
+		Scope: tok.Scope, IDToken: tok.IDToken, ObtainedAt: now, Issuer: s.Issuer, ClientID: s.ClientID,
+		Request: RequestKey(r.Options), RequestedScope: strings.Join(r.Options.Scopes, " "),
 	}
 	if err := credstore.SaveJSON(ctx, s.Store, s.Profile, credstore.KindAccessToken, at); err != nil {
 		return nil, nil, fmt.Errorf("saving the access token: %w", err)
@@ -290,16 +352,12 @@ func (s *Service) Obtain(ctx context.Context, r Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	key := RequestKey(r.Flow, r.Options)
-	if r.GrantKey != "" {
-		key = r.GrantKey
-	}
 	if tok.RefreshToken == "" {
 		// A login without a refresh token must not leave an older one
 		// of another session behind.
 		_ = s.Store.Delete(ctx, s.Profile, credstore.KindRefreshToken)
 	}
-	at, rt, err := s.save(ctx, tok, nil, key)
+	at, rt, err := s.save(ctx, tok, nil, r)
 	if err != nil {
 		return nil, err
 	}

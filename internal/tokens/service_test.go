@@ -64,7 +64,7 @@ func TestAFreshCachedTokenIsReturnedWithoutTheNetwork(t *testing.T) {
 		t.Fatal("the client must not be built on a cache hit")
 		return nil, nil
 	}
-	key := RequestKey("auth-code", oauth.TokenOptions{})
+	key := RequestKey(oauth.TokenOptions{})
 	seed(t, s, store, time.Now().Add(time.Hour), key)
 	res, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
 	if err != nil || res.Source != FromCache || res.Token.AccessToken != "cached" {
@@ -75,7 +75,7 @@ func TestAFreshCachedTokenIsReturnedWithoutTheNetwork(t *testing.T) {
 func TestATokenWithLessThanMinTTLLeftIsRefreshedAndTheRotationStored(t *testing.T) {
 	r := &fakeRefresher{rotate: true}
 	s, store := newService(t, r)
-	key := RequestKey("auth-code", oauth.TokenOptions{})
+	key := RequestKey(oauth.TokenOptions{})
 	seed(t, s, store, time.Now().Add(30*time.Second), key)
 	res, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
 	if err != nil || res.Source != FromRefresh || !res.Rotated || res.Token.AccessToken != "at-1" {
@@ -90,7 +90,7 @@ func TestATokenWithLessThanMinTTLLeftIsRefreshedAndTheRotationStored(t *testing.
 func TestParallelCallersShareOneRefresh(t *testing.T) {
 	r := &fakeRefresher{rotate: true}
 	s, store := newService(t, r)
-	key := RequestKey("auth-code", oauth.TokenOptions{})
+	key := RequestKey(oauth.TokenOptions{})
 	seed(t, s, store, time.Now().Add(-time.Minute), key)
 	var wg sync.WaitGroup
 	errsSeen := make(chan error, 32)
@@ -117,7 +117,7 @@ func TestInvalidGrantClearsTheDeadRefreshTokenAndAsksForLogin(t *testing.T) {
 	r := &fakeRefresher{fail: errs.Wrap(errs.KindLoginRequired, &oauth.Error{Code: "invalid_grant", Endpoint: "the token endpoint"})}
 	s, store := newService(t, r)
 	s.LoginHint = "run 'idpctl login'"
-	seed(t, s, store, time.Now().Add(-time.Minute), RequestKey("auth-code", oauth.TokenOptions{}))
+	seed(t, s, store, time.Now().Add(-time.Minute), RequestKey(oauth.TokenOptions{}))
 	_, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
 	if !errs.Is(err, errs.KindLoginRequired) {
 		t.Fatalf("err = %v", err)
@@ -157,7 +157,7 @@ func TestAClientCredentialsProfileRunsItsGrantWhenNothingIsCached(t *testing.T) 
 func TestATokenFromAnotherIssuerIsNotReused(t *testing.T) {
 	r := &fakeRefresher{}
 	s, store := newService(t, r)
-	seed(t, s, store, time.Now().Add(time.Hour), RequestKey("auth-code", oauth.TokenOptions{}))
+	seed(t, s, store, time.Now().Add(time.Hour), RequestKey(oauth.TokenOptions{}))
 	s.Issuer = "https://other-idp"
 	_, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
 	if !errs.Is(err, errs.KindLoginRequired) {
@@ -176,5 +176,58 @@ func TestRefreshDueAtAShareOfTheRefreshTokensLife(t *testing.T) {
 	}
 	if _, known := RefreshDue(&credstore.RefreshToken{IssuedAt: issued}, issued, 0.5); known {
 		t.Fatal("without an expiry the share is unknown")
+	}
+}
+
+func TestATokenFromALoginWithScopesServesALaterPlainGet(t *testing.T) {
+	r := &fakeRefresher{}
+	s, _ := newService(t, r)
+	s.Client = func(context.Context) (Refresher, error) { t.Fatal("no network expected"); return nil, nil }
+	s.Grant = func(context.Context) (*oauth.Token, error) {
+		return &oauth.Token{AccessToken: "user", TokenType: "Bearer", ExpiresAt: time.Now().Add(time.Hour), Scope: "openid api:read"}, nil
+	}
+	if _, err := s.Obtain(context.Background(), Request{Flow: "device", Options: oauth.TokenOptions{Scopes: []string{"openid", "api:read"}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Grant = nil
+	for _, scopes := range [][]string{nil, {"api:read"}} {
+		res, err := s.Get(context.Background(), Request{Flow: "auth-code", Options: oauth.TokenOptions{Scopes: scopes}, MinTTL: AutoMinTTL})
+		if err != nil || res.Source != FromCache || res.Token.AccessToken != "user" {
+			t.Fatalf("scopes %v: res %+v err %v", scopes, res, err)
+		}
+	}
+	// A scope the token was not granted is not served from the cache.
+	if _, err := s.Get(context.Background(), Request{Flow: "auth-code", Options: oauth.TokenOptions{Scopes: []string{"admin"}}, MinTTL: AutoMinTTL}); !errs.Is(err, errs.KindLoginRequired) {
+		t.Fatalf("err = %v", err)
+	}
+	// Nor a token for another API.
+	if _, err := s.Get(context.Background(), Request{Options: oauth.TokenOptions{Audience: "https://other"}, MinTTL: AutoMinTTL}); !errs.Is(err, errs.KindLoginRequired) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestTheDefaultMinTTLStillCachesOneMinuteTokens(t *testing.T) {
+	s, store := newService(t, &fakeRefresher{})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.Now = func() time.Time { return now }
+	at := credstore.AccessToken{AccessToken: "short", ExpiresAt: now.Add(60 * time.Second), ObtainedAt: now, Issuer: s.Issuer, ClientID: s.ClientID, Request: RequestKey(oauth.TokenOptions{})}
+	if err := credstore.SaveJSON(context.Background(), store, "p", credstore.KindAccessToken, at); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(20 * time.Second) // 40s left of a 60s token: more than half
+	if res, err := s.Get(context.Background(), Request{MinTTL: AutoMinTTL}); err != nil || res.Source != FromCache {
+		t.Fatalf("res %+v err %v", res, err)
+	}
+	now = now.Add(15 * time.Second) // 25s left: less than half
+	if _, err := s.Get(context.Background(), Request{MinTTL: AutoMinTTL}); !errs.Is(err, errs.KindLoginRequired) {
+		t.Fatalf("a token with less than half its life left must not be served: %v", err)
+	}
+	// An hour-long token must keep the 60s floor, not half an hour.
+	at.ExpiresAt, at.ObtainedAt = now.Add(90*time.Second), now.Add(-time.Hour)
+	if err := credstore.SaveJSON(context.Background(), store, "p", credstore.KindAccessToken, at); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Get(context.Background(), Request{MinTTL: AutoMinTTL}); err != nil || res.Source != FromCache {
+		t.Fatalf("90s left of a long token is more than the 60s floor: %+v %v", res, err)
 	}
 }

@@ -86,16 +86,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	// Cache the result under the key `token get` will look for: the
-	// profile's default flow, so a later get finds it.
-	defaultG, err := get.PrepareGrant(p, cli.GrantOptions{}, opts.Scopes)
-	if err != nil {
-		return err
-	}
-	if defaultG.Flow != g.Flow && cli.IsInteractive(defaultG.Flow) {
-		defaultG.Flow = g.Flow
-	}
-	res, err := svc.Obtain(ctx, tokens.Request{Flow: g.Flow, Options: g.Options, GrantKey: tokens.RequestKey(defaultG.Flow, g.Options)})
+	res, err := svc.Obtain(ctx, tokens.Request{Flow: g.Flow, Options: g.Options})
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,9 @@ only at a terminal (in a script, run 'idpctl login' once first).`,
   idpctl token get --flow token-exchange --subject-token-profile web --audience https://api.example.com`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("min-ttl") {
+				opts.MinTTL = tokens.AutoMinTTL
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -79,7 +82,7 @@ only at a terminal (in a script, run 'idpctl login' once first).`,
 	fl.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, repeated or comma-separated (default: the profile's)")
 	fl.StringVar(&opts.Grant.Options.Audience, "audience", "", "audience to request (RFC 8693, or the IdP's audience parameter)")
 	fl.StringSliceVar(&opts.Grant.Options.Resources, "resource", nil, "RFC 8707 resource indicator, repeatable")
-	fl.DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "shortest remaining lifetime a cached token may have to be returned")
+	fl.DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "shortest remaining lifetime a cached token may have to be returned (by default 60s, or half the token's lifetime if that is shorter)")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "ignore a cached access token (a cached refresh token is still used)")
 	fl.StringVarP(&opts.Output, "output", "o", OutputRaw, "output: raw, json, header, env or exec-credential")
 	addGrantFlags(cmd, &opts.Grant)
@@ -140,7 +143,11 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 // PrepareGrant settles the flow and the token options from flags and profile.
 func PrepareGrant(p *config.Resolved, g cli.GrantOptions, scopes []string) (cli.GrantOptions, error) {
 	if g.Flow == "" {
-		haveCred := p.ClientSecretFromEnv != "" || p.ClientSecretFile != "" || (p.InFile && p.ClientAuthMethod != "" && p.ClientAuthMethod != oauth.AuthNone)
+		// A client authentication method other than none declares a
+		// confidential client, whether the profile comes from the file or
+		// from flags and environment; its missing credential is then
+		// reported as such instead of as a login needing a person.
+		haveCred := p.ClientSecretFromEnv != "" || p.ClientSecretFile != "" || (p.ClientAuthMethod != "" && p.ClientAuthMethod != oauth.AuthNone)
 		g.Flow = cli.DefaultFlow(p, haveCred)
 	}
 	if err := cli.ValidateFlow(g.Flow); err != nil {

@@ -50,7 +50,7 @@ func testFactory(t *testing.T, store *credstore.Memory) (*cli.Factory, *iostream
 
 func seedToken(t *testing.T, store *credstore.Memory, expires time.Time) {
 	t.Helper()
-	key := tokens.RequestKey(cli.FlowClientCredentials, oauth.TokenOptions{})
+	key := tokens.RequestKey(oauth.TokenOptions{})
 	at := credstore.AccessToken{AccessToken: "cached-token", TokenType: "Bearer", ExpiresAt: expires, Issuer: "https://idp.example", ClientID: "c", Request: key, Scope: "api"}
 	if err := credstore.SaveJSON(context.Background(), store, "p", credstore.KindAccessToken, at); err != nil {
 		t.Fatal(err)
