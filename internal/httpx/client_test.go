@@ -236,20 +236,40 @@ func TestAnUnknownCAIsExplainedAndACAFileFixesIt(t *testing.T) {
 	}
 }
 
-func TestARefusedConnectionIsNetworkAndRetriedOnlyWhenIdempotent(t *testing.T) {
+func TestARefusedConnectionFailsAtOnce(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	addr := srv.URL
 	srv.Close()
 	sleeps := 0
 	c := newTestClient(t, Options{MaxRetries: 2, Sleep: func(context.Context, time.Duration) error { sleeps++; return nil }})
 	_, err := c.Do(context.Background(), Request{Method: "GET", URL: addr, Idempotent: true})
-	if !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), "connection refused") || sleeps != 2 {
+	if !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), "connection refused") || sleeps != 0 {
 		t.Fatalf("err = %v, sleeps %d", err, sleeps)
 	}
-	sleeps = 0
-	_, err = c.Do(context.Background(), Request{Method: "POST", URL: addr})
-	if !errs.Is(err, errs.KindNetwork) || sleeps != 0 {
-		t.Fatalf("err = %v, sleeps %d", err, sleeps)
+}
+
+func TestADroppedConnectionIsRetriedOnlyWhenIdempotent(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close() // drop the connection without an answer
+			}
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, Options{MaxRetries: 2})
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true})
+	if err != nil || resp.Status != 200 || hits.Load() != 2 {
+		t.Fatalf("resp %v err %v hits %d", resp, err, hits.Load())
+	}
+	hits.Store(0)
+	_, err = c.Do(context.Background(), Request{Method: "POST", URL: srv.URL, Form: url.Values{"grant_type": {"refresh_token"}}})
+	if !errs.Is(err, errs.KindNetwork) || hits.Load() != 1 {
+		t.Fatalf("a token POST must not be repeated after a dropped connection: err %v hits %d", err, hits.Load())
 	}
 }
 

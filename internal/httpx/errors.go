@@ -62,7 +62,9 @@ func classify(ctx context.Context, err error, host string, opts Options) error {
 		return errs.New(errs.KindNetwork, "cannot resolve %s", dnsErr.Name)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		return transientError{errs.New(errs.KindNetwork, "cannot connect to %s: connection refused", host)}
+		// Not retried: nothing listens there, and waiting through back-off
+		// only delays the answer a person or script needs.
+		return errs.New(errs.KindNetwork, "cannot connect to %s: connection refused", host)
 	}
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return transientError{errs.New(errs.KindNetwork, "the connection to %s was closed before the answer was complete", host)}
@@ -106,7 +108,7 @@ func byteSize(n int64) string {
 }
 
 // transientError marks a failure that an idempotent request may repeat:
-// timeouts and dropped or refused connections, not TLS or size problems.
+// timeouts and dropped connections, not refusals, TLS or size problems.
 type transientError struct{ error }
 
 func (t transientError) Unwrap() error { return t.error }
