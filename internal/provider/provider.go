@@ -249,11 +249,15 @@ type RotateOptions struct {
 
 // RotatePlan is a computed rotation.
 type RotatePlan struct {
-	Use          KeyUse        `json:"use"`
-	Calls        []Call        `json:"calls"`
-	Consequences []string      `json:"consequences"`
-	Options      RotateOptions `json:"-"`
-	State        any           `json:"-"`
+	Use          KeyUse   `json:"use"`
+	Calls        []Call   `json:"calls"`
+	Consequences []string `json:"consequences"`
+	// Destructive marks rotations that invalidate tokens already issued
+	// (Cisco UCM: every access and refresh token using the key); the
+	// command then insists on --yes even at a terminal.
+	Destructive bool          `json:"destructive,omitempty"`
+	Options     RotateOptions `json:"-"`
+	State       any           `json:"-"`
 }
 
 // RotateResult is what the rotation did.

@@ -76,6 +76,10 @@ func New(env *provider.Env) (provider.Provider, error) {
 	}
 	if env.Auth != nil {
 		switch env.Auth.Scheme {
+		case "":
+			// Unset and no admin client_id (which would have chosen client
+			// credentials): a ready Management API token.
+			env.Auth.Scheme = provider.AuthBearer
 		case provider.AuthBearer:
 		case provider.AuthClientCredentials:
 			if env.Auth.TokenURL == "" {

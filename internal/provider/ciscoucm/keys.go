@@ -49,7 +49,8 @@ func (p *Provider) PlanRotate(_ context.Context, use provider.KeyUse, opts provi
 	}
 	show := "show key authz " + word
 	plan := &provider.RotatePlan{
-		Use: use,
+		Use:         use,
+		Destructive: true,
 		Calls: []provider.Call{
 			{Method: "SSH", Path: pub.label() + " " + show, Purpose: "record the current key"},
 			{Method: "SSH", Path: pub.label() + " set key regen authz " + word, Purpose: "regenerate the " + word + " key, answering yes to the confirmation"},

@@ -73,6 +73,9 @@ func New(env *provider.Env) (provider.Provider, error) {
 	}
 	if env.Auth != nil {
 		switch env.Auth.Scheme {
+		case "":
+			// Unset: an API token, the credential most Okta admins have.
+			env.Auth.Scheme = provider.AuthSSWS
 		case provider.AuthSSWS, provider.AuthBearer:
 		case provider.AuthClientCredentials:
 			if env.Auth.TokenURL == "" {
@@ -82,7 +85,7 @@ func New(env *provider.Env) (provider.Provider, error) {
 				env.Auth.Scope = DefaultScope
 			}
 		default:
-			return nil, errs.New(errs.KindUsage, "okta: admin auth %q is not supported: use ssws (an API token) or bearer", env.Auth.Scheme)
+			return nil, errs.New(errs.KindUsage, "okta: admin auth %q is not supported: use ssws (an API token), bearer or client_credentials", env.Auth.Scheme)
 		}
 	}
 	return &Provider{env: env, org: org, as: as, stillValid: map[string]string{}}, nil

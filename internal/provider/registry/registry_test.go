@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"github.com/idpctl/idpctl/internal/httpx"
 	"strings"
 	"testing"
 
@@ -54,4 +55,37 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Every adapter must accept a profile that leaves admin.auth unset: the
+// factory infers only what is unambiguous and leaves the rest to the
+// vendor's default.
+func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
+	cases := map[string]*provider.Env{
+		"hydra":     {BaseURL: "http://127.0.0.1:4445", Issuer: "http://127.0.0.1:4444/"},
+		"keycloak":  {Issuer: "https://kc.example/realms/corp"},
+		"okta":      {Issuer: "https://acme.okta.com/oauth2/default"},
+		"auth0":     {Settings: map[string]string{"tenant": "acme.eu.auth0.com"}},
+		"oracle":    {BaseURL: "https://idcs-123.identity.oraclecloud.com"},
+		"cisco-ucm": {BaseURL: "https://ucm.example:8443"},
+	}
+	for name, env := range cases {
+		t.Run(name, func(t *testing.T) {
+			if env.Settings == nil {
+				env.Settings = map[string]string{}
+			}
+			env.Auth = &provider.AdminAuth{}
+			hc, err := httpx.New(httpx.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env.HTTP = hc
+			if _, err := New(name, env); err != nil {
+				t.Fatalf("New with an unset admin scheme: %v", err)
+			}
+		})
+	}
+	if len(cases) != len(Names())-1 {
+		t.Fatalf("a provider is missing from this test: have %v", Names())
+	}
 }

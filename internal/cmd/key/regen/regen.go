@@ -168,7 +168,7 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 		return fmt.Errorf("%w; admin actions are not run without their audit record", err)
 	}
 	question := fmt.Sprintf("Rotate the %s key at %s (profile %s)?", opts.Use, prov.Name(), p.Name)
-	if err := cli.Confirm(opts.IO, opts.Yes, false, question); err != nil {
+	if err := cli.Confirm(opts.IO, opts.Yes, plan.Destructive, question); err != nil {
 		return err
 	}
 	entry := audit.Entry{Profile: p.Name, Provider: prov.Name(), Action: audit.ActionRotateKey, Detail: string(opts.Use) + " key"}

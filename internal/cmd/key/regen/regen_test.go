@@ -68,14 +68,15 @@ func newJWKS(t *testing.T, newKID string, showAfter int) *jwks {
 }
 
 type rotator struct {
-	jwksURL string
-	rotated int
+	jwksURL     string
+	rotated     int
+	destructive bool
 }
 
 func (r *rotator) Name() string                                     { return "fake" }
 func (r *rotator) ListKeys(context.Context) ([]provider.Key, error) { return nil, nil }
 func (r *rotator) PlanRotate(_ context.Context, use provider.KeyUse, o provider.RotateOptions) (*provider.RotatePlan, error) {
-	return &provider.RotatePlan{Use: use, Options: o,
+	return &provider.RotatePlan{Use: use, Options: o, Destructive: r.destructive,
 		Calls:        []provider.Call{{Method: "POST", Path: "/admin/keys/rotate", Purpose: "create and activate a new key"}},
 		Consequences: []string{fmt.Sprintf("tokens signed with the old key stop verifying after %s", o.RetireOldAfter)}}, nil
 }
@@ -199,5 +200,21 @@ func TestTheArgumentsNameTheKey(t *testing.T) {
 		if tc.ok && tc.want == provider.KeySigning && (!got.Yes || got.RetireOldAfter != "24h" || !got.RestartServices || got.JWKSTimeout != "5m") {
 			t.Errorf("flags %+v", got)
 		}
+	}
+}
+
+func TestARotationThatInvalidatesIssuedTokensNeedsYesEvenAtATerminal(t *testing.T) {
+	j := newJWKS(t, "new-2", 0)
+	r := &rotator{jwksURL: j.srv.URL, destructive: true}
+	opts, ios, _, _ := setup(t, r)
+	ios.SetTTY(true, true, true)
+	ios.In.(interface{ WriteString(string) (int, error) }).WriteString("y\n")
+	err := regenRun(context.Background(), opts)
+	if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "--yes") || r.rotated != 0 {
+		t.Fatalf("err %v, rotated %d", err, r.rotated)
+	}
+	opts.Yes = true
+	if err := regenRun(context.Background(), opts); err != nil || r.rotated != 1 {
+		t.Fatalf("with --yes: %v, rotated %d", err, r.rotated)
 	}
 }

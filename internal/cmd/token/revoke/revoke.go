@@ -111,7 +111,7 @@ interrupted run continues with --resume.`,
 	fl.StringVar(&opts.Client, "client", "", "with --user or --users-file: only the tokens of this client (application)")
 	fl.StringVar(&opts.UserFile, "users-file", "", "revoke the tokens of every user in FILE: one per line, or CSV with a header (- for stdin)")
 	fl.StringVar(&opts.Column, "column", "", "CSV column holding the users (default: the first of user, user_id, username, email, id)")
-	fl.StringVar(&opts.Method, "method", "", "how to revoke where the IdP has no direct way (oracle: deactivate or grants)")
+	fl.StringVar(&opts.Method, "method", "", "provider-specific way to revoke: oracle deactivate|grants (required there, no direct way exists); keycloak consent (per client, keep the SSO sessions); okta grants (also revoke the client's consent grants)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the calls that would be made, and send nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
 	fl.IntVar(&opts.Parallel, "parallel", 4, "users worked on at once")

@@ -64,8 +64,9 @@ were), reads them again and fails with exit code 1 if the IdP holds
 anything other than what was planned. --dry-run stops after the diff.
 
 Durations are typed as 90m, 7d, 2w, 604800s, 1h30m or plain seconds. A
-change that reaches beyond the app (Cisco UCM: changing the refresh timer
-revokes every refresh token in the cluster) needs --yes even at a terminal.
+change the provider marks as reaching beyond the app (a cluster- or
+tenant-wide setting whose change revokes tokens) needs --yes even at a
+terminal.
 Every applied change is recorded in the audit log.`,
 		Example: `  idpctl app expiry set payroll-app --access-token 15m --refresh-token 7d --dry-run
   idpctl app expiry set payroll-app --access-token 15m --refresh-idle 24h --rotation on
