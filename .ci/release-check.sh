@@ -32,9 +32,14 @@ for os in linux darwin windows; do
 	done
 done
 ls "$dist"/out/*.deb "$dist"/out/*.rpm "$dist"/out/*.cdx.json "$dist"/out/checksums.txt >/dev/null
-dpkg-deb -c "$dist"/out/*amd64.deb | grep -q usr/share/man/man1/idpctl-token-get.1
+# Listed into a variable first: grep -q would close the pipe early, and
+# under pipefail dpkg-deb's SIGPIPE would fail the check.
+deb_listing=$(dpkg-deb -c "$dist"/out/*amd64.deb)
+grep -q usr/share/man/man1/idpctl-token-get.1 <<<"$deb_listing" ||
+	{ echo "release-check: the deb package lacks the man pages" >&2; exit 1; }
 # The version command reports what ldflags embedded.
 commit=$(git rev-parse --short HEAD)
-"$dist"/out/idpctl_linux_amd64_v1/idpctl version | grep -q "commit $commit" ||
+version_line=$("$dist"/out/idpctl_linux_amd64_v1/idpctl version)
+grep -q "commit $commit" <<<"$version_line" ||
 	{ echo "release-check: the binary does not report commit $commit" >&2; exit 1; }
 echo "release-check: snapshot archives, packages, SBOMs and checksums are complete"
