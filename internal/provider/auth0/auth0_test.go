@@ -3,15 +3,14 @@ package auth0_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/auth0"
 	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 const (
@@ -23,29 +22,11 @@ const (
 	apiIdentifier = "https://api.example.com/"
 )
 
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return nil
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
 type fixture struct {
 	srv    *auth0fake.Server
 	p      *auth0.Provider
 	env    *provider.Env
-	sleeps *sleeps
+	sleeps providertest.Sleeps
 }
 
 // setup starts a fake tenant with one user holding refresh tokens for two
@@ -54,12 +35,7 @@ type fixture struct {
 func setup(t *testing.T, settings map[string]string) *fixture {
 	t.Helper()
 	srv := auth0fake.New(auth0fake.Options{})
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if v := srv.Violations(); len(v) > 0 {
-			t.Errorf("contract violations: %q", v)
-		}
-	})
+	providertest.Watch(t, srv.Close, srv.Violations)
 	srv.AddUser(auth0fake.User{ID: alice, Email: email})
 	srv.AddSessions(alice, 2)
 	srv.AddRefreshTokens(alice, app1, 2)
@@ -67,37 +43,24 @@ func setup(t *testing.T, settings map[string]string) *fixture {
 	srv.AddClient(auth0fake.Application(app1, "Payroll", auth0fake.RotatingRefreshTokens()))
 	srv.AddClient(auth0fake.Application(app2, "Legacy", nil))
 	srv.AddAPI(auth0fake.API(apiID, apiIdentifier, 86400))
-	f := &fixture{srv: srv, sleeps: &sleeps{}}
-	hc, err := httpx.New(httpx.Options{MaxRetries: 2, Sleep: f.sleeps.sleep})
-	if err != nil {
-		t.Fatal(err)
+	f := &fixture{srv: srv}
+	f.env = providertest.Env(t, srv.URL,
+		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: srv.ClientID(), Secret: srv.ClientSecret()},
+		httpx.Options{MaxRetries: 2, Sleep: f.sleeps.Sleep})
+	f.env.Settings = settings
+	if f.env.Settings == nil {
+		f.env.Settings = map[string]string{}
 	}
-	if settings == nil {
-		settings = map[string]string{}
-	}
-	f.env = &provider.Env{
-		Profile: "test", BaseURL: srv.URL, Settings: settings, HTTP: hc,
-		Auth: &provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: srv.ClientID(), Secret: srv.ClientSecret(), HTTP: hc},
-	}
-	p, err := auth0.New(f.env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.p = p.(*auth0.Provider)
+	f.p = providertest.Adapter[*auth0.Provider](t, auth0.New, f.env)
 	return f
 }
 
 func calls(srv *auth0fake.Server) []string {
 	var out []string
 	for _, r := range srv.Requests() {
-		if r.Path == "/oauth/token" {
-			continue
+		if r.Path != "/oauth/token" {
+			out = append(out, r.String())
 		}
-		s := r.Method + " " + r.Path
-		if q := r.Query.Encode(); q != "" {
-			s += "?" + q
-		}
-		out = append(out, s)
 	}
 	return out
 }
@@ -110,19 +73,6 @@ func count(srv *auth0fake.Server, method, pathPrefix string) int {
 		}
 	}
 	return n
-}
-
-func wantKind(t *testing.T, err error, kind errs.Kind, substr string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want kind %v", kind)
-	}
-	if got := errs.KindOf(err); got != kind {
-		t.Fatalf("kind %v, want %v: %v", got, kind, err)
-	}
-	if substr != "" && !strings.Contains(err.Error(), substr) {
-		t.Fatalf("error %q does not mention %q", err, substr)
-	}
 }
 
 func TestNewFindsTheTenantAndFillsTheManagementAudience(t *testing.T) {
@@ -162,7 +112,7 @@ func TestNewRefusesWhatCannotWork(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := auth0.New(&env)
-			wantKind(t, err, errs.KindUsage, "")
+			providertest.WantKind(t, err, errs.KindUsage, "")
 		})
 	}
 }

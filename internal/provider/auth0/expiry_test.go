@@ -12,6 +12,7 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 func dur(d time.Duration) *time.Duration { return &d }
@@ -69,7 +70,7 @@ func TestGetExpiryReadsTheRefreshTokenSettingsAndTheAPI(t *testing.T) {
 		t.Fatalf("access %+v", lt.AccessToken)
 	}
 	_, err = f.p.GetExpiry(ctx, "noSuchClient")
-	wantKind(t, err, errs.KindUsage, "no application")
+	providertest.WantKind(t, err, errs.KindUsage, "no application")
 }
 
 func TestUnitsRangesAndAMissingAPIAreRefusedBeforeAnyRequest(t *testing.T) {
@@ -90,7 +91,7 @@ func TestUnitsRangesAndAMissingAPIAreRefusedBeforeAnyRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.p.PlanExpiry(context.Background(), app1, tt.ch)
-			wantKind(t, err, tt.kind, tt.substr)
+			providertest.WantKind(t, err, tt.kind, tt.substr)
 		})
 	}
 	if n := len(f.srv.Requests()); n != 0 {
@@ -173,7 +174,7 @@ func TestUnlimitedIsSentAsAuth0sInfiniteFlag(t *testing.T) {
 func TestAnIdleLifetimeBeyondTheAbsoluteOneIsRefused(t *testing.T) {
 	f := setup(t, nil)
 	_, err := f.p.PlanExpiry(context.Background(), app1, provider.LifetimeChange{RefreshIdle: dur(60 * 24 * time.Hour)})
-	wantKind(t, err, errs.KindUsage, "cannot exceed its absolute lifetime")
+	providertest.WantKind(t, err, errs.KindUsage, "cannot exceed its absolute lifetime")
 }
 
 func TestTheAccessLifetimeIsSetOnTheNamedAPI(t *testing.T) {
@@ -225,7 +226,7 @@ func TestApplyRefusesSettingsChangedSinceThePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.p.ApplyExpiry(ctx, first)
-	wantKind(t, err, errs.KindUsage, "changed in Auth0 since the plan")
+	providertest.WantKind(t, err, errs.KindUsage, "changed in Auth0 since the plan")
 	if f.srv.StoredClient(app1)["refresh_token"].(map[string]any)["rotation_type"] != "non-rotating" {
 		t.Fatal("the stale plan overwrote the settings")
 	}
@@ -240,10 +241,10 @@ func TestExpiryWriteErrorsAreClassified(t *testing.T) {
 	}
 	f.srv.Inject(auth0fake.Injection{Method: "PATCH", Fault: auth0fake.Fault403})
 	_, err = f.p.ApplyExpiry(ctx, plan)
-	wantKind(t, err, errs.KindRefused, "HTTP 403")
+	providertest.WantKind(t, err, errs.KindRefused, "HTTP 403")
 	f.srv.Inject(auth0fake.Injection{Method: "PATCH", Fault: auth0fake.Fault500})
 	_, err = f.p.ApplyExpiry(ctx, plan)
-	wantKind(t, err, errs.KindNetwork, "HTTP 500")
+	providertest.WantKind(t, err, errs.KindNetwork, "HTTP 500")
 	if n := count(f.srv, "PATCH", "/"); n != 2 {
 		t.Fatalf("%d PATCHes: a failed write must not be repeated blindly", n)
 	}

@@ -3,8 +3,6 @@ package auth0_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -12,6 +10,7 @@ import (
 	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 func TestListKeysGivesStatusesAndNoCertificates(t *testing.T) {
@@ -54,13 +53,8 @@ func TestRotatingTheSigningKeyPublishesTheNewKid(t *testing.T) {
 	if res.NewKID != "kid-next" || res.JWKSURL != f.srv.URL+"/.well-known/jwks.json" {
 		t.Fatalf("result %+v", res)
 	}
-	resp, err := http.Get(res.JWKSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	set, _, err := jose.ParseJWKS(body)
+	body := providertest.Get(t, res.JWKSURL)
+	set, _, err := jose.ParseJWKS([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +96,7 @@ func TestARotationIsNotRepeatedAfterAServerError(t *testing.T) {
 	}
 	f.srv.Inject(auth0fake.Injection{Method: "POST", PathPrefix: "/api/v2/keys", Fault: auth0fake.Fault500})
 	_, err = f.p.Rotate(ctx, plan)
-	wantKind(t, err, errs.KindNetwork, "HTTP 500")
+	providertest.WantKind(t, err, errs.KindNetwork, "HTTP 500")
 	if n := count(f.srv, "POST", "/api/v2/keys/signing/rotate"); n != 1 {
 		t.Fatalf("%d rotations sent: a repeat could rotate twice", n)
 	}
@@ -112,7 +106,7 @@ func TestKeyListErrorsAreClassified(t *testing.T) {
 	f := setup(t, nil)
 	f.srv.Inject(auth0fake.Injection{Method: "GET", PathPrefix: "/api/v2/keys", Fault: auth0fake.FaultHTML, Times: -1})
 	_, err := f.p.ListKeys(context.Background())
-	wantKind(t, err, errs.KindNetwork, "HTML page")
+	providertest.WantKind(t, err, errs.KindNetwork, "HTML page")
 	_, err = f.p.PlanRotate(context.Background(), "decryption", provider.RotateOptions{})
-	wantKind(t, err, errs.KindUsage, "unknown key use")
+	providertest.WantKind(t, err, errs.KindUsage, "unknown key use")
 }

@@ -13,9 +13,8 @@ import (
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/ciscoucm/ucmfake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
-
-func noSleep(context.Context, time.Duration) error { return nil }
 
 type httpFixture struct {
 	fake  *ucmfake.Server
@@ -26,27 +25,13 @@ type httpFixture struct {
 func newHTTPFixture(t *testing.T) *httpFixture {
 	t.Helper()
 	fake := ucmfake.New()
-	t.Cleanup(fake.Close)
+	providertest.Watch(t, fake.Close, fake.Errors)
 	debug := &bytes.Buffer{}
-	hc, err := httpx.New(httpx.Options{Sleep: noSleep, Debug: debug})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pp, err := New(&provider.Env{
-		BaseURL: fake.URL,
-		HTTP:    hc,
-		Auth:    &provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: fake.Password},
-		Now:     func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if e := fake.Errors(); len(e) > 0 {
-			t.Errorf("the fake saw contract violations: %q", e)
-		}
-	})
-	return &httpFixture{fake: fake, p: pp.(*Provider), debug: debug}
+	env := providertest.Env(t, fake.URL,
+		&provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: fake.Password},
+		httpx.Options{Sleep: providertest.NoSleep, Debug: debug})
+	env.Now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+	return &httpFixture{fake: fake, p: providertest.Adapter[*Provider](t, New, env), debug: debug}
 }
 
 func TestTheUCMAddressComesFromTheAdminURLOrTheHostSetting(t *testing.T) {
@@ -70,9 +55,7 @@ func TestTheUCMAddressComesFromTheAdminURLOrTheHostSetting(t *testing.T) {
 			hc, _ := httpx.New(httpx.Options{})
 			p, err := New(&provider.Env{BaseURL: tt.base, Settings: tt.settings, HTTP: hc})
 			if tt.errPart != "" {
-				if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), tt.errPart) {
-					t.Fatalf("err = %v", err)
-				}
+				providertest.WantKind(t, err, errs.KindUsage, tt.errPart)
 				return
 			}
 			if err != nil {
@@ -189,9 +172,7 @@ func TestRevokeFailuresAreClassifiedWithoutLeakingTokens(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error: %+v", res)
 			}
-			if errs.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.msgPart) {
-				t.Errorf("err = %v (kind %v), want %v with %q", err, errs.KindOf(err), tt.kind, tt.msgPart)
-			}
+			providertest.WantKind(t, err, tt.kind, tt.msgPart)
 			if tt.quoted {
 				assertNotIn(t, f, err.Error())
 				return
@@ -204,15 +185,14 @@ func TestRevokeFailuresAreClassifiedWithoutLeakingTokens(t *testing.T) {
 func TestWrongAXLCredentialsAreRefused(t *testing.T) {
 	fake := ucmfake.New()
 	defer fake.Close()
-	hc, _ := httpx.New(httpx.Options{Sleep: noSleep})
+	hc := providertest.HTTP(t, httpx.Options{Sleep: providertest.NoSleep})
 	p, err := New(&provider.Env{BaseURL: fake.URL, HTTP: hc, Auth: &provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: "wrong-password"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, err = p.(*Provider).RevokeUser(context.Background(), provider.RevokeUserRequest{User: "jdoe"})
-	if !errs.Is(err, errs.KindRefused) || !strings.Contains(err.Error(), "HTTP 401") || strings.Contains(err.Error(), "wrong-password") {
-		t.Errorf("err = %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindRefused, "HTTP 401")
+	providertest.NoSecrets(t, []string{"wrong-password"}, err.Error())
 }
 
 func TestARateLimitedRevokeIsRetried(t *testing.T) {
@@ -238,11 +218,8 @@ func assertNoTokens(t *testing.T, f *httpFixture, texts ...string) {
 // assertNotIn checks the texts only.
 func assertNotIn(t *testing.T, f *httpFixture, texts ...string) {
 	t.Helper()
-	all := strings.Join(texts, "\n")
-	for _, tok := range append(f.fake.IssuedTokens(), f.fake.Password) {
-		if strings.Contains(all, tok) {
-			t.Errorf("%q leaked into:\n%s", tok, all)
-		}
+	for _, text := range texts {
+		providertest.NoSecrets(t, append(f.fake.IssuedTokens(), f.fake.Password), text)
 	}
 }
 
@@ -272,9 +249,8 @@ func TestRevokeRequestsThatMakeNoSenseAreUsageErrors(t *testing.T) {
 	}
 	hc, _ := httpx.New(httpx.Options{})
 	sshOnly, _ := New(&provider.Env{HTTP: hc, Settings: map[string]string{"ssh_host": "ucm"}})
-	if _, err := sshOnly.(*Provider).RevokeUser(context.Background(), provider.RevokeUserRequest{User: "jdoe"}); !errs.Is(err, errs.KindUsage) {
-		t.Errorf("without an HTTP address: %v", err)
-	}
+	_, err := sshOnly.(*Provider).RevokeUser(context.Background(), provider.RevokeUserRequest{User: "jdoe"})
+	providertest.WantKind(t, err, errs.KindUsage, "")
 	if n := len(f.fake.Requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
@@ -305,9 +281,8 @@ func TestTheExpiryTimersAreDescribedButNotSet(t *testing.T) {
 	if !errs.Is(err, errs.KindUnsupported) || !strings.Contains(err.Error(), "System > Enterprise Parameters") || !strings.Contains(err.Error(), "invalid") {
 		t.Errorf("plan: %v", err)
 	}
-	if _, err := f.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{}); !errs.Is(err, errs.KindUnsupported) {
-		t.Errorf("apply: %v", err)
-	}
+	_, err = f.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{})
+	providertest.WantKind(t, err, errs.KindUnsupported, "")
 	if n := len(f.fake.Requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}

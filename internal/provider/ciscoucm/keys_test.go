@@ -18,6 +18,7 @@ import (
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/ciscoucm/ucmfake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 const (
@@ -34,12 +35,7 @@ func newCLI(t *testing.T, cfg ucmfake.CLIConfig) *ucmfake.CLI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		c.Close()
-		if e := c.Errors(); len(e) > 0 {
-			t.Errorf("the CLI fake at %s saw contract violations: %q", c.Addr, e)
-		}
-	})
+	providertest.Watch(t, c.Close, c.Errors)
 	return c
 }
 
@@ -59,19 +55,11 @@ func knownHosts(t *testing.T, servers ...*ucmfake.CLI) string {
 
 func sshProvider(t *testing.T, settings map[string]string, password string) *Provider {
 	t.Helper()
-	hc, err := httpx.New(httpx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := New(&provider.Env{
+	return providertest.Adapter[*Provider](t, New, &provider.Env{
 		Settings: settings,
-		HTTP:     hc,
+		HTTP:     providertest.HTTP(t, httpx.Options{}),
 		Auth:     &provider.AdminAuth{Scheme: provider.AuthBasic, User: "axladmin", Secret: password},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*Provider)
 }
 
 func rotate(t *testing.T, p *Provider, use provider.KeyUse, opts provider.RotateOptions) (*provider.RotatePlan, *provider.RotateResult, error) {
@@ -123,9 +111,7 @@ func TestRegeneratingTheSigningKeyRunsTheCLIProcedure(t *testing.T) {
 					t.Errorf("consequences lack %q:\n%s", part, cons)
 				}
 			}
-			if strings.Contains(notes+cons, cliPassword) {
-				t.Error("the password leaked")
-			}
+			providertest.NoSecrets(t, []string{cliPassword}, notes, cons)
 		})
 	}
 }
@@ -188,9 +174,7 @@ func TestSSHSettingsAreCheckedWhenPlanning(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := sshProvider(t, tt.settings, tt.password)
 			_, err := p.PlanRotate(context.Background(), tt.use, tt.opts)
-			if errs.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.part) {
-				t.Errorf("err = %v (kind %v)", err, errs.KindOf(err))
-			}
+			providertest.WantKind(t, err, tt.kind, tt.part)
 		})
 	}
 }
@@ -199,9 +183,8 @@ func TestAWrongPasswordIsRefused(t *testing.T) {
 	pub := newCLI(t, ucmfake.CLIConfig{})
 	p := sshProvider(t, map[string]string{"ssh_host": pub.Addr, "ssh_user": cliUser, "ssh_known_hosts": knownHosts(t, pub)}, "not-the-password")
 	_, _, err := rotate(t, p, provider.KeySigning, provider.RotateOptions{})
-	if !errs.Is(err, errs.KindRefused) || !strings.Contains(err.Error(), "refused the SSH login") || strings.Contains(err.Error(), "not-the-password") {
-		t.Errorf("err = %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindRefused, "refused the SSH login")
+	providertest.NoSecrets(t, []string{"not-the-password"}, err.Error())
 	if len(pub.Commands()) != 0 {
 		t.Error("commands ran without a login")
 	}
@@ -217,9 +200,7 @@ func TestAnUnknownHostKeyIsRefusedWithItsFingerprint(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := sshProvider(t, map[string]string{"ssh_host": pub.Addr, "ssh_user": cliUser, "ssh_known_hosts": path}, cliPassword)
 			_, _, err := rotate(t, p, provider.KeySigning, provider.RotateOptions{})
-			if !errs.Is(err, errs.KindRefused) {
-				t.Fatalf("err = %v", err)
-			}
+			providertest.WantKind(t, err, errs.KindRefused, "")
 			for _, part := range []string{"is not known", pub.Fingerprint(), "ssh_host_key_sha256: " + pub.Fingerprint(), "ssh-keyscan"} {
 				if !strings.Contains(err.Error(), part) {
 					t.Errorf("the error lacks %q: %v", part, err)
@@ -290,9 +271,7 @@ func TestAPinnedFingerprintReplacesKnownHosts(t *testing.T) {
 	other := newCLI(t, ucmfake.CLIConfig{})
 	p = sshProvider(t, map[string]string{"ssh_host": pub.Addr, "ssh_user": cliUser, "ssh_known_hosts": knownHosts(t, pub), "ssh_host_key_sha256": other.Fingerprint()}, cliPassword)
 	_, _, err := rotate(t, p, provider.KeySigning, provider.RotateOptions{})
-	if !errs.Is(err, errs.KindRefused) || !strings.Contains(err.Error(), "not the pinned "+other.Fingerprint()) {
-		t.Errorf("a wrong pin: %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindRefused, "not the pinned "+other.Fingerprint())
 }
 
 func TestTheCLIRefusingToRegenerateIsAnError(t *testing.T) {

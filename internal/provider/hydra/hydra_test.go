@@ -3,12 +3,10 @@ package hydra
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,20 +14,14 @@ import (
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 type harness struct {
 	fake   *hydrafake.Server
 	p      *Provider
 	env    *provider.Env
-	mu     sync.Mutex
-	sleeps []time.Duration
-}
-
-func (h *harness) slept() []time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]time.Duration(nil), h.sleeps...)
+	sleeps providertest.Sleeps
 }
 
 // newHarness starts a fake and an adapter pointed at it. The fake's
@@ -37,34 +29,14 @@ func (h *harness) slept() []time.Duration {
 func newHarness(t *testing.T, mutate ...func(*provider.Env)) *harness {
 	t.Helper()
 	h := &harness{fake: hydrafake.New()}
-	t.Cleanup(h.fake.Close)
-	client, err := httpx.New(httpx.Options{Timeout: 5 * time.Second, Sleep: func(_ context.Context, d time.Duration) error {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.sleeps = append(h.sleeps, d)
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.env = &provider.Env{
-		Profile: "test", Issuer: h.fake.URL, BaseURL: h.fake.URL, HTTP: client,
-		Auth: &provider.AdminAuth{Scheme: provider.AuthNone},
-		Now:  func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) },
-	}
+	providertest.Watch(t, h.fake.Close, h.fake.Errors)
+	h.env = providertest.Env(t, h.fake.URL, &provider.AdminAuth{Scheme: provider.AuthNone}, httpx.Options{Timeout: 5 * time.Second, Sleep: h.sleeps.Sleep})
+	h.env.Issuer = h.fake.URL
+	h.env.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
 	for _, m := range mutate {
 		m(h.env)
 	}
-	p, err := New(h.env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.p = p.(*Provider)
-	t.Cleanup(func() {
-		if e := h.fake.Errors(); len(e) > 0 {
-			t.Errorf("the fake saw contract violations:\n%s", strings.Join(e, "\n"))
-		}
-	})
+	h.p = providertest.Adapter[*Provider](t, New, h.env)
 	return h
 }
 
@@ -96,9 +68,7 @@ func withLifespans(access, refresh string) map[string]any {
 func TestNewNeedsTheAdminURL(t *testing.T) {
 	client, _ := httpx.New(httpx.Options{})
 	_, err := New(&provider.Env{HTTP: client, Issuer: "https://auth.example"})
-	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "admin url") {
-		t.Fatalf("err = %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUsage, "admin url")
 }
 
 func TestNewDropsATrailingAdminSegmentAndDerivesTheJWKSFromTheIssuer(t *testing.T) {
@@ -284,10 +254,8 @@ func TestRevocationErrorsAreClassified(t *testing.T) {
 			h.fake.AddConsent("u", "app")
 			h.fake.Fail(tt.method, tt.path, tt.fault, tt.times)
 			_, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "u"})
-			if errs.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.text) {
-				t.Fatalf("err = %v (kind %v), want kind %v containing %q", err, errs.KindOf(err), tt.kind, tt.text)
-			}
-			if got := len(h.slept()); got != tt.sleeps {
+			providertest.WantKind(t, err, tt.kind, tt.text)
+			if got := len(h.sleeps.All()); got != tt.sleeps {
 				t.Fatalf("slept %d times, want %d", got, tt.sleeps)
 			}
 		})
@@ -302,7 +270,7 @@ func TestARateLimitedListingIsRetriedAfterRetryAfter(t *testing.T) {
 	if err != nil || res.Outcome != provider.OutcomeRevoked {
 		t.Fatalf("res %+v err %v", res, err)
 	}
-	if got := h.slept(); !slices.Equal(got, []time.Duration{time.Second}) {
+	if got := h.sleeps.All(); !slices.Equal(got, []time.Duration{time.Second}) {
 		t.Fatalf("slept %v, want [1s] from Retry-After", got)
 	}
 }
@@ -313,9 +281,8 @@ func TestOryNetworkBearerKeysAreSentAndRefusalsReported(t *testing.T) {
 	})
 	h.fake.RequireToken("ory_pat_right")
 	_, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "u"})
-	if !errs.Is(err, errs.KindRefused) || strings.Contains(err.Error(), "ory_pat") {
-		t.Fatalf("err = %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindRefused, "")
+	providertest.NoSecrets(t, []string{"ory_pat"}, err.Error())
 	h.env.Auth.Secret = "ory_pat_right"
 	if _, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "u"}); err != nil {
 		t.Fatal(err)
@@ -340,9 +307,8 @@ func TestPlanRevokeUserSendsNothingAndNamesEveryCall(t *testing.T) {
 	if !slices.Equal(got, want) || len(h.fake.Requests()) != 0 {
 		t.Fatalf("calls = %v, requests = %d", got, len(h.fake.Requests()))
 	}
-	if _, err := h.p.PlanRevokeUser(provider.RevokeUserRequest{User: " "}); !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("empty subject: %v", err)
-	}
+	_, err = h.p.PlanRevokeUser(provider.RevokeUserRequest{User: " "})
+	providertest.WantKind(t, err, errs.KindUsage, "")
 }
 
 // ---- (B) expiry ----------------------------------------------------------------
@@ -389,9 +355,7 @@ func TestAnUnknownClientIsAUsageError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = h.p.PlanExpiry(context.Background(), "ghost", provider.LifetimeChange{AccessToken: hour(1)})
-	if !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("plan err = %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUsage, "")
 }
 
 func TestSettingLifespansSendsEveryLifespanBackSoUnrelatedOnesSurvive(t *testing.T) {
@@ -485,9 +449,7 @@ func TestChangesHydraCannotMakeAreRefusedBeforeAnyRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			_, err := h.p.PlanExpiry(context.Background(), "app", tt.ch)
-			if errs.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.text) {
-				t.Fatalf("err = %v", err)
-			}
+			providertest.WantKind(t, err, tt.kind, tt.text)
 			if n := len(h.fake.Requests()); n != 0 {
 				t.Fatalf("%d requests sent", n)
 			}
@@ -523,12 +485,10 @@ func TestApplyErrorsAreClassified(t *testing.T) {
 
 func TestAPlanFromAnotherAdapterIsRefused(t *testing.T) {
 	h := newHarness(t)
-	if _, err := h.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{State: "x"}); !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("err = %v", err)
-	}
-	if _, err := h.p.ApplyExpiry(context.Background(), nil); !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("nil plan: %v", err)
-	}
+	_, err := h.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{State: "x"})
+	providertest.WantKind(t, err, errs.KindUsage, "")
+	_, err = h.p.ApplyExpiry(context.Background(), nil)
+	providertest.WantKind(t, err, errs.KindUsage, "")
 }
 
 func TestListAppsFollowsTheNextLink(t *testing.T) {
@@ -589,7 +549,7 @@ func TestListKeysMarksTheNewestKeyOfEachSetActive(t *testing.T) {
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys = %+v", keys)
 	}
-	assertNoPrivateMembers(t, h.fake, keys)
+	providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), keys)
 }
 
 func TestRotatingKeepsThePreviousKeyUnlessAskedAndPublishesTheNewOne(t *testing.T) {
@@ -613,7 +573,7 @@ func TestRotatingKeepsThePreviousKeyUnlessAskedAndPublishesTheNewOne(t *testing.
 	if res.JWKSURL != h.fake.URL+"/.well-known/jwks.json" {
 		t.Fatalf("jwks url = %q", res.JWKSURL)
 	}
-	jwks := fetch(t, res.JWKSURL)
+	jwks := providertest.Get(t, res.JWKSURL)
 	if !strings.Contains(jwks, res.NewKID) || !strings.Contains(jwks, old) {
 		t.Fatalf("jwks lacks a key: %s", jwks)
 	}
@@ -621,7 +581,7 @@ func TestRotatingKeepsThePreviousKeyUnlessAskedAndPublishesTheNewOne(t *testing.
 	if post.Method != http.MethodPost || string(post.Body) != `{"alg":"RS256","kid":"","use":"sig"}` {
 		t.Fatalf("create request %s %s", post, post.Body)
 	}
-	assertNoPrivateMembers(t, h.fake, res, plan)
+	providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), res, plan)
 }
 
 func TestRetiringDeletesThePreviousKeysAtOnceAndSaysSo(t *testing.T) {
@@ -644,7 +604,7 @@ func TestRetiringDeletesThePreviousKeysAtOnceAndSaysSo(t *testing.T) {
 	if last := h.fake.Requests()[len(h.fake.Requests())-1]; last.String() != "DELETE /admin/keys/hydra.openid.id-token/"+old {
 		t.Fatalf("last request %s", last)
 	}
-	if strings.Contains(fetch(t, res.JWKSURL), old) {
+	if strings.Contains(providertest.Get(t, res.JWKSURL), old) {
 		t.Fatal("the retired key is still published")
 	}
 }
@@ -664,9 +624,7 @@ func TestRotatingAnEmptySetCreatesItsFirstKey(t *testing.T) {
 func TestEncryptionKeysAreNotSupported(t *testing.T) {
 	h := newHarness(t)
 	_, err := h.p.PlanRotate(context.Background(), provider.KeyEncryption, provider.RotateOptions{})
-	if !errs.Is(err, errs.KindUnsupported) || !strings.Contains(err.Error(), "no token encryption key") {
-		t.Fatalf("err = %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUnsupported, "no token encryption key")
 }
 
 func TestKeyErrorsNeverQuotePrivateMaterial(t *testing.T) {
@@ -682,52 +640,12 @@ func TestKeyErrorsNeverQuotePrivateMaterial(t *testing.T) {
 		if err == nil {
 			t.Fatalf("fault %v: no error", fault)
 		}
-		assertNoPrivateMembers(t, h.fake, err.Error())
+		providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), err.Error())
 		h.fake.Fail(http.MethodGet, "", fault, 10)
 		_, err = h.p.ListKeys(context.Background())
 		if err == nil {
 			t.Fatalf("fault %v: listing gave no error", fault)
 		}
-		assertNoPrivateMembers(t, h.fake, err.Error())
+		providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), err.Error())
 	}
-}
-
-// assertNoPrivateMembers fails when any private JWK member the fake ever
-// handed out appears in the JSON of values.
-func assertNoPrivateMembers(t *testing.T, fake *hydrafake.Server, values ...any) {
-	t.Helper()
-	secrets := fake.PrivateMembers()
-	if len(secrets) == 0 {
-		t.Fatal("the fake handed out no private members; the check would prove nothing")
-	}
-	for _, v := range values {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range secrets {
-			if strings.Contains(string(b), s) {
-				t.Fatalf("a private key member leaked into %s", b[:min(len(b), 200)])
-			}
-		}
-		for _, m := range []string{`"d":`, `"p":`, `"q":`, `"dp":`, `"dq":`, `"qi":`} {
-			if strings.Contains(string(b), m) {
-				t.Fatalf("a private member name %s appears in %s", m, b)
-			}
-		}
-	}
-}
-
-func fetch(t *testing.T, u string) string {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }

@@ -3,11 +3,9 @@ package keycloak
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,36 +13,18 @@ import (
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/keycloak/keycloakfake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 type harness struct {
 	fake   *keycloakfake.Server
 	p      *Provider
 	env    *provider.Env
-	mu     sync.Mutex
-	sleeps []time.Duration
+	sleeps providertest.Sleeps
 }
 
-func (h *harness) slept() []time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]time.Duration(nil), h.sleeps...)
-}
-
-func testHTTP(t *testing.T, h *harness) *httpx.Client {
-	t.Helper()
-	c, err := httpx.New(httpx.Options{Timeout: 5 * time.Second, Sleep: func(_ context.Context, d time.Duration) error {
-		if h != nil {
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			h.sleeps = append(h.sleeps, d)
-		}
-		return nil
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+func testHTTP(t *testing.T) *httpx.Client {
+	return providertest.HTTP(t, httpx.Options{Timeout: 5 * time.Second, Sleep: providertest.NoSleep})
 }
 
 // newHarness starts a fake realm "demo" and an adapter that reaches it with
@@ -53,24 +33,13 @@ func testHTTP(t *testing.T, h *harness) *httpx.Client {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	h := &harness{fake: keycloakfake.New("demo")}
-	t.Cleanup(h.fake.Close)
-	client := testHTTP(t, h)
-	h.env = &provider.Env{
-		Profile: "test", BaseURL: h.fake.URL, HTTP: client,
-		Settings: map[string]string{"realm": "demo"},
-		Auth:     &provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: h.fake.AdminClientID, Secret: h.fake.AdminSecret, HTTP: client},
-		Now:      func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) },
-	}
-	p, err := New(h.env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.p = p.(*Provider)
-	t.Cleanup(func() {
-		if e := h.fake.Errors(); len(e) > 0 {
-			t.Errorf("the fake saw contract violations:\n%s", strings.Join(e, "\n"))
-		}
-	})
+	providertest.Watch(t, h.fake.Close, h.fake.Errors)
+	h.env = providertest.Env(t, h.fake.URL,
+		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: h.fake.AdminClientID, Secret: h.fake.AdminSecret},
+		httpx.Options{Timeout: 5 * time.Second, Sleep: h.sleeps.Sleep})
+	h.env.Settings = map[string]string{"realm": "demo"}
+	h.env.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
+	h.p = providertest.Adapter[*Provider](t, New, h.env)
 	return h
 }
 
@@ -110,7 +79,7 @@ func TestNewFindsTheBaseAndRealm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := tt.env
-			env.HTTP = testHTTP(t, nil)
+			env.HTTP = testHTTP(t)
 			env.Auth = &provider.AdminAuth{Scheme: provider.AuthClientCredentials}
 			p, err := New(&env)
 			if err != nil {
@@ -126,13 +95,11 @@ func TestNewFindsTheBaseAndRealm(t *testing.T) {
 
 func TestNewKeepsAGivenTokenURLAndRefusesAMissingRealm(t *testing.T) {
 	auth := &provider.AdminAuth{Scheme: provider.AuthClientCredentials, TokenURL: "https://sso.example/token"}
-	if _, err := New(&provider.Env{HTTP: testHTTP(t, nil), BaseURL: "https://kc.example.com", Settings: map[string]string{"realm": "a"}, Auth: auth}); err != nil || auth.TokenURL != "https://sso.example/token" {
+	if _, err := New(&provider.Env{HTTP: testHTTP(t), BaseURL: "https://kc.example.com", Settings: map[string]string{"realm": "a"}, Auth: auth}); err != nil || auth.TokenURL != "https://sso.example/token" {
 		t.Fatalf("err %v token url %q", err, auth.TokenURL)
 	}
-	_, err := New(&provider.Env{HTTP: testHTTP(t, nil), BaseURL: "https://kc.example.com"})
-	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "no realm") {
-		t.Fatalf("err = %v", err)
-	}
+	_, err := New(&provider.Env{HTTP: testHTTP(t), BaseURL: "https://kc.example.com"})
+	providertest.WantKind(t, err, errs.KindUsage, "no realm")
 }
 
 // ---- (A) revoke ----------------------------------------------------------------
@@ -339,15 +306,11 @@ func TestRevocationErrorsAreClassified(t *testing.T) {
 			h.fake.AddUser("alice", "")
 			h.fake.Fail(tt.method, tt.path, tt.fault, tt.times)
 			_, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "alice"})
-			if errs.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.text) {
-				t.Fatalf("err = %v (kind %v), want %v containing %q", err, errs.KindOf(err), tt.kind, tt.text)
-			}
-			if got := len(h.slept()); got != tt.sleeps {
+			providertest.WantKind(t, err, tt.kind, tt.text)
+			if got := len(h.sleeps.All()); got != tt.sleeps {
 				t.Fatalf("slept %d times, want %d", got, tt.sleeps)
 			}
-			if strings.Contains(err.Error(), "kc-admin-token") || strings.Contains(err.Error(), h.fake.AdminSecret) {
-				t.Fatalf("a credential leaked: %v", err)
-			}
+			providertest.NoSecrets(t, []string{"kc-admin-token", h.fake.AdminSecret}, err.Error())
 		})
 	}
 }
@@ -359,7 +322,7 @@ func TestARateLimitedLogoutIsRepeatedAfterRetryAfter(t *testing.T) {
 	if _, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := h.slept(); !slices.Equal(got, []time.Duration{time.Second}) || h.fake.NotBefore(uid) == 0 {
+	if got := h.sleeps.All(); !slices.Equal(got, []time.Duration{time.Second}) || h.fake.NotBefore(uid) == 0 {
 		t.Fatalf("slept %v, not-before %d", got, h.fake.NotBefore(uid))
 	}
 }
@@ -483,9 +446,7 @@ func TestExpiryChangesAreValidatedBeforeAnyRequest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
 			_, err := h.p.PlanExpiry(context.Background(), "app", tt.ch)
-			if errs.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.text) {
-				t.Fatalf("err = %v", err)
-			}
+			providertest.WantKind(t, err, tt.kind, tt.text)
 			if len(h.fake.Requests()) != 0 {
 				t.Fatal("requests were sent")
 			}
@@ -508,9 +469,8 @@ func TestPlanWarnsWhenTheRealmCapsTheValue(t *testing.T) {
 
 func TestUnknownClientsAndFailedWritesAreClassified(t *testing.T) {
 	h := newHarness(t)
-	if _, err := h.p.GetExpiry(context.Background(), "ghost"); !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("unknown client: %v", err)
-	}
+	_, err := h.p.GetExpiry(context.Background(), "ghost")
+	providertest.WantKind(t, err, errs.KindUsage, "")
 	h.fake.AddClient("app", nil)
 	for _, tt := range []struct {
 		fault keycloakfake.Fault
@@ -525,9 +485,8 @@ func TestUnknownClientsAndFailedWritesAreClassified(t *testing.T) {
 			t.Fatalf("fault %v: %v", tt.fault, err)
 		}
 	}
-	if _, err := h.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{}); !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("foreign plan: %v", err)
-	}
+	_, err = h.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{})
+	providertest.WantKind(t, err, errs.KindUsage, "")
 }
 
 func TestListAppsPages(t *testing.T) {
@@ -569,7 +528,7 @@ func TestListKeysNormalisesKeycloaksMetadata(t *testing.T) {
 	if uses["sig"].Algorithm != "RS256" || uses["sig"].Status != "active" || uses["enc"].Algorithm != "RSA-OAEP" || uses["sig"].Provider == "" {
 		t.Fatalf("keys = %+v", keys)
 	}
-	assertNoPrivateMembers(t, h.fake, keys)
+	providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), keys)
 }
 
 func TestRotatingTheSigningKeyAddsAHigherPriorityProviderAndKeepsTheOldOne(t *testing.T) {
@@ -598,7 +557,7 @@ func TestRotatingTheSigningKeyAddsAHigherPriorityProviderAndKeepsTheOldOne(t *te
 	if res.JWKSURL != h.fake.URL+"/realms/demo/protocol/openid-connect/certs" {
 		t.Fatalf("jwks url %q", res.JWKSURL)
 	}
-	jwks := get(t, res.JWKSURL)
+	jwks := providertest.Get(t, res.JWKSURL)
 	if !strings.Contains(jwks, res.NewKID) || !strings.Contains(jwks, oldKID) {
 		t.Fatalf("jwks = %s", jwks)
 	}
@@ -618,7 +577,7 @@ func TestRotatingTheSigningKeyAddsAHigherPriorityProviderAndKeepsTheOldOne(t *te
 	if body.Name != "idpctl-rsa-20250601-120000" || body.ParentID != h.fake.RealmID || body.Config["priority"][0] != "110" || body.Config["algorithm"][0] != "RS256" {
 		t.Fatalf("component = %+v", body)
 	}
-	assertNoPrivateMembers(t, h.fake, res, plan)
+	providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), res, plan)
 }
 
 func TestRetiringMakesThePreviousProviderPassiveWithoutLosingItsConfig(t *testing.T) {
@@ -648,7 +607,7 @@ func TestRetiringMakesThePreviousProviderPassiveWithoutLosingItsConfig(t *testin
 	if cfg["priority"].([]any)[0] != "100" || cfg["privateKey"].([]any)[0] != keycloakfake.SecretMask || cfg["keySize"] == nil {
 		t.Fatalf("config after PUT = %v", cfg)
 	}
-	if jwks := get(t, res.JWKSURL); !strings.Contains(jwks, oldKID) {
+	if jwks := providertest.Get(t, res.JWKSURL); !strings.Contains(jwks, oldKID) {
 		t.Fatal("a passive key must stay in the JWKS to verify")
 	}
 }
@@ -682,51 +641,15 @@ func TestRotationErrorsAreClassified(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.fake.Fail(http.MethodPost, "", keycloakfake.Forbidden, 1)
-	if _, err := h.p.Rotate(context.Background(), plan); !errs.Is(err, errs.KindRefused) {
-		t.Fatalf("403: %v", err)
-	}
+	_, err = h.p.Rotate(context.Background(), plan)
+	providertest.WantKind(t, err, errs.KindRefused, "")
 	h.fake.Fail(http.MethodPut, "", keycloakfake.ServerError, 1)
 	res, err := h.p.Rotate(context.Background(), plan)
 	if !errs.Is(err, errs.KindNetwork) || res == nil || res.NewKID == "" || !strings.Contains(err.Error(), "is active, but") {
 		t.Fatalf("500 on retiring: res %+v err %v", res, err)
 	}
-	if _, err := h.p.PlanRotate(context.Background(), "other", provider.RotateOptions{}); !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("unknown use: %v", err)
-	}
-	if _, err := h.p.Rotate(context.Background(), nil); !errs.Is(err, errs.KindUsage) {
-		t.Fatalf("nil plan: %v", err)
-	}
-}
-
-func assertNoPrivateMembers(t *testing.T, fake *keycloakfake.Server, values ...any) {
-	t.Helper()
-	secrets := fake.PrivateMembers()
-	if len(secrets) == 0 {
-		t.Fatal("the fake has no private keys; the check would prove nothing")
-	}
-	for _, v := range values {
-		b, err := json.Marshal(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range secrets {
-			if strings.Contains(string(b), s) {
-				t.Fatalf("private key material leaked into %s", b[:min(len(b), 200)])
-			}
-		}
-	}
-}
-
-func get(t *testing.T, u string) string {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	_, err = h.p.PlanRotate(context.Background(), "other", provider.RotateOptions{})
+	providertest.WantKind(t, err, errs.KindUsage, "")
+	_, err = h.p.Rotate(context.Background(), nil)
+	providertest.WantKind(t, err, errs.KindUsage, "")
 }

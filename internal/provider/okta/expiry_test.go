@@ -12,6 +12,7 @@ import (
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/okta"
 	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 func dur(d time.Duration) *time.Duration { return &d }
@@ -91,7 +92,7 @@ func TestAnAppIsFoundByACustomClientID(t *testing.T) {
 		t.Fatalf("lifetimes %+v", lt)
 	}
 	_, err = f.p.GetExpiry(context.Background(), "no-such-client")
-	wantKind(t, err, errs.KindUsage, "no OpenID Connect app")
+	providertest.WantKind(t, err, errs.KindUsage, "no OpenID Connect app")
 }
 
 func TestAnAppNoPolicyAppliesToHasUnknownLifetimes(t *testing.T) {
@@ -110,7 +111,7 @@ func TestAnAppNoPolicyAppliesToHasUnknownLifetimes(t *testing.T) {
 		t.Fatalf("lifetimes %+v", lt)
 	}
 	_, err = p.PlanExpiry(context.Background(), "0oa5lone", provider.LifetimeChange{AccessToken: dur(time.Hour)})
-	wantKind(t, err, errs.KindUsage, "create an access policy")
+	providertest.WantKind(t, err, errs.KindUsage, "create an access policy")
 }
 
 func TestUnitsAndRangesAreRefusedBeforeAnyRequest(t *testing.T) {
@@ -131,7 +132,7 @@ func TestUnitsAndRangesAreRefusedBeforeAnyRequest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.p.PlanExpiry(context.Background(), clientID, tt.ch)
-			wantKind(t, err, errs.KindUsage, tt.substr)
+			providertest.WantKind(t, err, errs.KindUsage, tt.substr)
 		})
 	}
 	if n := len(f.srv.Requests()); n != 0 {
@@ -144,7 +145,7 @@ func TestASharedRuleIsChangedOnlyWhenAllowed(t *testing.T) {
 	ch := provider.LifetimeChange{AccessToken: dur(30 * time.Minute)}
 	// 0oa2other gets the ALL_CLIENTS policy.
 	_, err := f.p.PlanExpiry(context.Background(), "0oa2other", ch)
-	wantKind(t, err, errs.KindUsage, "every client of the server (ALL_CLIENTS)")
+	providertest.WantKind(t, err, errs.KindUsage, "every client of the server (ALL_CLIENTS)")
 	if !strings.Contains(err.Error(), "--shared-rule-ok") {
 		t.Fatalf("the error does not say how to proceed: %v", err)
 	}
@@ -156,7 +157,7 @@ func TestASharedRuleIsChangedOnlyWhenAllowed(t *testing.T) {
 	f.srv.AddPolicy("default", oktafake.Policy("00p6", "Pair", 0, "0oa6a", "0oa6b"))
 	f.srv.AddRule("default", "00p6", oktafake.Rule("0pr6", "Pair rule", 1, 60, 0, 10080))
 	_, err = f.p.PlanExpiry(context.Background(), "0oa6a", ch)
-	wantKind(t, err, errs.KindUsage, "client(s) 0oa6b")
+	providertest.WantKind(t, err, errs.KindUsage, "client(s) 0oa6b")
 
 	ch.Options = map[string]string{"shared_rule_ok": "true"}
 	plan, err := f.p.PlanExpiry(context.Background(), "0oa6a", ch)
@@ -219,9 +220,9 @@ func TestLifetimesOktaWouldRefuseTogetherAreRefusedBeforeWriting(t *testing.T) {
 	f.srv.AddPolicy("default", oktafake.Policy("00p7", "Finite", 0, "0oa7"))
 	f.srv.AddRule("default", "00p7", oktafake.Rule("0pr7", "Finite rule", 1, 60, 120, 60))
 	_, err := f.p.PlanExpiry(ctx, "0oa7", provider.LifetimeChange{AccessToken: dur(3 * time.Hour)})
-	wantKind(t, err, errs.KindUsage, "at least the access token lifetime")
+	providertest.WantKind(t, err, errs.KindUsage, "at least the access token lifetime")
 	_, err = f.p.PlanExpiry(ctx, "0oa7", provider.LifetimeChange{RefreshIdle: dur(3 * time.Hour)})
-	wantKind(t, err, errs.KindUsage, "cannot exceed its lifetime")
+	providertest.WantKind(t, err, errs.KindUsage, "cannot exceed its lifetime")
 	if n := count(f.srv, "PUT", "/"); n != 0 {
 		t.Fatal("a refused plan wrote")
 	}
@@ -272,7 +273,7 @@ func TestApplyRefusesARuleChangedSinceThePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.p.ApplyExpiry(ctx, first)
-	wantKind(t, err, errs.KindUsage, "changed in Okta since the plan")
+	providertest.WantKind(t, err, errs.KindUsage, "changed in Okta since the plan")
 	tok := f.srv.Rule("default", "00p1", "0pr1")["actions"].(map[string]any)["token"].(map[string]any)
 	if fmt.Sprint(tok["accessTokenLifetimeMinutes"]) != "45" {
 		t.Fatalf("the stale plan overwrote the rule: %v", tok)
@@ -283,7 +284,7 @@ func TestTheOrgServersLifetimesCannotBeSetButRotationCan(t *testing.T) {
 	f := setup(t, map[string]string{"authorization_server": "org"})
 	ctx := context.Background()
 	_, err := f.p.PlanExpiry(ctx, clientID, provider.LifetimeChange{AccessToken: dur(30 * time.Minute)})
-	wantKind(t, err, errs.KindUnsupported, "custom authorization server")
+	providertest.WantKind(t, err, errs.KindUnsupported, "custom authorization server")
 	if n := len(f.srv.Requests()); n != 0 {
 		t.Fatalf("%d requests sent", n)
 	}
@@ -309,7 +310,7 @@ func TestExpiryWriteErrorsAreClassified(t *testing.T) {
 	}
 	f.srv.Inject(oktafake.Injection{Method: "PUT", Fault: oktafake.Fault403})
 	_, err = f.p.ApplyExpiry(ctx, plan)
-	wantKind(t, err, errs.KindRefused, "HTTP 403")
+	providertest.WantKind(t, err, errs.KindRefused, "HTTP 403")
 
 	// A 429 on a write is repeated once the window resets.
 	f.srv.Inject(oktafake.Injection{Method: "PUT", Fault: oktafake.Fault429, ResetIn: time.Second})
@@ -326,9 +327,5 @@ func newProvider(t *testing.T, srv *oktafake.Server, settings map[string]string)
 	provider.KeyRotator
 } {
 	t.Helper()
-	p, err := okta.New(newEnv(t, srv, settings, &sleeps{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.(*okta.Provider)
+	return providertest.Adapter[*okta.Provider](t, okta.New, newEnv(t, srv, settings, &providertest.Sleeps{}))
 }

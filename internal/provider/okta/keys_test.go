@@ -3,8 +3,6 @@ package okta_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 func TestListKeysGivesStatusesAndNoPrivateMembers(t *testing.T) {
@@ -60,13 +59,8 @@ func TestRotatingMakesTheNextKeySignAndItIsPublished(t *testing.T) {
 			t.Fatalf("rotate body %s", r.Body)
 		}
 	}
-	resp, err := http.Get(res.JWKSURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	set, _, err := jose.ParseJWKS(body)
+	body := providertest.Get(t, res.JWKSURL)
+	set, _, err := jose.ParseJWKS([]byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +87,7 @@ func TestRotationIsRepeatedAfterARateLimitButNotAfterAServerError(t *testing.T) 
 	}
 	f.srv.Inject(oktafake.Injection{Method: "POST", Fault: oktafake.Fault500})
 	_, err = f.p.Rotate(ctx, plan)
-	wantKind(t, err, errs.KindNetwork, "HTTP 500")
+	providertest.WantKind(t, err, errs.KindNetwork, "HTTP 500")
 	if n := count(f.srv, "POST", "/"); n != 1 {
 		t.Fatalf("%d rotations sent after a 500: a repeat could rotate twice", n)
 	}
@@ -109,11 +103,11 @@ func TestRotationIsRepeatedAfterARateLimitButNotAfterAServerError(t *testing.T) 
 func TestWhatOktaCannotRotateIsUnsupportedWithoutARequest(t *testing.T) {
 	f := setup(t, nil)
 	_, err := f.p.PlanRotate(context.Background(), provider.KeyEncryption, provider.RotateOptions{})
-	wantKind(t, err, errs.KindUnsupported, "no token encryption key")
+	providertest.WantKind(t, err, errs.KindUnsupported, "no token encryption key")
 
 	org := setup(t, map[string]string{"authorization_server": "org"})
 	_, err = org.p.PlanRotate(context.Background(), provider.KeySigning, provider.RotateOptions{})
-	wantKind(t, err, errs.KindUnsupported, "custom authorization server")
+	providertest.WantKind(t, err, errs.KindUnsupported, "custom authorization server")
 	if len(f.srv.Requests())+len(org.srv.Requests()) != 0 {
 		t.Fatal("requests sent")
 	}
@@ -126,5 +120,5 @@ func TestWhatOktaCannotRotateIsUnsupportedWithoutARequest(t *testing.T) {
 func TestAnUnknownAuthorizationServerIsAUsageError(t *testing.T) {
 	f := setup(t, map[string]string{"authorization_server": "ausMissing"})
 	_, err := f.p.ListKeys(context.Background())
-	wantKind(t, err, errs.KindUsage, `no custom authorization server "ausMissing"`)
+	providertest.WantKind(t, err, errs.KindUsage, `no custom authorization server "ausMissing"`)
 }

@@ -5,15 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/okta"
 	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
 
 const (
@@ -23,30 +22,11 @@ const (
 	clientID = "0oa1app" // Okta's default: the client id is the app id
 )
 
-// sleeps records the waits the HTTP client was asked to make.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
-}
-
-func (s *sleeps) sleep(_ context.Context, d time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.d = append(s.d, d)
-	return nil
-}
-
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
 type fixture struct {
 	srv    *oktafake.Server
 	p      *okta.Provider
 	env    *provider.Env
-	sleeps *sleeps
+	sleeps *providertest.Sleeps
 }
 
 // setup starts a fake org with one user, one OIDC app, and a "default"
@@ -54,12 +34,7 @@ type fixture struct {
 func setup(t *testing.T, settings map[string]string) *fixture {
 	t.Helper()
 	srv := oktafake.New(oktafake.Options{})
-	t.Cleanup(srv.Close)
-	t.Cleanup(func() {
-		if v := srv.Violations(); len(v) > 0 {
-			t.Errorf("contract violations: %q", v)
-		}
-	})
+	providertest.Watch(t, srv.Close, srv.Violations)
 	srv.AddUser(oktafake.User{ID: userID, Login: login, Email: login})
 	srv.AddSessions(userID, 2)
 	srv.AddRefreshTokens(userID, clientID, 3)
@@ -70,43 +45,27 @@ func setup(t *testing.T, settings map[string]string) *fixture {
 	srv.AddRule("default", "00p1", oktafake.Rule("0pr1", "Payroll rule", 1, 60, 0, 10080, "authorization_code"))
 	srv.AddPolicy("default", oktafake.Policy("00p2", "Everyone else", 2, "ALL_CLIENTS"))
 	srv.AddRule("default", "00p2", oktafake.Rule("0pr2", "Default rule", 1, 120, 0, 10080, "authorization_code"))
-	f := &fixture{srv: srv, sleeps: &sleeps{}}
+	f := &fixture{srv: srv, sleeps: &providertest.Sleeps{}}
 	f.env = newEnv(t, srv, settings, f.sleeps)
-	p, err := okta.New(f.env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.p = p.(*okta.Provider)
+	f.p = providertest.Adapter[*okta.Provider](t, okta.New, f.env)
 	return f
 }
 
-func newEnv(t *testing.T, srv *oktafake.Server, settings map[string]string, s *sleeps) *provider.Env {
+func newEnv(t *testing.T, srv *oktafake.Server, settings map[string]string, s *providertest.Sleeps) *provider.Env {
 	t.Helper()
-	hc, err := httpx.New(httpx.Options{MaxRetries: 2, Sleep: s.sleep})
-	if err != nil {
-		t.Fatal(err)
+	env := providertest.Env(t, srv.URL, &provider.AdminAuth{Scheme: provider.AuthSSWS, Secret: srv.Token()}, httpx.Options{MaxRetries: 2, Sleep: s.Sleep})
+	env.Settings = settings
+	if env.Settings == nil {
+		env.Settings = map[string]string{}
 	}
-	if settings == nil {
-		settings = map[string]string{}
-	}
-	return &provider.Env{
-		Profile:  "test",
-		BaseURL:  srv.URL,
-		Settings: settings,
-		HTTP:     hc,
-		Auth:     &provider.AdminAuth{Scheme: provider.AuthSSWS, Secret: srv.Token()},
-	}
+	return env
 }
 
 // calls renders the requests that reached the fake as "METHOD path?query".
 func calls(srv *oktafake.Server) []string {
 	var out []string
 	for _, r := range srv.Requests() {
-		s := r.Method + " " + r.Path
-		if q := r.Query.Encode(); q != "" {
-			s += "?" + q
-		}
-		out = append(out, s)
+		out = append(out, r.String())
 	}
 	return out
 }
@@ -119,19 +78,6 @@ func count(srv *oktafake.Server, method, pathPrefix string) int {
 		}
 	}
 	return n
-}
-
-func wantKind(t *testing.T, err error, kind errs.Kind, substr string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want kind %v", kind)
-	}
-	if got := errs.KindOf(err); got != kind {
-		t.Fatalf("kind %v, want %v: %v", got, kind, err)
-	}
-	if substr != "" && !strings.Contains(err.Error(), substr) {
-		t.Fatalf("error %q does not mention %q", err, substr)
-	}
 }
 
 func TestNewFindsTheOrgAndAuthorizationServer(t *testing.T) {
@@ -177,7 +123,7 @@ func TestNewRefusesWhatCannotWork(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := okta.New(&tt.env)
-			wantKind(t, err, errs.KindUsage, "")
+			providertest.WantKind(t, err, errs.KindUsage, "")
 		})
 	}
 }
@@ -233,5 +179,5 @@ func TestANextLinkToAnotherHostIsNotFollowed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = p.(*okta.Provider).ListApps(context.Background())
-	wantKind(t, err, errs.KindNetwork, "leaves the org")
+	providertest.WantKind(t, err, errs.KindNetwork, "leaves the org")
 }

@@ -14,9 +14,8 @@ import (
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/oracle/oraclefake"
+	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
-
-func noSleep(context.Context, time.Duration) error { return nil }
 
 type fixture struct {
 	fake  *oraclefake.Server
@@ -28,29 +27,13 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	fake := oraclefake.New()
-	t.Cleanup(fake.Close)
+	providertest.Watch(t, fake.Close, fake.Errors)
 	debug := &bytes.Buffer{}
-	hc, err := httpx.New(httpx.Options{Sleep: noSleep, Debug: debug})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := &provider.Env{
-		Profile: "test",
-		BaseURL: fake.URL,
-		HTTP:    hc,
-		Auth:    &provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: fake.ClientID, Secret: fake.ClientSecret, HTTP: hc},
-		Now:     func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) },
-	}
-	pp, err := New(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if errs := fake.Errors(); len(errs) > 0 {
-			t.Errorf("the fake saw contract violations: %q", errs)
-		}
-	})
-	return &fixture{fake: fake, p: pp.(*Provider), env: env, debug: debug}
+	env := providertest.Env(t, fake.URL,
+		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: fake.ClientID, Secret: fake.ClientSecret},
+		httpx.Options{Sleep: providertest.NoSleep, Debug: debug})
+	env.Now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+	return &fixture{fake: fake, p: providertest.Adapter[*Provider](t, New, env), env: env, debug: debug}
 }
 
 func bearer(t *testing.T, r oraclefake.Request) {
@@ -61,7 +44,7 @@ func bearer(t *testing.T, r oraclefake.Request) {
 }
 
 func TestNewFillsTheClientCredentialsDefaults(t *testing.T) {
-	env := &provider.Env{BaseURL: "https://idcs-abc.identity.oraclecloud.com/ui/v1/adminconsole", HTTP: mustHTTP(t),
+	env := &provider.Env{BaseURL: "https://idcs-abc.identity.oraclecloud.com/ui/v1/adminconsole", HTTP: providertest.HTTP(t, httpx.Options{}),
 		Auth: &provider.AdminAuth{Scheme: provider.AuthClientCredentials}}
 	p, err := New(env)
 	if err != nil {
@@ -73,7 +56,7 @@ func TestNewFillsTheClientCredentialsDefaults(t *testing.T) {
 	if env.Auth.TokenURL != "https://idcs-abc.identity.oraclecloud.com/oauth2/v1/token" || env.Auth.Scope != DefaultScope {
 		t.Errorf("token URL %q scope %q", env.Auth.TokenURL, env.Auth.Scope)
 	}
-	env = &provider.Env{BaseURL: "https://idcs-abc.identity.oraclecloud.com", HTTP: mustHTTP(t),
+	env = &provider.Env{BaseURL: "https://idcs-abc.identity.oraclecloud.com", HTTP: providertest.HTTP(t, httpx.Options{}),
 		Auth: &provider.AdminAuth{Scheme: provider.AuthClientCredentials, TokenURL: "https://other/token", Scope: "custom"}}
 	if _, err := New(env); err != nil {
 		t.Fatal(err)
@@ -81,14 +64,6 @@ func TestNewFillsTheClientCredentialsDefaults(t *testing.T) {
 	if env.Auth.TokenURL != "https://other/token" || env.Auth.Scope != "custom" {
 		t.Errorf("configured values were overwritten: %q %q", env.Auth.TokenURL, env.Auth.Scope)
 	}
-}
-
-func mustHTTP(t *testing.T) *httpx.Client {
-	hc, err := httpx.New(httpx.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hc
 }
 
 func TestTheDomainComesFromTheAdminURLOrADomainIssuer(t *testing.T) {
@@ -103,11 +78,9 @@ func TestTheDomainComesFromTheAdminURLOrADomainIssuer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := New(&provider.Env{BaseURL: tt.base, Issuer: tt.issuer, HTTP: mustHTTP(t)})
+			p, err := New(&provider.Env{BaseURL: tt.base, Issuer: tt.issuer, HTTP: providertest.HTTP(t, httpx.Options{})})
 			if tt.errPart != "" {
-				if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), tt.errPart) {
-					t.Fatalf("err = %v, want usage error with %q", err, tt.errPart)
-				}
+				providertest.WantKind(t, err, errs.KindUsage, tt.errPart)
 				return
 			}
 			if err != nil {
@@ -331,9 +304,7 @@ func TestRevokingOneAppsGrantFindsTheAppByClientID(t *testing.T) {
 	}
 
 	_, err = f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "alice", Method: MethodGrants, Client: "nope"})
-	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), `no app with id, client id or display name "nope"`) {
-		t.Errorf("unknown app: %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUsage, `no app with id, client id or display name "nope"`)
 }
 
 func TestAdminAPIFailuresAreClassified(t *testing.T) {
@@ -360,9 +331,7 @@ func TestAdminAPIFailuresAreClassified(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error; result %+v", res)
 			}
-			if errs.KindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.msgPart) {
-				t.Errorf("err = %v (kind %v), want kind %v with %q", err, errs.KindOf(err), tt.kind, tt.msgPart)
-			}
+			providertest.WantKind(t, err, tt.kind, tt.msgPart)
 		})
 	}
 }
@@ -424,11 +393,7 @@ func TestSecretsNeverReachTheDebugTrace(t *testing.T) {
 		t.Fatalf("the trace does not show the app calls:\n%s", trace)
 	}
 	results, _ := json.Marshal([]any{lt, plan, after})
-	for _, secret := range []string{appSecret, f.fake.ClientSecret, "fake-admin-token-1"} {
-		if strings.Contains(trace, secret) || strings.Contains(string(results), secret) {
-			t.Errorf("%q leaked:\n%s\n%s", secret, trace, results)
-		}
-	}
+	providertest.NoSecrets(t, []string{appSecret, f.fake.ClientSecret, "fake-admin-token-1"}, trace, string(results))
 	// The fake does return the secret to a read that names no attributes,
 	// so the check above would catch an adapter that forgot them.
 	if f.fake.AppAttr(id, "clientSecret") != appSecret {
@@ -471,16 +436,12 @@ func TestAmbiguousOrUnknownAppsAreUsageErrors(t *testing.T) {
 	f.fake.AddApp(oraclefake.App{DisplayName: "Portal", Name: "portal-a", IsOAuthClient: true})
 	f.fake.AddApp(oraclefake.App{DisplayName: "Portal", Name: "portal-b", IsOAuthClient: true})
 	_, err := f.p.GetExpiry(context.Background(), "Portal")
-	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "2 apps have the display name") {
-		t.Errorf("ambiguous: %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUsage, "2 apps have the display name")
 	if _, err := f.p.GetExpiry(context.Background(), "portal-b"); err != nil {
 		t.Errorf("the client id should be unambiguous: %v", err)
 	}
 	_, err = f.p.GetExpiry(context.Background(), "nothing")
-	if !errs.Is(err, errs.KindUsage) {
-		t.Errorf("unknown: %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUsage, "")
 }
 
 func TestAnAppWithoutExpiryValuesReportsThemUnknown(t *testing.T) {
@@ -590,17 +551,14 @@ func TestExpiryChangesTheDomainCannotHoldAreRefusedBeforeAnyRequest(t *testing.T
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.p.PlanExpiry(context.Background(), "Mail", tt.ch)
-			if errs.KindOf(err) != tt.kind {
-				t.Errorf("err = %v, want kind %v", err, tt.kind)
-			}
+			providertest.WantKind(t, err, tt.kind, "")
 		})
 	}
 	if n := len(f.fake.Requests()); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
-	if _, err := f.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{State: "foreign"}); !errs.Is(err, errs.KindUsage) {
-		t.Errorf("foreign plan: %v", err)
-	}
+	_, err := f.p.ApplyExpiry(context.Background(), &provider.ExpiryPlan{State: "foreign"})
+	providertest.WantKind(t, err, errs.KindUsage, "")
 }
 
 func TestPlanWarnsWhenTheRefreshExpiryCannotMatter(t *testing.T) {
@@ -662,13 +620,9 @@ func TestKeysAreListedFromTheJWKSAndCannotBeRotated(t *testing.T) {
 		t.Errorf("request %s %s", r.Method, r.Path)
 	}
 	_, err = f.p.PlanRotate(context.Background(), provider.KeySigning, provider.RotateOptions{})
-	if !errs.Is(err, errs.KindUnsupported) || !strings.Contains(err.Error(), "there is no rotation API") {
-		t.Errorf("plan rotate: %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUnsupported, "there is no rotation API")
 	_, err = f.p.Rotate(context.Background(), &provider.RotatePlan{Use: provider.KeyEncryption})
-	if !errs.Is(err, errs.KindUnsupported) || !strings.Contains(err.Error(), "encryption") {
-		t.Errorf("rotate: %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUnsupported, "encryption")
 }
 
 func TestSCIMErrorDetailIsQuotedCleaned(t *testing.T) {
@@ -692,7 +646,5 @@ func TestObjectsDeletedMeanwhileAreReportedNotFound(t *testing.T) {
 		t.Errorf("deactivating a deleted user: %+v, %v", res, err)
 	}
 	_, err = f.p.readApp(context.Background(), "a9999")
-	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "no longer exists") {
-		t.Errorf("reading a deleted app: %v", err)
-	}
+	providertest.WantKind(t, err, errs.KindUsage, "no longer exists")
 }

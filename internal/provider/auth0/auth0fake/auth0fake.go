@@ -26,54 +26,37 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
 
 // Fault is an error answer injected instead of the normal one.
-type Fault string
+type Fault = fakekit.Fault
 
 // Faults the fake can serve.
 const (
-	Fault401  Fault = "401"  // invalid token
-	Fault403  Fault = "403"  // insufficient scope
-	Fault429  Fault = "429"  // too_many_requests with X-RateLimit-* headers
-	Fault500  Fault = "500"  // internal error
-	FaultHTML Fault = "html" // a 502 HTML page from a proxy
+	Fault401  = fakekit.Unauthorized // invalid token
+	Fault403  = fakekit.Forbidden    // insufficient scope
+	Fault429  = fakekit.RateLimited  // too_many_requests with X-RateLimit-* headers
+	Fault500  = fakekit.ServerError  // internal error
+	FaultHTML = fakekit.HTMLPage     // a 502 HTML page from a proxy
 )
 
 // Injection schedules a fault for matching requests.
-type Injection struct {
-	// Method and PathPrefix select requests; empty matches any.
-	Method     string
-	PathPrefix string
-	Fault      Fault
-	// Times is how many matching requests get the fault: 0 means once,
-	// a negative number means every one.
-	Times int
-	// ResetIn is when a 429's rate-limit window resets (default 60s).
-	ResetIn time.Duration
-}
+type Injection = fakekit.Injection
 
 // Request is what reached the fake.
-type Request struct {
-	Method        string
-	Path          string
-	Query         url.Values
-	Authorization string
-	Body          []byte
-}
+type Request = fakekit.Request
 
 // User is an Auth0 user.
 type User struct {
@@ -128,13 +111,14 @@ type signingKey struct {
 	cert                             []byte
 }
 
-// Server is the fake. Its methods are safe for concurrent use.
+// Server is the fake. Its methods are safe for concurrent use. Its URL is
+// the fake tenant's base URL (http://127.0.0.1:port).
 type Server struct {
-	// URL is the fake tenant's base URL (http://127.0.0.1:port).
-	URL string
+	fakekit.Loopback
 
-	opts Options
-	srv  *httptest.Server
+	opts   Options
+	rec    fakekit.Recorder[Request]
+	faults fakekit.Faults
 
 	mu           sync.Mutex
 	issued       map[string]bool
@@ -146,9 +130,6 @@ type Server struct {
 	rekeys       int
 	userAPIs     Availability
 	revokeAPI    Availability
-	faults       []*Injection
-	requests     []Request
-	violations   []string
 	seq          int
 	credentialID int
 }
@@ -171,13 +152,13 @@ func New(opts Options) *Server {
 		{kid: "kid-current", current: true, since: now.Add(-30 * 24 * time.Hour)},
 		{kid: "kid-next", next: true},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.faults = fakekit.Faults{
+		Body: faultBody, JSON: writeJSON, Now: opts.Now,
+		RateLimit: fakekit.RateLimitHeaders{Limit: "X-RateLimit-Limit", Remaining: "X-RateLimit-Remaining", Reset: "X-RateLimit-Reset"},
+	}
+	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close stops the fake.
-func (s *Server) Close() { s.srv.Close() }
 
 // ClientID and ClientSecret are the machine-to-machine credentials the
 // token endpoint accepts.
@@ -205,32 +186,17 @@ func (s *Server) TokensIssued() int { s.mu.Lock(); defer s.mu.Unlock(); return s
 func (s *Server) Rekeys() int { s.mu.Lock(); defer s.mu.Unlock(); return s.rekeys }
 
 // Inject schedules a fault.
-func (s *Server) Inject(in Injection) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if in.Times == 0 {
-		in.Times = 1
-	}
-	s.faults = append(s.faults, &in)
-}
+func (s *Server) Inject(in Injection) { s.faults.Inject(in) }
 
 // Requests returns what reached the fake, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // ClearRequests forgets the recorded requests.
-func (s *Server) ClearRequests() { s.mu.Lock(); s.requests = nil; s.mu.Unlock() }
+func (s *Server) ClearRequests() { s.rec.ClearRequests() }
 
 // Violations lists the contract violations seen; a correct client causes
 // none.
-func (s *Server) Violations() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.violations)
-}
+func (s *Server) Violations() []string { return s.rec.Violations() }
 
 // AddUser adds a user.
 func (s *Server) AddUser(u User) {
@@ -293,7 +259,7 @@ func (s *Server) user(id string) *user {
 func (s *Server) AddClient(c map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.clients = append(s.clients, clone(c))
+	s.clients = append(s.clients, fakekit.Clone(c))
 }
 
 // StoredClient returns a copy of a stored application, or nil.
@@ -301,7 +267,7 @@ func (s *Server) StoredClient(id string) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c := s.client(id); c != nil {
-		return clone(c)
+		return fakekit.Clone(c)
 	}
 	return nil
 }
@@ -310,7 +276,7 @@ func (s *Server) StoredClient(id string) map[string]any {
 func (s *Server) AddAPI(rs map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apis = append(s.apis, clone(rs))
+	s.apis = append(s.apis, fakekit.Clone(rs))
 }
 
 // StoredAPI returns a copy of a stored resource server, by id or
@@ -319,7 +285,7 @@ func (s *Server) StoredAPI(id string) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if rs := s.api(id); rs != nil {
-		return clone(rs)
+		return fakekit.Clone(rs)
 	}
 	return nil
 }
@@ -376,16 +342,14 @@ func API(id, identifier string, tokenLifetime int) map[string]any {
 // ---- serving ------------------------------------------------------------
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	req := fakekit.Capture(r)
+	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Body: body})
-	now := s.opts.Now()
-	w.Header().Set("X-RateLimit-Limit", "50")
-	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, 50-s.seq)))
-	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(time.Minute).Unix(), 10))
-	if s.fault(w, r, now) {
+	s.rec.Record(req)
+	s.faults.RateLimit.Set(w.Header(), 50, max(0, 50-s.seq), s.opts.Now().Add(time.Minute))
+	if s.faults.Serve(w, r) {
 		return
 	}
 	var segs []string
@@ -437,40 +401,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) fault(w http.ResponseWriter, r *http.Request, now time.Time) bool {
-	for i, in := range s.faults {
-		if (in.Method != "" && in.Method != r.Method) || !strings.HasPrefix(r.URL.Path, in.PathPrefix) {
-			continue
-		}
-		if in.Times > 0 {
-			in.Times--
-			if in.Times == 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-		}
-		switch in.Fault {
-		case Fault401:
-			s.apiError(w, 401, "Unauthorized", "Invalid token", "")
-		case Fault403:
-			s.apiError(w, 403, "Forbidden", "Insufficient scope, expected any of: delete:refresh_tokens", "insufficient_scope")
-		case Fault429:
-			reset := in.ResetIn
-			if reset <= 0 {
-				reset = time.Minute
-			}
-			w.Header().Set("X-RateLimit-Remaining", "0")
-			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(reset).Unix(), 10))
-			s.apiError(w, 429, "Too Many Requests", "Global limit has been reached", "too_many_requests")
-		case Fault500:
-			s.apiError(w, 500, "Internal Server Error", "Internal error", "")
-		case FaultHTML:
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusBadGateway)
-			io.WriteString(w, "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
-		}
-		return true
+// faultBody answers faults with the Management API's error objects.
+func faultBody(_ http.Header, f Fault) any {
+	switch f {
+	case Fault401:
+		return apiErrorBody(401, "Unauthorized", "Invalid token", "")
+	case Fault403:
+		return apiErrorBody(403, "Forbidden", "Insufficient scope, expected any of: delete:refresh_tokens", "insufficient_scope")
+	case Fault429:
+		return apiErrorBody(429, "Too Many Requests", "Global limit has been reached", "too_many_requests")
+	case Fault500:
+		return apiErrorBody(500, "Internal Server Error", "Internal error", "")
 	}
-	return false
+	return fakekit.BadGateway()
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
@@ -480,30 +423,31 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if !s.issued[tok] && (s.opts.BearerToken == "" || tok != s.opts.BearerToken) {
-		s.apiError(w, 401, "Unauthorized", "Invalid token", "")
+		s.faults.Answer(w, fakekit.Injection{Fault: Fault401})
 		return false
 	}
 	return true
 }
 
 func (s *Server) violation(w http.ResponseWriter, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	s.violations = append(s.violations, msg)
-	s.writeJSON(w, http.StatusTeapot, map[string]any{"statusCode": 418, "error": "Contract Violation", "message": msg})
+	msg := s.rec.Violate(format, args...)
+	writeJSON(w, http.StatusTeapot, map[string]any{"statusCode": 418, "error": "Contract Violation", "message": msg})
 }
 
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	fakekit.WriteJSON(w, status, "application/json; charset=utf-8", v)
 }
 
 func (s *Server) apiError(w http.ResponseWriter, status int, errText, message, code string) {
+	writeJSON(w, status, apiErrorBody(status, errText, message, code))
+}
+
+func apiErrorBody(status int, errText, message, code string) map[string]any {
 	doc := map[string]any{"statusCode": status, "error": errText, "message": message}
 	if code != "" {
 		doc["errorCode"] = code
 	}
-	s.writeJSON(w, status, doc)
+	return doc
 }
 
 func (s *Server) notFoundUser(w http.ResponseWriter) {
@@ -523,11 +467,9 @@ func (s *Server) unavailable(w http.ResponseWriter, a Availability) bool {
 }
 
 func (s *Server) query(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	for k := range r.URL.Query() {
-		if !slices.Contains(allowed, k) {
-			s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
-			return false
-		}
+	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
+		s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
+		return false
 	}
 	return true
 }
@@ -545,10 +487,8 @@ func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request, body []byte) (
 		s.violation(w, "%s %s: Content-Type %q, want application/json", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
 		return nil, false
 	}
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil || m == nil {
+	m, err := fakekit.DecodeObject(body)
+	if err != nil {
 		s.apiError(w, 400, "Bad Request", "Invalid request payload JSON format", "invalid_body")
 		return nil, false
 	}
@@ -580,16 +520,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	}
 	switch {
 	case form.Get("grant_type") != "client_credentials":
-		s.writeJSON(w, 400, map[string]any{"error": "unsupported_grant_type", "error_description": "Unsupported grant type"})
+		writeJSON(w, 400, map[string]any{"error": "unsupported_grant_type", "error_description": "Unsupported grant type"})
 	case id != s.opts.ClientID || secret != s.opts.ClientSecret:
-		s.writeJSON(w, 401, map[string]any{"error": "access_denied", "error_description": "Unauthorized"})
+		writeJSON(w, 401, map[string]any{"error": "access_denied", "error_description": "Unauthorized"})
 	case form.Get("audience") != s.Audience():
-		s.writeJSON(w, 403, map[string]any{"error": "access_denied", "error_description": "Service not enabled within domain: " + form.Get("audience")})
+		writeJSON(w, 403, map[string]any{"error": "access_denied", "error_description": "Service not enabled within domain: " + form.Get("audience")})
 	default:
 		s.tokenCount++
 		tok := fmt.Sprintf("mgmt-token-%d", s.tokenCount)
 		s.issued[tok] = true
-		s.writeJSON(w, 200, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 86400, "scope": "read:clients update:clients delete:refresh_tokens delete:sessions"})
+		writeJSON(w, 200, map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 86400, "scope": "read:clients update:clients delete:refresh_tokens delete:sessions"})
 	}
 }
 
@@ -610,7 +550,7 @@ func (s *Server) usersByEmail(w http.ResponseWriter, r *http.Request, rest []str
 			out = append(out, map[string]any{"user_id": u.ID, "email": u.Email, "email_verified": true})
 		}
 	}
-	s.writeJSON(w, 200, out)
+	writeJSON(w, 200, out)
 }
 
 func (s *Server) usersRoute(w http.ResponseWriter, r *http.Request, rest []string) {
@@ -705,7 +645,7 @@ func (s *Server) deviceCredentials(w http.ResponseWriter, r *http.Request, rest 
 			}
 		}
 	}
-	s.writeJSON(w, 200, out)
+	writeJSON(w, 200, out)
 }
 
 // ---- clients and APIs ----------------------------------------------------------
@@ -736,7 +676,7 @@ func (s *Server) clientsRoute(w http.ResponseWriter, r *http.Request, rest []str
 		return
 	}
 	if r.Method == http.MethodGet {
-		s.writeJSON(w, 200, clone(c))
+		writeJSON(w, 200, fakekit.Clone(c))
 		return
 	}
 	m, ok := s.jsonBody(w, r, body)
@@ -761,7 +701,7 @@ func (s *Server) clientsRoute(w http.ResponseWriter, r *http.Request, rest []str
 	for k, v := range m {
 		c[k] = v
 	}
-	s.writeJSON(w, 200, clone(c))
+	writeJSON(w, 200, fakekit.Clone(c))
 }
 
 func checkRefreshToken(rt map[string]any) string {
@@ -788,17 +728,17 @@ func checkRefreshToken(rt map[string]any) string {
 		}
 	}
 	if v, ok := rt["leeway"]; ok {
-		if n, isInt := num(v); !isInt || n < 0 {
+		if n, isInt := fakekit.Int(v); !isInt || n < 0 {
 			return "leeway must be an integer of at least 0"
 		}
 	}
 	if v, ok := rt["token_lifetime"]; ok {
-		if n, isInt := num(v); !isInt || n < 1 || n > 157788000 {
+		if n, isInt := fakekit.Int(v); !isInt || n < 1 || n > 157788000 {
 			return "token_lifetime must be 1 to 157788000"
 		}
 	}
 	if v, ok := rt["idle_token_lifetime"]; ok {
-		if n, isInt := num(v); !isInt || n < 1 {
+		if n, isInt := fakekit.Int(v); !isInt || n < 1 {
 			return "idle_token_lifetime must be at least 1"
 		}
 	}
@@ -822,7 +762,7 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 	}
 	items := []any{}
 	for i := page * per; i < min(len(s.clients), (page+1)*per); i++ {
-		c := clone(s.clients[i])
+		c := fakekit.Clone(s.clients[i])
 		if fields != nil {
 			for k := range c {
 				if !slices.Contains(fields, k) {
@@ -833,10 +773,10 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 		items = append(items, c)
 	}
 	if q.Get("include_totals") == "true" {
-		s.writeJSON(w, 200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(s.clients), "clients": items})
+		writeJSON(w, 200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(s.clients), "clients": items})
 		return
 	}
-	s.writeJSON(w, 200, items)
+	writeJSON(w, 200, items)
 }
 
 func (s *Server) api(id string) map[string]any {
@@ -862,7 +802,7 @@ func (s *Server) apisRoute(w http.ResponseWriter, r *http.Request, rest []string
 		return
 	}
 	if r.Method == http.MethodGet {
-		s.writeJSON(w, 200, clone(rs))
+		writeJSON(w, 200, fakekit.Clone(rs))
 		return
 	}
 	m, ok := s.jsonBody(w, r, body)
@@ -872,7 +812,7 @@ func (s *Server) apisRoute(w http.ResponseWriter, r *http.Request, rest []string
 	for k, v := range m {
 		switch k {
 		case "token_lifetime", "token_lifetime_for_web":
-			if n, isInt := num(v); !isInt || n < 1 || n > 2592000 {
+			if n, isInt := fakekit.Int(v); !isInt || n < 1 || n > 2592000 {
 				s.invalid(w, "%s must be 1 to 2592000", k)
 				return
 			}
@@ -884,7 +824,7 @@ func (s *Server) apisRoute(w http.ResponseWriter, r *http.Request, rest []string
 	for k, v := range m {
 		rs[k] = v
 	}
-	s.writeJSON(w, 200, clone(rs))
+	writeJSON(w, 200, fakekit.Clone(rs))
 }
 
 // ---- keys -------------------------------------------------------------------
@@ -893,10 +833,7 @@ func (k *signingKey) material(now time.Time) *rsa.PrivateKey {
 	if k.priv != nil {
 		return k.priv
 	}
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic("auth0fake: generating a key: " + err.Error())
-	}
+	priv := fakekit.NewRSAKey()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()),
 		Subject:      pkix.Name{CommonName: "fake-tenant.auth0.com"},
@@ -915,8 +852,6 @@ func (k *signingKey) pemCert(now time.Time) string {
 	k.material(now)
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert}))
 }
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func (s *Server) keysRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
 	now := s.opts.Now()
@@ -938,7 +873,7 @@ func (s *Server) keysRoute(w http.ResponseWriter, r *http.Request, rest []string
 			}
 			out = append(out, m)
 		}
-		s.writeJSON(w, 200, out)
+		writeJSON(w, 200, out)
 	case len(rest) == 2 && rest[0] == "signing" && rest[1] == "rotate":
 		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
 			return
@@ -960,7 +895,7 @@ func (s *Server) keysRoute(w http.ResponseWriter, r *http.Request, rest []string
 			}
 		}
 		s.keys = append(s.keys, &signingKey{kid: fmt.Sprintf("kid-%d", s.seq), next: true})
-		s.writeJSON(w, http.StatusCreated, map[string]any{"cert": current.pemCert(now), "kid": current.kid})
+		writeJSON(w, http.StatusCreated, map[string]any{"cert": current.pemCert(now), "kid": current.kid})
 	case len(rest) == 2 && rest[0] == "encryption" && rest[1] == "rekey":
 		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
 			return
@@ -989,45 +924,16 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 		if k.revoked || !(k.current || k.next || k.previous) {
 			continue
 		}
-		pub := k.material(now).PublicKey
+		jwk := fakekit.PublicMembers(&k.material(now).PublicKey)
 		thumb := sha1.Sum(k.cert)
-		out = append(out, map[string]any{
-			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": k.kid,
-			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
-			"x5t": b64(thumb[:]), "x5c": []any{base64.StdEncoding.EncodeToString(k.cert)},
-		})
+		jwk["kty"], jwk["use"], jwk["alg"], jwk["kid"] = "RSA", "sig", "RS256", k.kid
+		jwk["x5t"], jwk["x5c"] = base64.RawURLEncoding.EncodeToString(thumb[:]), []any{base64.StdEncoding.EncodeToString(k.cert)}
+		out = append(out, jwk)
 	}
-	s.writeJSON(w, 200, map[string]any{"keys": out})
+	writeJSON(w, 200, map[string]any{"keys": out})
 }
 
 // ---- helpers ---------------------------------------------------------------------
-
-func clone(m map[string]any) map[string]any {
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic("auth0fake: " + err.Error())
-	}
-	var out map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		panic("auth0fake: " + err.Error())
-	}
-	return out
-}
-
-func num(v any) (int, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	case float64:
-		return int(n), n == float64(int(n))
-	case int:
-		return n, true
-	}
-	return 0, false
-}
 
 func orDefault(v, def string) string {
 	if v == "" {

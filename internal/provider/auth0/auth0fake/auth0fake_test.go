@@ -1,38 +1,21 @@
 package auth0fake
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-)
 
-func do(t *testing.T, method, url, auth, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
+	"github.com/idpctl/idpctl/internal/provider/providertest"
+)
 
 func TestTheWrongAuthorizationSchemeIsAViolation(t *testing.T) {
 	s := New(Options{BearerToken: "tok"})
 	defer s.Close()
-	status, _ := do(t, "GET", s.URL+"/api/v2/keys/signing", "SSWS tok", "")
+	status, _ := providertest.Do(t, "GET", s.URL+"/api/v2/keys/signing", "SSWS tok", "")
 	if status != http.StatusTeapot || len(s.Violations()) != 1 {
 		t.Fatalf("status %d violations %q", status, s.Violations())
 	}
-	status, body := do(t, "GET", s.URL+"/api/v2/keys/signing", "Bearer nope", "")
+	status, body := providertest.Do(t, "GET", s.URL+"/api/v2/keys/signing", "Bearer nope", "")
 	if status != 401 || !strings.Contains(body, "Invalid token") {
 		t.Fatalf("status %d body %s", status, body)
 	}
@@ -42,14 +25,14 @@ func TestAPartialRefreshTokenObjectIsRefusedAndChangesNothing(t *testing.T) {
 	s := New(Options{BearerToken: "tok"})
 	defer s.Close()
 	s.AddClient(Application("c1", "App", RotatingRefreshTokens()))
-	status, body := do(t, "PATCH", s.URL+"/api/v2/clients/c1", "Bearer tok", `{"refresh_token":{"token_lifetime":60}}`)
+	status, body := providertest.Do(t, "PATCH", s.URL+"/api/v2/clients/c1", "Bearer tok", `{"refresh_token":{"token_lifetime":60}}`)
 	if status != 400 || !strings.Contains(body, "rotation_type") {
 		t.Fatalf("status %d body %s", status, body)
 	}
 	if rt := s.StoredClient("c1")["refresh_token"].(map[string]any); rt["policies"] == nil {
 		t.Fatal("a refused PATCH changed the application")
 	}
-	status, _ = do(t, "PATCH", s.URL+"/api/v2/clients/c1", "Bearer tok", `{"refresh_token":{"rotation_type":"rotating","expiration_type":"expiring","token_lifetime":60}}`)
+	status, _ = providertest.Do(t, "PATCH", s.URL+"/api/v2/clients/c1", "Bearer tok", `{"refresh_token":{"rotation_type":"rotating","expiration_type":"expiring","token_lifetime":60}}`)
 	if status != 200 {
 		t.Fatalf("status %d", status)
 	}
@@ -61,7 +44,7 @@ func TestAPartialRefreshTokenObjectIsRefusedAndChangesNothing(t *testing.T) {
 func TestRevokingByAnUndocumentedCombinationIsRefused(t *testing.T) {
 	s := New(Options{BearerToken: "tok"})
 	defer s.Close()
-	status, body := do(t, "POST", s.URL+"/api/v2/refresh-tokens/revoke", "Bearer tok", `{"ids":["x"],"user_id":"auth0|a"}`)
+	status, body := providertest.Do(t, "POST", s.URL+"/api/v2/refresh-tokens/revoke", "Bearer tok", `{"ids":["x"],"user_id":"auth0|a"}`)
 	if status != 400 || !strings.Contains(body, "invalid_body") {
 		t.Fatalf("status %d body %s", status, body)
 	}

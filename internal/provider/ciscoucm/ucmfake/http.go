@@ -16,28 +16,25 @@ package ucmfake
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
 
 // Failure is an error answer a test asks for.
-type Failure int
+type Failure = fakekit.Fault
 
 const (
-	FailNone   Failure = iota
-	Fail401            // Tomcat's 401 for bad AXL credentials
-	Fail403            // the AXL user lacks the role
-	Fail429            // with Retry-After: 1
-	Fail500            // JSON error
-	FailHTML           // an HTML error page, 502
-	FailStatus         // 200 with status "failure" and a message quoting a refresh token
+	FailNone   Failure = 0
+	Fail401            = fakekit.Unauthorized // Tomcat's 401 for bad AXL credentials
+	Fail403            = fakekit.Forbidden    // the AXL user lacks the role
+	Fail429            = fakekit.RateLimited  // with Retry-After: 1
+	Fail500            = fakekit.ServerError  // JSON error
+	FailHTML           = fakekit.HTMLPage     // an HTML error page, 502
+	FailStatus         = fakekit.VendorFault  // 200 with status "failure" and a message quoting a refresh token
 )
 
 // UnknownUser is how the fake answers a user it does not know.
@@ -50,46 +47,35 @@ const (
 
 // Request is what reached the fake.
 type Request struct {
-	Method    string
-	Path      string
-	Query     url.Values
+	fakekit.Request
 	BasicUser string
 	BasicPass string
 	HasBasic  bool
 }
 
-// Server is the HTTP fake. Create it with New.
+// Server is the HTTP fake. Create it with New. Its URL is
+// http://127.0.0.1:port, the adapter's admin url.
 type Server struct {
-	// URL is http://127.0.0.1:port; the adapter's admin url.
-	URL string
+	fakekit.Loopback
 	// User and Password are the AXL credentials it accepts.
 	User, Password string
 
-	srv      *httptest.Server
-	mu       sync.Mutex
-	tokens   map[string]map[string][]string // user → client → refresh tokens
-	issued   []string
-	unknown  UnknownUser
-	fails    []queued
-	requests []Request
-	errors   []string
-}
+	rec    fakekit.Recorder[Request]
+	faults fakekit.Faults
 
-type queued struct {
-	f Failure
-	n int
+	mu      sync.Mutex
+	tokens  map[string]map[string][]string // user → client → refresh tokens
+	issued  []string
+	unknown UnknownUser
 }
 
 // New starts the HTTP fake on a loopback port.
 func New() *Server {
 	s := &Server{User: "axladmin", Password: "fake-axl-password", tokens: map[string]map[string][]string{}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
+	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
 
 // AddUser makes an end user known, with no tokens.
 func (s *Server) AddUser(user string) {
@@ -145,39 +131,27 @@ func (s *Server) SetUnknownUser(u UnknownUser) {
 
 // FailNext makes the next n requests answer with f.
 func (s *Server) FailNext(f Failure, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fails = append(s.fails, queued{f: f, n: n})
+	if n > 0 {
+		s.faults.Inject(fakekit.Injection{Fault: f, Times: n})
+	}
 }
 
 // Requests returns what reached the fake.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // Errors returns every contract violation seen.
-func (s *Server) Errors() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.errors...)
-}
+func (s *Server) Errors() []string { return s.rec.Violations() }
 
 func (s *Server) fail(w http.ResponseWriter, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	s.errors = append(s.errors, msg)
-	w.Header().Set("Content-Type", "text/plain")
-	w.WriteHeader(http.StatusTeapot)
-	_, _ = io.WriteString(w, "ucmfake: "+msg)
+	fakekit.WriteText(w, http.StatusTeapot, "text/plain", "ucmfake: "+s.rec.Violate(format, args...))
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
+	user, pass, ok := r.BasicAuth()
+	req := Request{Request: fakekit.Capture(r), BasicUser: user, BasicPass: pass, HasBasic: ok}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	user, pass, ok := r.BasicAuth()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), BasicUser: user, BasicPass: pass, HasBasic: ok})
+	s.rec.Record(req)
 	if r.URL.Path != "/ssosp/token/revoke" {
 		s.fail(w, "unexpected %s %s", r.Method, r.URL.Path)
 		return
@@ -203,15 +177,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if user != s.User || pass != s.Password {
-		writeFailure(w, Fail401, "", nil)
+		s.faults.Answer(w, fakekit.Injection{Fault: Fail401})
 		return
 	}
-	if f := s.takeFailure(); f != FailNone {
+	if in, ok := s.faults.Take(r); ok {
+		if in.Fault != FailStatus {
+			s.faults.Answer(w, in)
+			return
+		}
 		var some []string
 		for _, ts := range s.tokens[uid] {
 			some = append(some, ts...)
 		}
-		writeFailure(w, f, uid, some)
+		writeStatusFailure(w, uid, some)
 		return
 	}
 	clients, known := s.tokens[uid]
@@ -242,50 +220,38 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"revoked_tokens": map[string]any{"status": "success", "user_id": uid, "clientID_tokens": list}})
 }
 
-func (s *Server) takeFailure() Failure {
-	for i := range s.fails {
-		if s.fails[i].n > 0 {
-			s.fails[i].n--
-			return s.fails[i].f
-		}
-	}
-	return FailNone
-}
-
-func writeFailure(w http.ResponseWriter, f Failure, uid string, tokens []string) {
+// faultBody answers faults as the UCM's Tomcat does, and a 502 as a proxy
+// in front of it.
+func faultBody(h http.Header, f Failure) any {
 	switch f {
 	case Fail401:
-		w.Header().Set("WWW-Authenticate", `Basic realm="Cisco Unified Communications Manager"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "Unauthorized"})
+		h.Set("WWW-Authenticate", `Basic realm="Cisco Unified Communications Manager"`)
+		return map[string]any{"error": "Unauthorized"}
 	case Fail403:
-		writeJSON(w, http.StatusForbidden, map[string]any{"error": "The user does not have the Standard AXL API Access role"})
+		return map[string]any{"error": "The user does not have the Standard AXL API Access role"}
 	case Fail429:
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": "Too many requests"})
+		return map[string]any{"error": "Too many requests"}
 	case Fail500:
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": "Internal Server Error"})
-	case FailHTML:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(w, "<html><head><title>502 Proxy Error</title></head><body>proxy error</body></html>")
-	case FailStatus:
-		tok := "rt.none"
-		if len(tokens) > 0 {
-			tok = tokens[0]
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"revoked_tokens": map[string]any{
-			"status":  "failure",
-			"user_id": uid,
-			"message": "Database error while revoking token " + tok + " for " + uid,
-			"clientID_tokens": []any{
-				map[string]any{"client_id": "jabber", "refresh_token": tok},
-			},
-		}})
+		return map[string]any{"error": "Internal Server Error"}
 	}
+	return fakekit.Page{ContentType: "text/html", HTML: "<html><head><title>502 Proxy Error</title></head><body>proxy error</body></html>"}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// writeStatusFailure answers FailStatus: a 200 whose status is not
+// "success", with a message quoting one of the user's refresh tokens.
+func writeStatusFailure(w http.ResponseWriter, uid string, tokens []string) {
+	tok := "rt.none"
+	if len(tokens) > 0 {
+		tok = tokens[0]
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"revoked_tokens": map[string]any{
+		"status":  "failure",
+		"user_id": uid,
+		"message": "Database error while revoking token " + tok + " for " + uid,
+		"clientID_tokens": []any{
+			map[string]any{"client_id": "jabber", "refresh_token": tok},
+		},
+	}})
 }
+
+func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, "", v) }

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
 
 // Regen is how the fake CLI answers a key regeneration.
@@ -53,16 +55,13 @@ type CLI struct {
 	listener net.Listener
 	wg       sync.WaitGroup
 
+	commands, answers, restarts, logins, errors fakekit.Log[string]
+
 	mu          sync.Mutex
 	regen       Regen
 	restartFail bool
 	keys        map[string]string
 	gen         int
-	commands    []string
-	answers     []string
-	restarts    []string
-	logins      []string
-	errors      []string
 	conns       map[net.Conn]bool
 	closed      bool
 }
@@ -138,54 +137,28 @@ func (c *CLI) KeyID(use string) string {
 }
 
 // Commands lists the command lines typed at the prompt.
-func (c *CLI) Commands() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.commands...)
-}
+func (c *CLI) Commands() []string { return c.commands.All() }
 
 // Answers lists what was typed in answer to questions.
-func (c *CLI) Answers() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.answers...)
-}
+func (c *CLI) Answers() []string { return c.answers.All() }
 
 // Restarts lists the services restarted.
-func (c *CLI) Restarts() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.restarts...)
-}
+func (c *CLI) Restarts() []string { return c.restarts.All() }
 
 // Logins lists the authentication method of each successful login.
-func (c *CLI) Logins() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.logins...)
-}
+func (c *CLI) Logins() []string { return c.logins.All() }
 
 // Errors returns every contract violation seen.
-func (c *CLI) Errors() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.errors...)
-}
+func (c *CLI) Errors() []string { return c.errors.All() }
 
-func (c *CLI) errorf(format string, args ...any) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.errors = append(c.errors, fmt.Sprintf(format, args...))
-}
+func (c *CLI) errorf(format string, args ...any) { c.errors.Add(fmt.Sprintf(format, args...)) }
 
 func (c *CLI) serverConfig() *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{MaxAuthTries: 6}
 	if c.cfg.PasswordAuth {
 		cfg.PasswordCallback = func(meta ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 			if meta.User() == c.cfg.User && string(pw) == c.cfg.Password {
-				c.mu.Lock()
-				c.logins = append(c.logins, "password")
-				c.mu.Unlock()
+				c.logins.Add("password")
 				return nil, nil
 			}
 			return nil, errors.New("wrong password")
@@ -198,9 +171,7 @@ func (c *CLI) serverConfig() *ssh.ServerConfig {
 				return nil, err
 			}
 			if meta.User() == c.cfg.User && len(answers) == 1 && answers[0] == c.cfg.Password {
-				c.mu.Lock()
-				c.logins = append(c.logins, "keyboard-interactive")
-				c.mu.Unlock()
+				c.logins.Add("keyboard-interactive")
 				return nil, nil
 			}
 			return nil, errors.New("wrong password")
@@ -348,9 +319,7 @@ func (c *CLI) repl(ch ssh.Channel) {
 			_, _ = io.WriteString(ch, prompt)
 			continue
 		}
-		c.mu.Lock()
-		c.commands = append(c.commands, cmd)
-		c.mu.Unlock()
+		c.commands.Add(cmd)
 		switch {
 		case cmd == "exit" || cmd == "quit":
 			return
@@ -386,8 +355,8 @@ func (c *CLI) regenerate(t *terminal, use string) bool {
 	if err != nil {
 		return false
 	}
+	c.answers.Add(answer)
 	c.mu.Lock()
-	c.answers = append(c.answers, answer)
 	mode := c.regen
 	c.mu.Unlock()
 	switch {
@@ -423,9 +392,7 @@ func (c *CLI) restart(t *terminal, service string) bool {
 		t.print(service + "[STOPPING]\nCommand failed -- " + service + " could not be started\n\n")
 		return true
 	}
-	c.mu.Lock()
-	c.restarts = append(c.restarts, service)
-	c.mu.Unlock()
+	c.restarts.Add(service)
 	t.print(service + "[STOPPING]\n" + service + "[STARTING]\n" + service + "[STARTED]\n\n")
 	return true
 }

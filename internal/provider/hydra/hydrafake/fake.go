@@ -15,20 +15,18 @@ package hydrafake
 
 import (
 	"crypto/rand"
-	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
 
 // Lifespans are the per-client lifespans of current Hydra (v2 with the
@@ -51,51 +49,32 @@ var Lifespans = []string{
 }
 
 // Fault is an error the fake serves instead of the real answer.
-type Fault int
+type Fault = fakekit.Fault
 
 const (
-	Unauthorized Fault = iota + 1 // 401, as Ory Network answers a bad API key
-	Forbidden                     // 403
-	RateLimited                   // 429 with Retry-After: 1 (from a proxy or Ory Network)
-	ServerError                   // 500
-	Unavailable                   // 503 with Retry-After: 1
-	HTMLPage                      // 502 HTML page from a reverse proxy
+	Unauthorized = fakekit.Unauthorized // 401, as Ory Network answers a bad API key
+	Forbidden    = fakekit.Forbidden    // 403
+	RateLimited  = fakekit.RateLimited  // 429 with Retry-After: 1 (from a proxy or Ory Network)
+	ServerError  = fakekit.ServerError  // 500
+	Unavailable  = fakekit.Unavailable  // 503 with Retry-After: 1
+	HTMLPage     = fakekit.HTMLPage     // 502 HTML page from a reverse proxy
 )
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// String is "METHOD /path?query", for assertions and failure messages.
-func (r Request) String() string {
-	if len(r.Query) == 0 {
-		return r.Method + " " + r.Path
-	}
-	return r.Method + " " + r.Path + "?" + r.Query.Encode()
-}
-
-type fault struct {
-	method, path string
-	kind         Fault
-	times        int
-}
+type Request = fakekit.Request
 
 type consent struct {
 	subject, client string
 	handledAt       time.Time
 }
 
-// Server is the fake. Create it with New and stop it with Close.
+// Server is the fake. Create it with New and stop it with Close. Its URL
+// serves both the admin API (/admin/...) and the public JWKS.
 type Server struct {
-	// URL serves both the admin API (/admin/...) and the public JWKS.
-	URL string
+	fakekit.Loopback
 
-	srv *httptest.Server
+	rec    fakekit.Recorder[Request]
+	faults fakekit.Faults
 
 	mu sync.Mutex
 	// token is the bearer API key required on admin calls; "" means the
@@ -107,9 +86,6 @@ type Server struct {
 	consents  []consent
 	logins    map[string]int
 	sets      map[string][]map[string]any // newest first, private members included
-	faults    []fault
-	requests  []Request
-	errors    []string
 }
 
 // New starts a fake on a loopback port.
@@ -120,13 +96,10 @@ func New() *Server {
 		logins:   map[string]int{},
 		sets:     map[string][]map[string]any{},
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
+	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
 
 // RequireToken makes every admin call need "Authorization: Bearer token"
 // (Ory Network's project API key); without it no Authorization header may
@@ -147,24 +120,16 @@ func (s *Server) SetPageSize(n int) {
 // Fail makes the next times requests matching method and path (either ""
 // for any) fail with f.
 func (s *Server) Fail(method, path string, f Fault, times int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method, path: path, kind: f, times: times})
+	if times > 0 {
+		s.faults.Inject(fakekit.Injection{Method: method, Path: path, Fault: f, Times: times})
+	}
 }
 
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // Errors returns the contract violations seen so far.
-func (s *Server) Errors() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.errors...)
-}
+func (s *Server) Errors() []string { return s.rec.Violations() }
 
 // AddClient creates a client with Hydra's default members, every lifespan
 // null, overridden by fields.
@@ -285,10 +250,11 @@ func (s *Server) PrivateMembers() []string {
 // ---- HTTP -------------------------------------------------------------------
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	req := fakekit.Capture(r)
+	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+	s.rec.Record(req)
 
 	if r.URL.Path == "/.well-known/jwks.json" && r.Method == http.MethodGet {
 		s.publicJWKS(w)
@@ -301,7 +267,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.checkHeaders(w, r, body) {
 		return
 	}
-	if s.injectFault(w, r) {
+	if s.faults.Serve(w, r) {
 		return
 	}
 
@@ -329,9 +295,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // contract records a contract violation and answers 418 so that the test
 // fails loudly rather than on a confusing later assertion.
 func (s *Server) contract(w http.ResponseWriter, r *http.Request, format string, args ...any) {
-	msg := fmt.Sprintf("%s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
-	s.errors = append(s.errors, msg)
-	writeJSON(w, http.StatusTeapot, map[string]string{"error": "contract_violation", "error_description": msg})
+	msg := s.rec.Violate("%s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
+	writeJSON(w, http.StatusTeapot, oauthError("contract_violation", msg))
 }
 
 func (s *Server) checkHeaders(w http.ResponseWriter, r *http.Request, body []byte) bool {
@@ -344,7 +309,7 @@ func (s *Server) checkHeaders(w http.ResponseWriter, r *http.Request, body []byt
 		s.contract(w, r, "expected a Bearer API key, got %q", scheme(auth))
 		return false
 	case s.token != "" && auth != "Bearer "+s.token:
-		writeJSON(w, http.StatusUnauthorized, oauthError("request_unauthorized", "The request could not be authorized."))
+		s.faults.Answer(w, fakekit.Injection{Fault: Unauthorized})
 		return false
 	}
 	if !strings.Contains(r.Header.Get("Accept"), "application/json") {
@@ -376,34 +341,25 @@ func scheme(auth string) string {
 	return "(no scheme)"
 }
 
-func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.times <= 0 || (f.method != "" && f.method != r.Method) || (f.path != "" && f.path != r.URL.Path) {
-			continue
-		}
-		f.times--
-		switch f.kind {
-		case Unauthorized:
-			writeJSON(w, http.StatusUnauthorized, oauthError("request_unauthorized", "The request could not be authorized."))
-		case Forbidden:
-			writeJSON(w, http.StatusForbidden, oauthError("request_forbidden", "The requested action was forbidden."))
-		case RateLimited:
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusTooManyRequests, oauthError("too_many_requests", "Rate limit exceeded."))
-		case ServerError:
-			writeJSON(w, http.StatusInternalServerError, oauthError("server_error", "The authorization server encountered an unexpected condition."))
-		case Unavailable:
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, oauthError("temporarily_unavailable", "The service is unavailable."))
-		case HTMLPage:
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusBadGateway)
-			io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>")
-		}
-		return true
+// faultBody answers faults with Hydra's error objects (error and
+// error_description), and a 502 as an nginx in front of Hydra.
+func faultBody(_ http.Header, f Fault) any {
+	switch f {
+	case Unauthorized:
+		return oauthError("request_unauthorized", "The request could not be authorized.")
+	case Forbidden:
+		return oauthError("request_forbidden", "The requested action was forbidden.")
+	case RateLimited:
+		return oauthError("too_many_requests", "Rate limit exceeded.")
+	case ServerError:
+		return oauthError("server_error", "The authorization server encountered an unexpected condition.")
+	case Unavailable:
+		return oauthError("temporarily_unavailable", "The service is unavailable.")
 	}
-	return false
+	return fakekit.Page{
+		ContentType: "text/html; charset=utf-8",
+		HTML:        "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+	}
 }
 
 func oauthError(code, desc string) map[string]string {
@@ -411,10 +367,8 @@ func oauthError(code, desc string) map[string]string {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-Request-Id", "req-"+strconv.Itoa(status))
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSON(w, status, "application/json; charset=utf-8", v)
 }
 
 func notFound(w http.ResponseWriter) {
@@ -423,15 +377,9 @@ func notFound(w http.ResponseWriter) {
 
 // allowQuery fails the request when it carries parameters outside allowed.
 func (s *Server) allowQuery(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	for k := range r.URL.Query() {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == k
-		}
-		if !ok {
-			s.contract(w, r, "unexpected query parameter %q", k)
-			return false
-		}
+	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
+		s.contract(w, r, "unexpected query parameter %q", k)
+		return false
 	}
 	return true
 }
@@ -695,23 +643,17 @@ func (s *Server) publicJWKS(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 }
 
-func b64(n *big.Int) string { return base64.RawURLEncoding.EncodeToString(n.Bytes()) }
-
 // newRSAKey generates a real RSA key in JWK form with its private members,
 // as Hydra's admin API returns it.
 func newRSAKey() map[string]any {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(fmt.Sprintf("hydrafake: generating an RSA key: %v", err))
-	}
-	k.Precompute()
+	k := fakekit.NewRSAKey()
 	kidBytes := make([]byte, 16)
 	rand.Read(kidBytes)
-	return map[string]any{
-		"kty": "RSA", "alg": "RS256", "use": "sig",
-		"kid": fmt.Sprintf("%x-%x-%x-%x-%x", kidBytes[0:4], kidBytes[4:6], kidBytes[6:8], kidBytes[8:10], kidBytes[10:16]),
-		"n":   b64(k.N), "e": b64(big.NewInt(int64(k.E))),
-		"d": b64(k.D), "p": b64(k.Primes[0]), "q": b64(k.Primes[1]),
-		"dp": b64(k.Precomputed.Dp), "dq": b64(k.Precomputed.Dq), "qi": b64(k.Precomputed.Qinv),
+	jwk := fakekit.PublicMembers(&k.PublicKey)
+	for m, v := range fakekit.PrivateMembers(k) {
+		jwk[m] = v
 	}
+	jwk["kty"], jwk["alg"], jwk["use"] = "RSA", "RS256", "sig"
+	jwk["kid"] = fmt.Sprintf("%x-%x-%x-%x-%x", kidBytes[0:4], kidBytes[4:6], kidBytes[6:8], kidBytes[8:10], kidBytes[10:16])
+	return jwk
 }

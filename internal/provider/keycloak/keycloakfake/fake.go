@@ -20,55 +20,34 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
-	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
 
 // Fault is an error the fake serves instead of the real answer.
-type Fault int
+type Fault = fakekit.Fault
 
 const (
-	Unauthorized Fault = iota + 1 // 401, as for an expired admin token
-	Forbidden                     // 403, a service account without the role
-	RateLimited                   // 429 with Retry-After: 1 (nginx's page in front of Keycloak)
-	ServerError                   // 500
-	Unavailable                   // 503 with Retry-After: 1
-	HTMLPage                      // 502 HTML page from a reverse proxy
+	Unauthorized = fakekit.Unauthorized // 401, as for an expired admin token
+	Forbidden    = fakekit.Forbidden    // 403, a service account without the role
+	RateLimited  = fakekit.RateLimited  // 429 with Retry-After: 1 (nginx's page in front of Keycloak)
+	ServerError  = fakekit.ServerError  // 500
+	Unavailable  = fakekit.Unavailable  // 503 with Retry-After: 1
+	HTMLPage     = fakekit.HTMLPage     // 502 HTML page from a reverse proxy
 )
 
 // SecretMask is how Keycloak shows secret component config values.
 const SecretMask = "**********"
 
 // Request is one request the fake received.
-type Request struct {
-	Method string
-	Path   string
-	Query  url.Values
-	Header http.Header
-	Body   []byte
-}
-
-// String is "METHOD /path?query".
-func (r Request) String() string {
-	if len(r.Query) == 0 {
-		return r.Method + " " + r.Path
-	}
-	return r.Method + " " + r.Path + "?" + r.Query.Encode()
-}
-
-type fault struct {
-	method, path string
-	kind         Fault
-	times        int
-}
+type Request = fakekit.Request
 
 type user struct {
 	id, username, email string
@@ -90,17 +69,18 @@ type keyProvider struct {
 	kid string
 }
 
-// Server is the fake. Create it with New and stop it with Close.
+// Server is the fake. Create it with New and stop it with Close. Its URL
+// is the server base (no /auth prefix).
 type Server struct {
-	// URL is the server base (no /auth prefix).
-	URL string
+	fakekit.Loopback
 	// Realm is the realm managed; RealmID its id.
 	Realm, RealmID string
 	// AdminClientID and AdminSecret are the client credentials the token
 	// endpoint of the master realm accepts.
 	AdminClientID, AdminSecret string
 
-	srv *httptest.Server
+	rec    fakekit.Recorder[Request]
+	faults fakekit.Faults
 
 	mu        sync.Mutex
 	realm     map[string]any
@@ -111,10 +91,7 @@ type Server struct {
 	clientIDs []string                     // uuids in creation order
 	providers map[string]*keyProvider      // component id -> provider
 	tokens    map[string]bool
-	faults    []fault
 	lose      []string // client attributes a PUT drops, to play a lossy server
-	requests  []Request
-	errors    []string
 	seq       int
 }
 
@@ -135,15 +112,12 @@ func New(realm string) *Server {
 		"offlineSessionIdleTimeout": 2592000, "offlineSessionMaxLifespan": 5184000, "offlineSessionMaxLifespanEnabled": false,
 		"revokeRefreshToken": false, "refreshTokenMaxReuse": 0,
 	}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
+	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	s.AddKeyProvider("rsa-generated", "RS256", 100, true)
 	s.AddKeyProvider("rsa-enc-generated", "RSA-OAEP", 100, true)
 	return s
 }
-
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
 
 func (s *Server) nextID() string {
 	s.seq++
@@ -170,17 +144,13 @@ func (s *Server) ExpireTokens() {
 // Fail makes the next times requests matching method and path (either ""
 // for any) fail with f. The token endpoint is never failed.
 func (s *Server) Fail(method, path string, f Fault, times int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, fault{method: method, path: path, kind: f, times: times})
+	if times > 0 {
+		s.faults.Inject(fakekit.Injection{Method: method, Path: path, Fault: f, Times: times})
+	}
 }
 
 // Requests returns the requests received so far, token requests included.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // AdminRequests returns the requests to the admin API only.
 func (s *Server) AdminRequests() []Request {
@@ -194,11 +164,7 @@ func (s *Server) AdminRequests() []Request {
 }
 
 // Errors returns the contract violations seen so far.
-func (s *Server) Errors() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.errors...)
-}
+func (s *Server) Errors() []string { return s.rec.Violations() }
 
 // LoseOnPut makes client PUTs drop the named attribute even when it is
 // sent, as a server that replaces less faithfully would; the adapter's
@@ -384,7 +350,9 @@ func (s *Server) PrivateMembers() []string {
 	defer s.mu.Unlock()
 	var out []string
 	for _, kp := range s.providers {
-		out = append(out, b64(kp.key.D), b64(kp.key.Primes[0]), b64(kp.key.Primes[1]))
+		for _, v := range fakekit.PrivateMembers(kp.key) {
+			out = append(out, v)
+		}
 	}
 	return out
 }
@@ -392,10 +360,11 @@ func (s *Server) PrivateMembers() []string {
 // ---- HTTP -------------------------------------------------------------------
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	req := fakekit.Capture(r)
+	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body})
+	s.rec.Record(req)
 
 	realmPrefix := "/realms/" + s.Realm
 	switch {
@@ -411,7 +380,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.contract(w, r, "no such endpoint (realm %s)", s.Realm)
 		return
 	}
-	if !s.checkHeaders(w, r, body) || s.injectFault(w, r) {
+	if !s.checkHeaders(w, r, body) || s.faults.Serve(w, r) {
 		return
 	}
 	rest := strings.TrimPrefix(r.URL.Path, adminPrefix)
@@ -442,8 +411,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) contract(w http.ResponseWriter, r *http.Request, format string, args ...any) {
-	msg := fmt.Sprintf("%s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
-	s.errors = append(s.errors, msg)
+	msg := s.rec.Violate("%s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
 	writeJSON(w, http.StatusTeapot, map[string]string{"errorMessage": msg})
 }
 
@@ -484,7 +452,7 @@ func (s *Server) checkHeaders(w http.ResponseWriter, r *http.Request, body []byt
 		return false
 	}
 	if !s.tokens[strings.TrimPrefix(auth, "Bearer ")] {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "HTTP 401 Unauthorized"})
+		s.faults.Answer(w, fakekit.Injection{Fault: Unauthorized})
 		return false
 	}
 	if !strings.Contains(r.Header.Get("Accept"), "application/json") {
@@ -511,45 +479,27 @@ func (s *Server) checkHeaders(w http.ResponseWriter, r *http.Request, body []byt
 	return true
 }
 
-func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
-	for i := range s.faults {
-		f := &s.faults[i]
-		if f.times <= 0 || (f.method != "" && f.method != r.Method) || (f.path != "" && f.path != r.URL.Path) {
-			continue
+// faultBody answers faults with Keycloak's error bodies, and a 429 and a
+// 502 as the proxy in front of it: Keycloak has no rate limit of its own,
+// so a 429 is nginx's limit_req answering.
+func faultBody(_ http.Header, f Fault) any {
+	switch f {
+	case Unauthorized:
+		return map[string]string{"error": "HTTP 401 Unauthorized"}
+	case Forbidden:
+		return map[string]string{"error": "unknown_error", "error_description": "For more on this error consult the server log."}
+	case RateLimited:
+		return fakekit.Page{
+			ContentType: "text/html",
+			HTML:        "<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests</h1></center><hr><center>nginx</center></body></html>",
 		}
-		f.times--
-		switch f.kind {
-		case Unauthorized:
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "HTTP 401 Unauthorized"})
-		case Forbidden:
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "unknown_error", "error_description": "For more on this error consult the server log."})
-		case RateLimited:
-			// Keycloak has no rate limit of its own; this is nginx's
-			// limit_req answering in front of it.
-			w.Header().Set("Retry-After", "1")
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(http.StatusTooManyRequests)
-			io.WriteString(w, "<html><head><title>429 Too Many Requests</title></head><body><center><h1>429 Too Many Requests</h1></center><hr><center>nginx</center></body></html>")
-		case ServerError:
-			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "unknown_error"})
-		case Unavailable:
-			w.Header().Set("Retry-After", "1")
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "unknown_error"})
-		case HTMLPage:
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusBadGateway)
-			io.WriteString(w, "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
-		}
-		return true
+	case ServerError, Unavailable:
+		return map[string]string{"error": "unknown_error"}
 	}
-	return false
+	return fakekit.BadGateway()
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, "", v) }
 
 // notFound answers as KeycloakErrorHandler does for a NotFoundException
 // whose message is not an OAuth error code.
@@ -558,15 +508,9 @@ func notFound(w http.ResponseWriter, msg string) {
 }
 
 func (s *Server) allowQuery(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	for k := range r.URL.Query() {
-		ok := false
-		for _, a := range allowed {
-			ok = ok || a == k
-		}
-		if !ok {
-			s.contract(w, r, "unexpected query parameter %q", k)
-			return false
-		}
+	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
+		s.contract(w, r, "unexpected query parameter %q", k)
+		return false
 	}
 	return true
 }
@@ -861,8 +805,9 @@ func (s *Server) certs(w http.ResponseWriter) {
 		if status(kp) == "DISABLED" {
 			continue
 		}
-		keys = append(keys, map[string]any{"kid": kp.kid, "kty": "RSA", "alg": configValue(kp, "algorithm"), "use": strings.ToLower(use(kp)),
-			"n": b64(kp.key.N), "e": b64(big.NewInt(int64(kp.key.E)))})
+		jwk := fakekit.PublicMembers(&kp.key.PublicKey)
+		jwk["kid"], jwk["kty"], jwk["alg"], jwk["use"] = kp.kid, "RSA", configValue(kp, "algorithm"), strings.ToLower(use(kp))
+		keys = append(keys, jwk)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 }
@@ -984,14 +929,8 @@ func (s *Server) checkComponent(rep map[string]any, create bool) string {
 	return ""
 }
 
-func b64(n *big.Int) string { return base64.RawURLEncoding.EncodeToString(n.Bytes()) }
-
 func newKeyProvider() *keyProvider {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(fmt.Sprintf("keycloakfake: generating an RSA key: %v", err))
-	}
 	kid := make([]byte, 16)
 	rand.Read(kid)
-	return &keyProvider{key: k, kid: base64.RawURLEncoding.EncodeToString(kid)}
+	return &keyProvider{key: fakekit.NewRSAKey(), kid: base64.RawURLEncoding.EncodeToString(kid)}
 }

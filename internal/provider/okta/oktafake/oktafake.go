@@ -18,56 +18,36 @@
 package oktafake
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"io"
-	"math/big"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
 
 // Fault is an error answer injected instead of the normal one.
-type Fault string
+type Fault = fakekit.Fault
 
 // Faults the fake can serve.
 const (
-	Fault401  Fault = "401"  // E0000011 invalid token
-	Fault403  Fault = "403"  // E0000006 no permission
-	Fault429  Fault = "429"  // E0000047 with X-Rate-Limit-* headers
-	Fault500  Fault = "500"  // E0000009 internal error
-	FaultHTML Fault = "html" // a 502 HTML page from a proxy
+	Fault401  = fakekit.Unauthorized // E0000011 invalid token
+	Fault403  = fakekit.Forbidden    // E0000006 no permission
+	Fault429  = fakekit.RateLimited  // E0000047 with X-Rate-Limit-* headers
+	Fault500  = fakekit.ServerError  // E0000009 internal error
+	FaultHTML = fakekit.HTMLPage     // a 502 HTML page from a proxy
 )
 
 // Injection schedules a fault for matching requests.
-type Injection struct {
-	// Method and PathPrefix select requests; empty matches any.
-	Method     string
-	PathPrefix string
-	Fault      Fault
-	// Times is how many matching requests get the fault: 0 means once,
-	// a negative number means every one.
-	Times int
-	// ResetIn is when a 429's rate-limit window resets (default 60s).
-	ResetIn time.Duration
-}
+type Injection = fakekit.Injection
 
 // Request is what reached the fake.
-type Request struct {
-	Method        string
-	Path          string
-	Query         url.Values
-	Authorization string
-	Body          []byte
-}
+type Request = fakekit.Request
 
 // User is an Okta user.
 type User struct {
@@ -112,22 +92,20 @@ type authServer struct {
 	keys     []*fakeKey
 }
 
-// Server is the fake. Its methods are safe for concurrent use.
+// Server is the fake. Its methods are safe for concurrent use. Its URL is
+// the fake org's base URL (http://127.0.0.1:port).
 type Server struct {
-	// URL is the fake org's base URL (http://127.0.0.1:port).
-	URL string
+	fakekit.Loopback
 
-	opts Options
-	srv  *httptest.Server
+	opts   Options
+	rec    fakekit.Recorder[Request]
+	faults fakekit.Faults
 
 	mu           sync.Mutex
 	users        []*user
 	apps         []map[string]any
 	servers      map[string]*authServer
 	orgKeys      []*fakeKey
-	faults       []*Injection
-	requests     []Request
-	violations   []string
 	seq          int
 	keysAsObject bool
 	leakPrivate  bool
@@ -146,13 +124,13 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, servers: map[string]*authServer{}}
 	s.orgKeys = []*fakeKey{{kid: "org-key-1", status: "ACTIVE"}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.faults = fakekit.Faults{
+		Body: s.faultBody, JSON: writeJSON, Now: opts.Now,
+		RateLimit: fakekit.RateLimitHeaders{Limit: "X-Rate-Limit-Limit", Remaining: "X-Rate-Limit-Remaining", Reset: "X-Rate-Limit-Reset"},
+	}
+	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close stops the fake.
-func (s *Server) Close() { s.srv.Close() }
 
 // Token is the credential the fake accepts.
 func (s *Server) Token() string { return s.opts.Token }
@@ -166,32 +144,17 @@ func (s *Server) SetKeysAsObject(on bool) { s.mu.Lock(); s.keysAsObject = on; s.
 func (s *Server) SetLeakPrivateKeyMembers(on bool) { s.mu.Lock(); s.leakPrivate = on; s.mu.Unlock() }
 
 // Inject schedules a fault.
-func (s *Server) Inject(in Injection) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if in.Times == 0 {
-		in.Times = 1
-	}
-	s.faults = append(s.faults, &in)
-}
+func (s *Server) Inject(in Injection) { s.faults.Inject(in) }
 
 // Requests returns what reached the fake, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // ClearRequests forgets the recorded requests.
-func (s *Server) ClearRequests() { s.mu.Lock(); s.requests = nil; s.mu.Unlock() }
+func (s *Server) ClearRequests() { s.rec.ClearRequests() }
 
 // Violations lists the contract violations seen; a correct client causes
 // none.
-func (s *Server) Violations() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.violations)
-}
+func (s *Server) Violations() []string { return s.rec.Violations() }
 
 // AddUser adds a user.
 func (s *Server) AddUser(u User) {
@@ -253,7 +216,7 @@ func (s *Server) with(userID string, fn func(*user)) {
 func (s *Server) AddApp(app map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.apps = append(s.apps, clone(app))
+	s.apps = append(s.apps, fakekit.Clone(app))
 }
 
 // App returns a copy of the stored app, or nil.
@@ -261,7 +224,7 @@ func (s *Server) App(id string) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a := s.findApp(id); a != nil {
-		return clone(a)
+		return fakekit.Clone(a)
 	}
 	return nil
 }
@@ -286,7 +249,7 @@ func (s *Server) AddPolicy(as string, pol map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	srv := s.servers[as]
-	srv.policies = append(srv.policies, clone(pol))
+	srv.policies = append(srv.policies, fakekit.Clone(pol))
 }
 
 // AddRule adds a rule (see Rule) to a policy.
@@ -294,7 +257,7 @@ func (s *Server) AddRule(as, policyID string, rule map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	srv := s.servers[as]
-	srv.rules[policyID] = append(srv.rules[policyID], clone(rule))
+	srv.rules[policyID] = append(srv.rules[policyID], fakekit.Clone(rule))
 }
 
 // Rule returns a copy of a stored rule, or nil.
@@ -303,7 +266,7 @@ func (s *Server) Rule(as, policyID, ruleID string) map[string]any {
 	defer s.mu.Unlock()
 	for _, r := range s.servers[as].rules[policyID] {
 		if r["id"] == ruleID {
-			return clone(r)
+			return fakekit.Clone(r)
 		}
 	}
 	return nil
@@ -412,17 +375,15 @@ type reply struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	req := fakekit.Capture(r)
+	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Authorization: r.Header.Get("Authorization"), Body: body})
-	now := s.opts.Now()
+	s.rec.Record(req)
 	w.Header().Set("X-Okta-Request-Id", fmt.Sprintf("fake-req-%d", s.seq))
-	w.Header().Set("X-Rate-Limit-Limit", "600")
-	w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(max(0, 600-s.seq)))
-	w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(time.Minute).Unix(), 10))
-	if s.fault(w, r, now) {
+	s.faults.RateLimit.Set(w.Header(), 600, max(0, 600-s.seq), s.opts.Now().Add(time.Minute))
+	if s.faults.Serve(w, r) {
 		return
 	}
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
@@ -454,40 +415,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) fault(w http.ResponseWriter, r *http.Request, now time.Time) bool {
-	for i, in := range s.faults {
-		if (in.Method != "" && in.Method != r.Method) || !strings.HasPrefix(r.URL.Path, in.PathPrefix) {
-			continue
-		}
-		if in.Times > 0 {
-			in.Times--
-			if in.Times == 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-		}
-		switch in.Fault {
-		case Fault401:
-			s.oktaError(w, 401, "E0000011", "Invalid token provided")
-		case Fault403:
-			s.oktaError(w, 403, "E0000006", "You do not have permission to perform the requested action")
-		case Fault429:
-			reset := in.ResetIn
-			if reset <= 0 {
-				reset = time.Minute
-			}
-			w.Header().Set("X-Rate-Limit-Remaining", "0")
-			w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(now.Add(reset).Unix(), 10))
-			s.oktaError(w, 429, "E0000047", "API call exceeded rate limit due to too many requests.")
-		case Fault500:
-			s.oktaError(w, 500, "E0000009", "Internal Server Error")
-		case FaultHTML:
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			w.WriteHeader(http.StatusBadGateway)
-			io.WriteString(w, "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>")
-		}
-		return true
+// faultBody answers faults with Okta's error objects.
+func (s *Server) faultBody(_ http.Header, f Fault) any {
+	switch f {
+	case Fault401:
+		return s.oktaErrorBody("E0000011", "Invalid token provided")
+	case Fault403:
+		return s.oktaErrorBody("E0000006", "You do not have permission to perform the requested action")
+	case Fault429:
+		return s.oktaErrorBody("E0000047", "API call exceeded rate limit due to too many requests.")
+	case Fault500:
+		return s.oktaErrorBody("E0000009", "Internal Server Error")
 	}
-	return false
+	return fakekit.BadGateway()
 }
 
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
@@ -498,33 +438,32 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	if cred != s.opts.Token {
-		s.oktaError(w, 401, "E0000011", "Invalid token provided")
+		s.faults.Answer(w, fakekit.Injection{Fault: Fault401})
 		return false
 	}
 	return true
 }
 
 func (s *Server) violation(w http.ResponseWriter, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	s.violations = append(s.violations, msg)
-	s.writeJSON(w, http.StatusTeapot, map[string]any{"errorCode": "FAKE", "errorSummary": "contract violation: " + msg})
+	msg := s.rec.Violate(format, args...)
+	writeJSON(w, http.StatusTeapot, map[string]any{"errorCode": "FAKE", "errorSummary": "contract violation: " + msg})
 }
 
-func (s *Server) writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, "", v) }
 
 func (s *Server) oktaError(w http.ResponseWriter, status int, code, summary string, causes ...string) {
+	writeJSON(w, status, s.oktaErrorBody(code, summary, causes...))
+}
+
+func (s *Server) oktaErrorBody(code, summary string, causes ...string) map[string]any {
 	cs := []any{}
 	for _, c := range causes {
 		cs = append(cs, map[string]any{"errorSummary": c})
 	}
-	s.writeJSON(w, status, map[string]any{
+	return map[string]any{
 		"errorCode": code, "errorSummary": summary, "errorLink": code,
 		"errorId": fmt.Sprintf("oae-fake-%d", s.seq), "errorCauses": cs,
-	})
+	}
 }
 
 func (s *Server) notFound(w http.ResponseWriter, what, kind string) {
@@ -533,11 +472,9 @@ func (s *Server) notFound(w http.ResponseWriter, what, kind string) {
 
 // query checks that only the allowed parameters were sent.
 func (s *Server) query(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	for k := range r.URL.Query() {
-		if !slices.Contains(allowed, k) {
-			s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
-			return false
-		}
+	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
+		s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
+		return false
 	}
 	return true
 }
@@ -555,10 +492,8 @@ func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request, body []byte) (
 		s.violation(w, "%s %s: Content-Type %q, want application/json", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
 		return nil, false
 	}
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil || m == nil {
+	m, err := fakekit.DecodeObject(body)
+	if err != nil {
 		s.oktaError(w, 400, "E0000003", "The request body was not well-formed.")
 		return nil, false
 	}
@@ -598,7 +533,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, items []any) {
 		w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, s.URL, r.URL.Path, nq.Encode()))
 	}
 	w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="self"`, s.URL, r.URL.Path, q.Encode()))
-	s.writeJSON(w, 200, items[start:end])
+	writeJSON(w, 200, items[start:end])
 }
 
 // ---- users ---------------------------------------------------------------
@@ -623,7 +558,7 @@ func (s *Server) usersRoute(w http.ResponseWriter, r *http.Request, rest []strin
 		}
 		for _, u := range s.users {
 			if u.ID == rest[0] || strings.EqualFold(u.Login, rest[0]) {
-				s.writeJSON(w, 200, map[string]any{
+				writeJSON(w, 200, map[string]any{
 					"id": u.ID, "status": "ACTIVE",
 					"profile": map[string]any{"login": u.Login, "email": u.Email, "firstName": "Test", "lastName": "User"},
 					"_links":  map[string]any{"self": map[string]any{"href": s.URL + "/api/v1/users/" + u.ID}},
@@ -737,7 +672,7 @@ func (s *Server) appsRoute(w http.ResponseWriter, r *http.Request, rest []string
 		items := []any{}
 		for _, a := range s.apps {
 			if f == "" || a["name"] == "oidc_client" {
-				items = append(items, clone(a))
+				items = append(items, fakekit.Clone(a))
 			}
 		}
 		s.page(w, r, items)
@@ -756,7 +691,7 @@ func (s *Server) appsRoute(w http.ResponseWriter, r *http.Request, rest []string
 		return
 	}
 	if r.Method == http.MethodGet {
-		s.writeJSON(w, 200, clone(a))
+		writeJSON(w, 200, fakekit.Clone(a))
 		return
 	}
 	m, ok := s.jsonBody(w, r, body)
@@ -782,7 +717,7 @@ func (s *Server) appsRoute(w http.ResponseWriter, r *http.Request, rest []string
 			s.oktaError(w, 400, "E0000001", "Api validation failed: refresh_token", "rotation_type must be ROTATE or STATIC")
 			return
 		}
-		if l, ok := num(rt["leeway"]); rt["leeway"] != nil && (!ok || l < 0 || l > 60) {
+		if l, ok := fakekit.Int(rt["leeway"]); rt["leeway"] != nil && (!ok || l < 0 || l > 60) {
 			s.oktaError(w, 400, "E0000001", "Api validation failed: refresh_token", "leeway must be 0 to 60")
 			return
 		}
@@ -794,7 +729,7 @@ func (s *Server) appsRoute(w http.ResponseWriter, r *http.Request, rest []string
 			s.apps[i] = m
 		}
 	}
-	s.writeJSON(w, 200, clone(m))
+	writeJSON(w, 200, fakekit.Clone(m))
 }
 
 func (s *Server) stamp() string {
@@ -820,9 +755,9 @@ func (s *Server) serversRoute(w http.ResponseWriter, r *http.Request, rest []str
 		}
 		items := []any{}
 		for _, p := range srv.policies {
-			items = append(items, clone(p))
+			items = append(items, fakekit.Clone(p))
 		}
-		s.writeJSON(w, 200, items)
+		writeJSON(w, 200, items)
 	case len(rest) == 4 && rest[1] == "policies" && rest[3] == "rules":
 		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
 			return
@@ -833,9 +768,9 @@ func (s *Server) serversRoute(w http.ResponseWriter, r *http.Request, rest []str
 		}
 		items := []any{}
 		for _, x := range srv.rules[rest[2]] {
-			items = append(items, clone(x))
+			items = append(items, fakekit.Clone(x))
 		}
-		s.writeJSON(w, 200, items)
+		writeJSON(w, 200, items)
 	case len(rest) == 5 && rest[1] == "policies" && rest[3] == "rules":
 		s.ruleRoute(w, r, srv, rest[2], rest[4], body)
 	case len(rest) == 3 && rest[1] == "credentials" && rest[2] == "keys":
@@ -907,7 +842,7 @@ func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServ
 		return
 	}
 	if r.Method == http.MethodGet {
-		s.writeJSON(w, 200, clone(rules[idx]))
+		writeJSON(w, 200, fakekit.Clone(rules[idx]))
 		return
 	}
 	m, ok := s.jsonBody(w, r, body)
@@ -933,9 +868,9 @@ func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServ
 		return
 	}
 	tok := path(m, "actions", "token")
-	access, okA := num(tok["accessTokenLifetimeMinutes"])
-	refresh, okR := num(tok["refreshTokenLifetimeMinutes"])
-	window, okW := num(tok["refreshTokenWindowMinutes"])
+	access, okA := fakekit.Int(tok["accessTokenLifetimeMinutes"])
+	refresh, okR := fakekit.Int(tok["refreshTokenLifetimeMinutes"])
+	window, okW := fakekit.Int(tok["refreshTokenWindowMinutes"])
 	var causes []string
 	switch {
 	case !okA || !okR || !okW:
@@ -961,31 +896,22 @@ func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServ
 	m["id"] = rid
 	m["lastUpdated"] = s.stamp()
 	rules[idx] = m
-	s.writeJSON(w, 200, clone(m))
+	writeJSON(w, 200, fakekit.Clone(m))
 }
 
 // ---- keys ------------------------------------------------------------------
 
 func (k *fakeKey) material() *rsa.PrivateKey {
 	if k.priv == nil {
-		priv, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic("oktafake: generating a key: " + err.Error())
-		}
-		k.priv = priv
+		k.priv = fakekit.NewRSAKey()
 	}
 	return k.priv
 }
 
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
 func (k *fakeKey) public() map[string]any {
-	priv := k.material()
-	return map[string]any{
-		"kty": "RSA", "alg": "RS256", "use": "sig", "kid": k.kid,
-		"e": b64(big.NewInt(int64(priv.PublicKey.E)).Bytes()),
-		"n": b64(priv.PublicKey.N.Bytes()),
-	}
+	m := fakekit.PublicMembers(&k.material().PublicKey)
+	m["kty"], m["alg"], m["use"], m["kid"] = "RSA", "RS256", "sig", k.kid
+	return m
 }
 
 func (s *Server) writeKeys(w http.ResponseWriter, keys []*fakeKey) {
@@ -994,15 +920,15 @@ func (s *Server) writeKeys(w http.ResponseWriter, keys []*fakeKey) {
 		m := k.public()
 		m["status"] = k.status
 		if s.leakPrivate {
-			m["d"] = b64(k.material().D.Bytes())
+			m["d"] = fakekit.PrivateMembers(k.material())["d"]
 		}
 		items = append(items, m)
 	}
 	if s.keysAsObject {
-		s.writeJSON(w, 200, map[string]any{"keys": items})
+		writeJSON(w, 200, map[string]any{"keys": items})
 		return
 	}
-	s.writeJSON(w, 200, items)
+	writeJSON(w, 200, items)
 }
 
 // jwks serves /oauth2/{as}/v1/keys and the org server's /oauth2/v1/keys.
@@ -1026,24 +952,10 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request, segs []string) {
 	for _, k := range keys {
 		out = append(out, k.public())
 	}
-	s.writeJSON(w, 200, map[string]any{"keys": out})
+	writeJSON(w, 200, map[string]any{"keys": out})
 }
 
 // ---- helpers -----------------------------------------------------------------
-
-func clone(m map[string]any) map[string]any {
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic("oktafake: " + err.Error())
-	}
-	var out map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		panic("oktafake: " + err.Error())
-	}
-	return out
-}
 
 func path(m map[string]any, keys ...string) map[string]any {
 	for _, k := range keys {
@@ -1057,16 +969,3 @@ func path(m map[string]any, keys ...string) map[string]any {
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }
-
-func num(v any) (int, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	case float64:
-		return int(n), n == float64(int(n))
-	case int:
-		return n, true
-	}
-	return 0, false
-}

@@ -1,39 +1,22 @@
 package oktafake
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-)
 
-func do(t *testing.T, method, url, auth, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
+	"github.com/idpctl/idpctl/internal/provider/providertest"
+)
 
 func TestTheWrongAuthorizationSchemeIsAViolation(t *testing.T) {
 	s := New(Options{})
 	defer s.Close()
 	s.AddUser(User{ID: "00u1", Login: "a@example.com"})
-	status, _ := do(t, "GET", s.URL+"/api/v1/users/00u1", "Bearer "+s.Token(), "")
+	status, _ := providertest.Do(t, "GET", s.URL+"/api/v1/users/00u1", "Bearer "+s.Token(), "")
 	if status != http.StatusTeapot || len(s.Violations()) != 1 {
 		t.Fatalf("status %d violations %q", status, s.Violations())
 	}
-	status, body := do(t, "GET", s.URL+"/api/v1/users/00u1", "SSWS wrong", "")
+	status, body := providertest.Do(t, "GET", s.URL+"/api/v1/users/00u1", "SSWS wrong", "")
 	if status != 401 || !strings.Contains(body, "E0000011") {
 		t.Fatalf("status %d body %s", status, body)
 	}
@@ -47,11 +30,11 @@ func TestAPartialPutIsRefusedAndChangesNothing(t *testing.T) {
 	s.AddPolicy("default", Policy("00p1", "P", 1, "0oa1"))
 	s.AddRule("default", "00p1", Rule("0pr1", "R", 1, 60, 0, 10080))
 	auth := "SSWS " + s.Token()
-	status, body := do(t, "PUT", s.URL+"/api/v1/apps/0oa1", auth, `{"settings":{"oauthClient":{"refresh_token":{"rotation_type":"ROTATE"}}}}`)
+	status, body := providertest.Do(t, "PUT", s.URL+"/api/v1/apps/0oa1", auth, `{"settings":{"oauthClient":{"refresh_token":{"rotation_type":"ROTATE"}}}}`)
 	if status != 400 || !strings.Contains(body, "E0000001") || s.App("0oa1")["label"] != "App" {
 		t.Fatalf("app PUT: status %d body %s", status, body)
 	}
-	status, body = do(t, "PUT", s.URL+"/api/v1/authorizationServers/default/policies/00p1/rules/0pr1", auth, `{"actions":{"token":{"accessTokenLifetimeMinutes":30}}}`)
+	status, body = providertest.Do(t, "PUT", s.URL+"/api/v1/authorizationServers/default/policies/00p1/rules/0pr1", auth, `{"actions":{"token":{"accessTokenLifetimeMinutes":30}}}`)
 	if status != 400 || s.Rule("default", "00p1", "0pr1")["conditions"] == nil {
 		t.Fatalf("rule PUT: status %d body %s", status, body)
 	}
@@ -64,7 +47,7 @@ func TestAnUnexpectedQueryParameterIsAViolation(t *testing.T) {
 	s := New(Options{})
 	defer s.Close()
 	s.AddUser(User{ID: "00u1"})
-	status, _ := do(t, "DELETE", s.URL+"/api/v1/users/00u1/sessions?oauthTokens=true&everything=true", "SSWS "+s.Token(), "")
+	status, _ := providertest.Do(t, "DELETE", s.URL+"/api/v1/users/00u1/sessions?oauthTokens=true&everything=true", "SSWS "+s.Token(), "")
 	if status != http.StatusTeapot || len(s.Violations()) != 1 {
 		t.Fatalf("status %d violations %q", status, s.Violations())
 	}

@@ -18,14 +18,14 @@ package oraclefake
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
 
 // Schema URNs.
@@ -42,25 +42,21 @@ const (
 )
 
 // Failure is an error answer a test asks for.
-type Failure int
+type Failure = fakekit.Fault
 
 const (
-	FailNone Failure = iota
-	Fail401          // SCIM error, 401
-	Fail403          // SCIM error, 403
-	Fail429          // SCIM error, 429 with Retry-After: 2
-	Fail500          // SCIM error, 500
-	FailHTML         // an HTML error page from a proxy, 502
+	FailNone Failure = 0
+	Fail401          = fakekit.Unauthorized // SCIM error, 401
+	Fail403          = fakekit.Forbidden    // SCIM error, 403
+	Fail429          = fakekit.RateLimited  // SCIM error, 429 with Retry-After: 2
+	Fail500          = fakekit.ServerError  // SCIM error, 500
+	FailHTML         = fakekit.HTMLPage     // an HTML error page from a proxy, 502
 )
 
 // Request is what reached the fake.
 type Request struct {
-	Method        string
-	Path          string
-	Query         url.Values
-	Authorization string
-	ContentType   string
-	Body          []byte
+	fakekit.Request
+	ContentType string
 }
 
 // App describes an app to add.
@@ -76,32 +72,25 @@ type App struct {
 	RedirectURIs       []string
 }
 
-// Server is the fake. Its zero value is not usable: call New.
+// Server is the fake. Its zero value is not usable: call New. Its URL is
+// the domain URL (http://127.0.0.1:port).
 type Server struct {
-	// URL is the domain URL (http://127.0.0.1:port).
-	URL string
+	fakekit.Loopback
 	// ClientID and ClientSecret authenticate the admin client at the
 	// token endpoint.
 	ClientID, ClientSecret string
 
-	srv      *httptest.Server
-	mu       sync.Mutex
-	seq      int
-	users    map[string]map[string]any
-	apps     map[string]map[string]any
-	grants   map[string]map[string]any
-	keys     []map[string]any
-	tokens   map[string]bool
-	issued   int
-	requests []Request
-	errors   []string
-	fails    []queuedFailure
-}
+	rec    fakekit.Recorder[Request]
+	faults fakekit.Faults
 
-type queuedFailure struct {
-	method string
-	f      Failure
-	n      int
+	mu     sync.Mutex
+	seq    int
+	users  map[string]map[string]any
+	apps   map[string]map[string]any
+	grants map[string]map[string]any
+	keys   []map[string]any
+	tokens map[string]bool
+	issued int
 }
 
 // New starts a fake on a loopback port with one signing key.
@@ -115,13 +104,10 @@ func New() *Server {
 		tokens:       map[string]bool{},
 	}
 	s.keys = []map[string]any{signingKey("SIGNING_KEY")}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
+	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "2"}
+	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
-
-// Close stops the server.
-func (s *Server) Close() { s.srv.Close() }
 
 func signingKey(kid string) map[string]any {
 	return map[string]any{"kty": "RSA", "kid": kid, "alg": "RS256", "e": "AQAB", "n": "sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw", "x5t": "ZmFrZS10aHVtYnByaW50", "x5c": []string{"ZmFrZS1jZXJ0aWZpY2F0ZQ"}, "key_ops": []string{"verify"}}
@@ -252,9 +238,9 @@ func (s *Server) AddKey(kid string) {
 // FailNext makes the next n admin requests with that method (any method
 // when empty) answer with f.
 func (s *Server) FailNext(method string, f Failure, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fails = append(s.fails, queuedFailure{method: method, f: f, n: n})
+	if n > 0 {
+		s.faults.Inject(fakekit.Injection{Method: method, Fault: f, Times: n})
+	}
 }
 
 // ExpireAdminTokens invalidates every admin token issued so far, so the
@@ -273,11 +259,7 @@ func (s *Server) TokensIssued() int {
 }
 
 // Requests returns what reached the fake, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // AdminRequests returns the requests other than token requests.
 func (s *Server) AdminRequests() []Request {
@@ -291,29 +273,18 @@ func (s *Server) AdminRequests() []Request {
 }
 
 // Errors returns every contract violation seen.
-func (s *Server) Errors() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.errors...)
-}
+func (s *Server) Errors() []string { return s.rec.Violations() }
 
 func (s *Server) fail(w http.ResponseWriter, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	s.errors = append(s.errors, msg)
-	w.Header().Set("Content-Type", "text/plain")
-	w.WriteHeader(http.StatusTeapot)
-	_, _ = io.WriteString(w, "oraclefake: "+msg)
+	fakekit.WriteText(w, http.StatusTeapot, "text/plain", "oraclefake: "+s.rec.Violate(format, args...))
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	req := Request{Request: fakekit.Capture(r), ContentType: r.Header.Get("Content-Type")}
+	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = append(s.requests, Request{
-		Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(),
-		Authorization: r.Header.Get("Authorization"), ContentType: r.Header.Get("Content-Type"), Body: body,
-	})
-	w.Header().Set("Opc-Request-Id", fmt.Sprintf("fake-req-%d", len(s.requests)))
+	w.Header().Set("Opc-Request-Id", fmt.Sprintf("fake-req-%d", s.rec.Record(req)))
 	if r.URL.Path == "/oauth2/v1/token" {
 		s.token(w, r, body)
 		return
@@ -325,11 +296,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !s.tokens[tok] {
-		scimError(w, http.StatusUnauthorized, "The access token is invalid or has expired.", "")
+		s.faults.Answer(w, fakekit.Injection{Fault: Fail401})
 		return
 	}
-	if f := s.takeFailure(r.Method); f != FailNone {
-		writeFailure(w, f)
+	if s.faults.Serve(w, r) {
 		return
 	}
 	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/admin/v1/"), "/")
@@ -367,33 +337,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) takeFailure(method string) Failure {
-	for i := range s.fails {
-		q := &s.fails[i]
-		if q.n > 0 && (q.method == "" || q.method == method) {
-			q.n--
-			return q.f
-		}
-	}
-	return FailNone
-}
-
-func writeFailure(w http.ResponseWriter, f Failure) {
+// faultBody answers faults with SCIM error documents, and a 502 as a
+// proxy in front of the domain.
+func faultBody(_ http.Header, f Failure) any {
 	switch f {
 	case Fail401:
-		scimError(w, http.StatusUnauthorized, "The access token is invalid or has expired.", "")
+		return scimErrorBody(http.StatusUnauthorized, "The access token is invalid or has expired.", "")
 	case Fail403:
-		scimError(w, http.StatusForbidden, "You do not have the required permissions.", "")
+		return scimErrorBody(http.StatusForbidden, "You do not have the required permissions.", "")
 	case Fail429:
-		w.Header().Set("Retry-After", "2")
-		scimError(w, http.StatusTooManyRequests, "Too many requests.", "")
+		return scimErrorBody(http.StatusTooManyRequests, "Too many requests.", "")
 	case Fail500:
-		scimError(w, http.StatusInternalServerError, "An internal error occurred.", "")
-	case FailHTML:
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusBadGateway)
-		_, _ = io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>")
+		return scimErrorBody(http.StatusInternalServerError, "An internal error occurred.", "")
 	}
+	return fakekit.Page{ContentType: "text/html", HTML: "<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>"}
 }
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -435,13 +392,9 @@ type searchable map[string]bool
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request, store map[string]map[string]any, attrs searchable, always []string) {
 	q := r.URL.Query()
-	for k := range q {
-		switch k {
-		case "filter", "attributes", "count", "startIndex":
-		default:
-			s.fail(w, "%s: unexpected query parameter %q", r.URL.Path, k)
-			return
-		}
+	if k, extra := fakekit.ExtraQuery(r, "filter", "attributes", "count", "startIndex"); extra {
+		s.fail(w, "%s: unexpected query parameter %q", r.URL.Path, k)
+		return
 	}
 	count, start := 50, 1
 	if v := q.Get("count"); v != "" {
@@ -464,12 +417,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, store map[string
 	if f := q.Get("filter"); f != "" {
 		expr, err := parseFilter(f)
 		if err != nil {
-			s.errors = append(s.errors, fmt.Sprintf("%s: filter %q: %v", r.URL.Path, f, err))
+			s.rec.Violate("%s: filter %q: %v", r.URL.Path, f, err)
 			scimError(w, http.StatusBadRequest, "Invalid filter: "+err.Error(), "invalidFilter")
 			return
 		}
 		if bad := expr.attrs(attrs); bad != "" {
-			s.errors = append(s.errors, fmt.Sprintf("%s: filter on %q, which is not searchable", r.URL.Path, bad))
+			s.rec.Violate("%s: filter on %q, which is not searchable", r.URL.Path, bad)
 			scimError(w, http.StatusBadRequest, "Attribute "+bad+" is not searchable.", "invalidFilter")
 			return
 		}
@@ -508,7 +461,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, store map[string
 // returned always, and so are the resource type's "always" attributes.
 func project(m map[string]any, attributes string, always []string) map[string]any {
 	if attributes == "" {
-		return clone(m)
+		return fakekit.Clone(m)
 	}
 	out := map[string]any{"id": m["id"], "schemas": m["schemas"]}
 	for _, a := range always {
@@ -523,14 +476,7 @@ func project(m map[string]any, attributes string, always []string) map[string]an
 			out[top] = v
 		}
 	}
-	return clone(out)
-}
-
-func clone(m map[string]any) map[string]any {
-	b, _ := json.Marshal(m)
-	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	return out
+	return fakekit.Clone(out)
 }
 
 func (s *Server) putUserStatus(w http.ResponseWriter, r *http.Request, id string, body []byte) {
@@ -564,11 +510,9 @@ func (s *Server) putUserStatus(w http.ResponseWriter, r *http.Request, id string
 }
 
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request, id string) {
-	for k := range r.URL.Query() {
-		if k != "attributes" {
-			s.fail(w, "GET Apps/%s: unexpected query parameter %q", id, k)
-			return
-		}
+	if k, extra := fakekit.ExtraQuery(r, "attributes"); extra {
+		s.fail(w, "GET Apps/%s: unexpected query parameter %q", id, k)
+		return
 	}
 	a, ok := s.apps[id]
 	if !ok {
@@ -583,11 +527,9 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request, id string) {
 var patchable = map[string]string{"accessTokenExpiry": "integer", "refreshTokenExpiry": "integer", "allowOffline": "boolean"}
 
 func (s *Server) patchApp(w http.ResponseWriter, r *http.Request, id string, body []byte) {
-	for k := range r.URL.Query() {
-		if k != "attributes" {
-			s.fail(w, "PATCH Apps/%s: unexpected query parameter %q", id, k)
-			return
-		}
+	if k, extra := fakekit.ExtraQuery(r, "attributes"); extra {
+		s.fail(w, "PATCH Apps/%s: unexpected query parameter %q", id, k)
+		return
 	}
 	if !isJSON(r) {
 		s.fail(w, "PATCH Apps: content type %q", r.Header.Get("Content-Type"))
@@ -658,7 +600,7 @@ func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request, id string) 
 		return
 	}
 	if g["grantMechanism"] == "GROUP_MEMBERSHIP" {
-		s.errors = append(s.errors, "DELETE Grants/"+id+": a grant held through a group was deleted")
+		s.rec.Violate("DELETE Grants/%s: a grant held through a group was deleted", id)
 		scimError(w, http.StatusBadRequest, "A grant held through group membership cannot be deleted.", "mutability")
 		return
 	}
@@ -678,12 +620,14 @@ func strictDecode(body []byte, v any) error {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }
 
 func scimError(w http.ResponseWriter, status int, detail, scimType string) {
+	writeJSON(w, status, scimErrorBody(status, detail, scimType))
+}
+
+func scimErrorBody(status int, detail, scimType string) map[string]any {
 	body := map[string]any{
 		"schemas": []any{SchemaError},
 		"detail":  detail,
@@ -693,5 +637,5 @@ func scimError(w http.ResponseWriter, status int, detail, scimType string) {
 	if scimType != "" {
 		body["scimType"] = scimType
 	}
-	writeJSON(w, status, body)
+	return body
 }
