@@ -237,10 +237,18 @@ type Key struct {
 	Provider  string    `json:"provider_id,omitempty"`
 }
 
+// KeyRetirer withdraws the keys a rotation replaced (deletes them, or stops
+// them signing), once tokens they signed have had time to expire. Rotate
+// never retires: the command waits RetireOldAfter after the new key is
+// published, then calls RetireKeys.
+type KeyRetirer interface {
+	RetireKeys(ctx context.Context, plan *RotatePlan, rotated *RotateResult) (*RotateResult, error)
+}
+
 // RotateOptions tune a rotation.
 type RotateOptions struct {
-	// RetireOldAfter, when positive, retires the previous key after that
-	// long (or at once when the adapter cannot wait; it says so).
+	// RetireOldAfter, when positive, asks for the previous keys to be
+	// retired that long after the new key is published (KeyRetirer).
 	RetireOldAfter time.Duration
 	// RestartServices performs follow-up restarts where the IdP needs them
 	// (Cisco: the XCP Authentication Service on IM and Presence nodes).

@@ -584,17 +584,26 @@ func TestRotatingKeepsThePreviousKeyUnlessAskedAndPublishesTheNewOne(t *testing.
 	providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), res, plan)
 }
 
-func TestRetiringDeletesThePreviousKeysAtOnceAndSaysSo(t *testing.T) {
+func TestRetiringDeletesThePreviousKeysOnlyWhenAsked(t *testing.T) {
 	h := newHarness(t)
 	old := h.fake.AddKey(IDTokenKeySet)
 	plan, err := h.p.PlanRotate(context.Background(), provider.KeySigning, provider.RotateOptions{RetireOldAfter: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(plan.Consequences, "\n"), "stop verifying at once") {
+	if !strings.Contains(strings.Join(plan.Consequences, "\n"), "1h0m0s after the new key is published, the previous keys ("+old+") are deleted") {
 		t.Fatalf("consequences = %v", plan.Consequences)
 	}
-	res, err := h.p.Rotate(context.Background(), plan)
+	rotated, err := h.p.Rotate(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rotate alone never retires: the old key keeps verifying until the
+	// command has waited and asks.
+	if len(rotated.Retired) != 0 || !slices.Contains(h.fake.Keys(IDTokenKeySet), old) {
+		t.Fatalf("Rotate retired: %+v, set %v", rotated, h.fake.Keys(IDTokenKeySet))
+	}
+	res, err := h.p.RetireKeys(context.Background(), plan, rotated)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -140,11 +140,12 @@ func (p *Provider) PlanRotate(ctx context.Context, use provider.KeyUse, opts pro
 		plan.Consequences = append(plan.Consequences, "the set holds no key yet; nothing is retired")
 	case opts.RetireOldAfter > 0:
 		for _, kid := range st.old {
-			plan.Calls = append(plan.Calls, provider.Call{Method: http.MethodDelete, Path: keysPath(p.keySet) + "/" + url.PathEscape(kid), Purpose: "delete the previous key " + kid})
+			plan.Calls = append(plan.Calls, provider.Call{Method: http.MethodDelete, Path: keysPath(p.keySet) + "/" + url.PathEscape(kid),
+				Purpose: fmt.Sprintf("%s after the new key is published: delete the previous key %s", opts.RetireOldAfter, kid)})
 		}
 		plan.Consequences = append(plan.Consequences, fmt.Sprintf(
-			"Hydra cannot retire a key later: the previous keys (%s) are deleted right after the new one is created, so ID tokens and JWT access tokens they signed stop verifying at once, even those still in flight",
-			strings.Join(st.old, ", ")))
+			"%s after the new key is published, the previous keys (%s) are deleted: tokens they signed stop verifying then, so the wait should exceed the longest token lifetime",
+			opts.RetireOldAfter, strings.Join(st.old, ", ")))
 	default:
 		plan.Consequences = append(plan.Consequences, fmt.Sprintf(
 			"the previous keys (%s) stay published and keep verifying the tokens they signed; delete them later (DELETE %s/{kid}) once those tokens have expired",
@@ -191,23 +192,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("new key %s signs from now on", res.NewKID))
 
-	if plan.Options.RetireOldAfter > 0 && len(st.old) > 0 {
-		for _, kid := range st.old {
-			resp, err := p.del(ctx, keysPath(st.set)+"/"+url.PathEscape(kid), nil)
-			if err != nil {
-				return res, fmt.Errorf("hydra: the new key %s was created, but deleting the previous key %s failed: %w", res.NewKID, kid, err)
-			}
-			switch resp.Status {
-			case http.StatusNoContent, http.StatusOK:
-				res.Retired = append(res.Retired, kid)
-			case http.StatusNotFound:
-				res.Notes = append(res.Notes, "previous key "+kid+" was already gone")
-			default:
-				return res, fmt.Errorf("hydra: the new key %s was created, but: %w", res.NewKID, fail("deleting the previous key "+kid, resp))
-			}
-		}
-		res.Notes = append(res.Notes, "Hydra cannot wait before retiring: the previous keys were deleted at once, so tokens they signed no longer verify")
-	} else if len(st.old) > 0 {
+	if len(st.old) > 0 && plan.Options.RetireOldAfter <= 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("previous keys kept (%s): they verify the tokens they signed until you delete them", strings.Join(st.old, ", ")))
 	}
 	if res.JWKSURL == "" {
@@ -221,4 +206,36 @@ func (p *Provider) jwksURL() string {
 		return ""
 	}
 	return p.publicURL + "/.well-known/jwks.json"
+}
+
+// RetireKeys implements provider.KeyRetirer: it deletes the keys the
+// rotation replaced. Hydra signs with the newest key, so the deleted keys
+// only verified tokens signed before the rotation.
+func (p *Provider) RetireKeys(ctx context.Context, plan *provider.RotatePlan, rotated *provider.RotateResult) (*provider.RotateResult, error) {
+	var st *rotateState
+	if plan != nil {
+		st, _ = plan.State.(*rotateState)
+	}
+	if st == nil || rotated == nil {
+		return nil, errs.New(errs.KindUsage, "hydra: the plan was not made by the hydra adapter")
+	}
+	res := *rotated
+	for _, kid := range st.old {
+		resp, err := p.del(ctx, keysPath(st.set)+"/"+url.PathEscape(kid), nil)
+		if err != nil {
+			return &res, fmt.Errorf("hydra: deleting the previous key %s failed: %w", kid, err)
+		}
+		switch resp.Status {
+		case http.StatusNoContent, http.StatusOK:
+			res.Retired = append(res.Retired, kid)
+		case http.StatusNotFound:
+			res.Notes = append(res.Notes, "previous key "+kid+" was already gone")
+		default:
+			return &res, fail("deleting the previous key "+kid, resp)
+		}
+	}
+	if len(res.Retired) > 0 {
+		res.Notes = append(res.Notes, "previous keys deleted: tokens they signed no longer verify")
+	}
+	return &res, nil
 }

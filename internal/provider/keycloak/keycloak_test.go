@@ -593,10 +593,18 @@ func TestRetiringMakesThePreviousProviderPassiveWithoutLosingItsConfig(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(strings.Join(plan.Consequences, "\n"), "made passive right away") {
+	if !strings.Contains(strings.Join(plan.Consequences, "\n"), "1h0m0s after the new key is published, the previous key providers") {
 		t.Fatalf("consequences = %v", plan.Consequences)
 	}
-	res, err := h.p.Rotate(context.Background(), plan)
+	rotated, err := h.p.Rotate(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rotate alone never retires.
+	if len(rotated.Retired) != 0 || h.fake.KeyStatus(oldComp) == "PASSIVE" {
+		t.Fatalf("Rotate retired: %+v, old status %s", rotated, h.fake.KeyStatus(oldComp))
+	}
+	res, err := h.p.RetireKeys(context.Background(), plan, rotated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -643,9 +651,13 @@ func TestRotationErrorsAreClassified(t *testing.T) {
 	h.fake.Fail(http.MethodPost, "", keycloakfake.Forbidden, 1)
 	_, err = h.p.Rotate(context.Background(), plan)
 	providertest.WantKind(t, err, errs.KindRefused, "")
+	rotated, err := h.p.Rotate(context.Background(), plan)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.fake.Fail(http.MethodPut, "", keycloakfake.ServerError, 1)
-	res, err := h.p.Rotate(context.Background(), plan)
-	if !errs.Is(err, errs.KindNetwork) || res == nil || res.NewKID == "" || !strings.Contains(err.Error(), "is active, but") {
+	res, err := h.p.RetireKeys(context.Background(), plan, rotated)
+	if !errs.Is(err, errs.KindNetwork) || res == nil || res.NewKID != rotated.NewKID || !strings.Contains(err.Error(), "making the previous key provider") {
 		t.Fatalf("500 on retiring: res %+v err %v", res, err)
 	}
 	_, err = h.p.PlanRotate(context.Background(), "other", provider.RotateOptions{})

@@ -130,12 +130,12 @@ func (p *Provider) PlanRotate(ctx context.Context, use provider.KeyUse, opts pro
 	case opts.RetireOldAfter > 0:
 		for _, id := range old {
 			plan.Calls = append(plan.Calls,
-				provider.Call{Method: http.MethodGet, Path: p.componentsPath() + "/" + url.PathEscape(id), Purpose: "read the previous key provider"},
+				provider.Call{Method: http.MethodGet, Path: p.componentsPath() + "/" + url.PathEscape(id), Purpose: fmt.Sprintf("%s after the new key is published: read the previous key provider", opts.RetireOldAfter)},
 				provider.Call{Method: http.MethodPut, Path: p.componentsPath() + "/" + url.PathEscape(id), Purpose: "make it passive (whole representation, active=false)"})
 		}
 		plan.Consequences = append(plan.Consequences, fmt.Sprintf(
-			"Keycloak cannot schedule a retirement: the previous key providers (%s) are made passive right away; passive keys still verify and decrypt but are never used to sign or encrypt. Deleting them is a later manual step (DELETE %s/{id}) once tokens using them have expired",
-			strings.Join(old, ", "), p.componentsPath()))
+			"%s after the new key is published, the previous key providers (%s) are made passive: passive keys still verify and decrypt but are never used to sign or encrypt. Deleting them is a later manual step (DELETE %s/{id}) once tokens using them have expired",
+			opts.RetireOldAfter, strings.Join(old, ", "), p.componentsPath()))
 	default:
 		plan.Consequences = append(plan.Consequences, fmt.Sprintf(
 			"the previous keys (%s) stay active at a lower priority: published and verifying, no longer chosen; make them passive, then delete them, once tokens using them have expired",
@@ -219,20 +219,34 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 	}
 	res.Notes = append(res.Notes, fmt.Sprintf("key provider %s (component %s, priority %d) added; its key %s is active", st.name, componentID, st.priority, res.NewKID))
 
-	if plan.Options.RetireOldAfter > 0 {
-		for _, id := range oldIDs(st.old) {
-			if err := p.makePassive(ctx, id); err != nil {
-				return res, fmt.Errorf("keycloak: the new key %s is active, but: %w", res.NewKID, err)
-			}
-			res.Retired = append(res.Retired, st.old[id]...)
-		}
-		if len(res.Retired) > 0 {
-			res.Notes = append(res.Notes, fmt.Sprintf("previous keys made passive at once (Keycloak cannot wait): they still verify but never sign; delete their providers later by hand (DELETE %s/{id})", p.componentsPath()))
-		}
-	} else if kids := kidsOf(st.old); len(kids) > 0 {
+	if kids := kidsOf(st.old); len(kids) > 0 && plan.Options.RetireOldAfter <= 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("previous keys (%s) left active at a lower priority; make them passive, then delete them, when tokens using them have expired", strings.Join(kids, ", ")))
 	}
 	return res, nil
+}
+
+// RetireKeys implements provider.KeyRetirer: the key providers the
+// rotation outranked are made passive, so they still verify and decrypt
+// but never sign or encrypt.
+func (p *Provider) RetireKeys(ctx context.Context, plan *provider.RotatePlan, rotated *provider.RotateResult) (*provider.RotateResult, error) {
+	var st *rotateState
+	if plan != nil {
+		st, _ = plan.State.(*rotateState)
+	}
+	if st == nil || rotated == nil {
+		return nil, errs.New(errs.KindUsage, "keycloak: the plan was not made by the keycloak adapter")
+	}
+	res := *rotated
+	for _, id := range oldIDs(st.old) {
+		if err := p.makePassive(ctx, id); err != nil {
+			return &res, fmt.Errorf("keycloak: making the previous key provider %s passive: %w", id, err)
+		}
+		res.Retired = append(res.Retired, st.old[id]...)
+	}
+	if len(res.Retired) > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("previous keys made passive: they still verify but never sign; delete their providers later by hand (DELETE %s/{id})", p.componentsPath()))
+	}
+	return &res, nil
 }
 
 // makePassive turns a key provider off for signing while keeping its key

@@ -96,7 +96,7 @@ Key material is never printed. The rotation is recorded in the audit log.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and its consequences, and send nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
-	fl.StringVar(&opts.RetireOldAfter, "retire-old-after", "", "retire the previous key after this long (e.g. 24h), where the IdP supports it")
+	fl.StringVar(&opts.RetireOldAfter, "retire-old-after", "", "retire the previous keys this long after the new key is published (e.g. 24h; the command waits), where the IdP's API can retire keys")
 	fl.BoolVar(&opts.RestartServices, "restart-services", false, "restart the services the IdP needs restarted after a rotation (cisco-ucm: XCP Authentication Service)")
 	fl.StringVar(&opts.JWKSTimeout, "jwks-timeout", "2m", "how long to wait for the new key to appear in the JWKS")
 	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
@@ -142,6 +142,17 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 	kr, err := registry.KeyRotator(prov)
 	if err != nil {
 		return err
+	}
+	// Retiring needs its own capability; refuse before anything changes
+	// rather than after the new key is in place.
+	var retirer provider.KeyRetirer
+	if ro.RetireOldAfter > 0 {
+		r, ok := prov.(provider.KeyRetirer)
+		if !ok {
+			return provider.Unsupported(prov.Name(), "retiring the previous keys (--retire-old-after)",
+				"rotate without it, and withdraw the old key in the IdP's console once the tokens it signed have expired")
+		}
+		retirer = r
 	}
 	plan, err := kr.PlanRotate(ctx, opts.Use, ro)
 	if err != nil {
@@ -204,6 +215,9 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 
 	if rotated.JWKSURL == "" || rotated.NewKID == "" {
 		errP.Println(errP.Dim("The IdP publishes no JWKS to check, or did not name the new key; not waiting for publication."))
+		if retirer != nil {
+			errP.Println(errP.Warning("The previous keys were kept:") + " they are retired only once the new key is seen published.")
+		}
 		if err := writeJSON(opts, res); err != nil {
 			return err
 		}
@@ -236,6 +250,14 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 			out.Printf("%s %s is published in %s (after %s).\n", out.Success("Published:"), rotated.NewKID, rotated.JWKSURL, plural(polls, "fetch", "fetches"))
 		}
 	}
+	if published && retirer != nil {
+		if rerr := opts.retire(ctx, retirer, plan, rotated, ro.RetireOldAfter, &res, auditor, p.Name, prov.Name(), out, errP); rerr != nil {
+			_ = writeJSON(opts, res)
+			return rerr
+		}
+	} else if retirer != nil {
+		errP.Println(errP.Warning("The previous keys were kept:") + " the new key was not seen published.")
+	}
 	if jerr := writeJSON(opts, res); jerr != nil {
 		return jerr
 	}
@@ -243,6 +265,43 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 		return err
 	}
 	return auditErr
+}
+
+// retire waits, then withdraws the keys the rotation replaced. Ctrl-C
+// during the wait keeps them, and says so.
+func (opts *RegenOptions) retire(ctx context.Context, retirer provider.KeyRetirer, plan *provider.RotatePlan, rotated *provider.RotateResult,
+	wait time.Duration, res *result, auditor Auditor, profile, prov string, out, errP *ui.Printer) error {
+	if opts.Output == "text" {
+		errP.Printf("Waiting %s before retiring the previous keys (until %s); Ctrl-C keeps them.\n",
+			durations.Format(wait), opts.now().Add(wait).Local().Format(time.RFC1123))
+	}
+	if err := opts.sleep(ctx, wait); err != nil {
+		return errs.Wrap(errs.KindInterrupted, fmt.Errorf("the new key %s is in use; the previous keys were kept: %w", rotated.NewKID, err))
+	}
+	after, err := retirer.RetireKeys(ctx, plan, rotated)
+	entry := audit.Entry{Profile: profile, Provider: prov, Action: audit.ActionRotateKey, Detail: string(opts.Use) + " key: retire previous keys"}
+	if after != nil {
+		res.Retired, res.Notes = after.Retired, after.Notes
+	}
+	if err != nil {
+		entry.Result, entry.Detail = "failed", entry.Detail+": "+err.Error()
+		opts.record(auditor, entry)
+		return fmt.Errorf("retiring the previous %s keys: %w", opts.Use, err)
+	}
+	entry.Result = "retired"
+	if len(res.Retired) > 0 {
+		entry.Detail += " " + strings.Join(res.Retired, ", ")
+	}
+	opts.record(auditor, entry)
+	if opts.Output == "text" {
+		if len(res.Retired) > 0 {
+			out.Printf("%s %s\n", out.Success("Retired:"), strings.Join(res.Retired, ", "))
+		}
+		for _, n := range res.Notes {
+			out.Println(out.Dim("note: " + n))
+		}
+	}
+	return nil
 }
 
 func (opts *RegenOptions) record(a Auditor, e audit.Entry) error {

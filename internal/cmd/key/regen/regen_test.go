@@ -71,6 +71,17 @@ type rotator struct {
 	jwksURL     string
 	rotated     int
 	destructive bool
+	retired     int
+}
+
+// retiringRotator can also retire the keys a rotation replaced.
+type retiringRotator struct{ *rotator }
+
+func (r retiringRotator) RetireKeys(_ context.Context, _ *provider.RotatePlan, rot *provider.RotateResult) (*provider.RotateResult, error) {
+	r.retired++
+	res := *rot
+	res.Retired = []string{"old-0"}
+	return &res, nil
 }
 
 func (r *rotator) Name() string                                     { return "fake" }
@@ -82,7 +93,7 @@ func (r *rotator) PlanRotate(_ context.Context, use provider.KeyUse, o provider.
 }
 func (r *rotator) Rotate(context.Context, *provider.RotatePlan) (*provider.RotateResult, error) {
 	r.rotated++
-	return &provider.RotateResult{NewKID: "new-2", Retired: []string{"old-0"}, JWKSURL: r.jwksURL, Notes: []string{"the old key stays published for 24h"}}, nil
+	return &provider.RotateResult{NewKID: "new-2", JWKSURL: r.jwksURL, Notes: []string{"the old key stays published"}}, nil
 }
 
 type memAudit struct{ entries []audit.Entry }
@@ -90,7 +101,7 @@ type memAudit struct{ entries []audit.Entry }
 func (m *memAudit) Check() error               { return nil }
 func (m *memAudit) Append(e audit.Entry) error { m.entries = append(m.entries, e); return nil }
 
-func setup(t *testing.T, r *rotator) (*RegenOptions, *iostreams.IOStreams, *memAudit, *[]time.Duration) {
+func setup(t *testing.T, r provider.KeyRotator) (*RegenOptions, *iostreams.IOStreams, *memAudit, *[]time.Duration) {
 	ios, _, _, _ := iostreams.Test()
 	a := &memAudit{}
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -117,12 +128,12 @@ func TestTheNewKeyIsReportedOnceTheJWKSListsIt(t *testing.T) {
 	j := newJWKS(t, "new-2", 2)
 	r := &rotator{jwksURL: j.srv.URL}
 	opts, ios, a, slept := setup(t, r)
-	opts.Yes, opts.RetireOldAfter = true, "1d"
+	opts.Yes = true
 	if err := regenRun(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
 	out := ios.Out.(fmt.Stringer).String()
-	if !strings.Contains(out, "new-2 is published") || !strings.Contains(out, "after 3 fetches") || !strings.Contains(out, "old-0") {
+	if !strings.Contains(out, "new-2 is published") || !strings.Contains(out, "after 3 fetches") {
 		t.Fatalf("stdout %q", out)
 	}
 	if j.fetches != 3 || len(*slept) != 2 {
@@ -152,7 +163,8 @@ func TestAKeyThatNeverAppearsExits5(t *testing.T) {
 }
 
 func TestADryRunShowsTheConsequencesAndRotatesNothing(t *testing.T) {
-	r := &rotator{}
+	base := &rotator{}
+	r := retiringRotator{base}
 	opts, ios, a, _ := setup(t, r)
 	opts.DryRun, opts.RetireOldAfter = true, "24h"
 	if err := regenRun(context.Background(), opts); err != nil {
@@ -162,8 +174,57 @@ func TestADryRunShowsTheConsequencesAndRotatesNothing(t *testing.T) {
 	if !strings.Contains(out, "POST /admin/keys/rotate") || !strings.Contains(out, "stop verifying after 24h0m0s") {
 		t.Fatalf("plan %q", out)
 	}
-	if r.rotated != 0 || len(a.entries) != 0 {
+	if base.rotated != 0 || base.retired != 0 || len(a.entries) != 0 {
 		t.Fatal("a dry run rotated")
+	}
+}
+
+func TestRetirementWaitsForPublicationAndTheGivenTime(t *testing.T) {
+	j := newJWKS(t, "new-2", 1)
+	base := &rotator{jwksURL: j.srv.URL}
+	opts, ios, a, slept := setup(t, retiringRotator{base})
+	opts.Yes, opts.RetireOldAfter = true, "1d"
+	if err := regenRun(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if base.retired != 1 {
+		t.Fatalf("retired %d times", base.retired)
+	}
+	if n := len(*slept); n == 0 || (*slept)[n-1] != 24*time.Hour {
+		t.Fatalf("slept %v, want the last wait to be the retirement delay", *slept)
+	}
+	if out := ios.Out.(fmt.Stringer).String(); !strings.Contains(out, "Retired: old-0") {
+		t.Fatalf("stdout %q", out)
+	}
+	if len(a.entries) != 2 || a.entries[1].Result != "retired" {
+		t.Fatalf("audit %+v", a.entries)
+	}
+}
+
+func TestAnInterruptedWaitKeepsThePreviousKeys(t *testing.T) {
+	j := newJWKS(t, "new-2", 0)
+	base := &rotator{jwksURL: j.srv.URL}
+	opts, _, _, _ := setup(t, retiringRotator{base})
+	opts.Yes, opts.RetireOldAfter = true, "2h"
+	opts.Sleep = func(_ context.Context, d time.Duration) error {
+		if d == 2*time.Hour {
+			return context.Canceled
+		}
+		return nil
+	}
+	err := regenRun(context.Background(), opts)
+	if cli.ExitCode(err) != cli.ExitInterrupted || !strings.Contains(err.Error(), "previous keys were kept") || base.retired != 0 || base.rotated != 1 {
+		t.Fatalf("err %v, rotated %d, retired %d", err, base.rotated, base.retired)
+	}
+}
+
+func TestRetiringWhereTheIdPCannotIsRefusedBeforeRotating(t *testing.T) {
+	r := &rotator{}
+	opts, _, _, _ := setup(t, r)
+	opts.Yes, opts.RetireOldAfter = true, "1h"
+	err := regenRun(context.Background(), opts)
+	if cli.ExitCode(err) != cli.ExitUnsupported || r.rotated != 0 {
+		t.Fatalf("err %v, rotated %d", err, r.rotated)
 	}
 }
 
