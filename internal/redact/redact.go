@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Mask replaces a secret value.
@@ -34,7 +35,7 @@ var sensitiveHeaders = map[string]bool{
 
 // jwtPattern matches compact JWS (three parts) and JWE (five parts) tokens:
 // every JOSE header starts with base64url("{\"") = "eyJ".
-var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}`)
+var jwtPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}`) })
 
 // IsSensitiveKey reports whether a parameter of that name holds a secret.
 func IsSensitiveKey(name string) bool { return sensitiveKeys[strings.ToLower(name)] }
@@ -44,7 +45,7 @@ func IsSensitiveHeader(name string) bool { return sensitiveHeaders[strings.ToLow
 
 // LooksLikeJWT reports whether s is a compact JWS or JWE.
 func LooksLikeJWT(s string) bool {
-	loc := jwtPattern.FindStringIndex(s)
+	loc := jwtPattern().FindStringIndex(s)
 	return loc != nil && loc[0] == 0 && loc[1] == len(s)
 }
 
@@ -58,7 +59,7 @@ func Text(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, sec, Mask)
 		}
 	}
-	return jwtPattern.ReplaceAllString(s, Mask)
+	return jwtPattern().ReplaceAllString(s, Mask)
 }
 
 // Form redacts an application/x-www-form-urlencoded body or a query string.

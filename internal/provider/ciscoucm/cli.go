@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -32,15 +33,23 @@ const (
 )
 
 var (
-	ansiEscape = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78]`)
+	ansiEscape = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>78]`)
+	})
 	// The prompt ends the output, at the start of a line.
-	cliPrompt = regexp.MustCompile(`(?:^|\n)admin:[ \t]*\z`)
+	cliPrompt = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?:^|\n)admin:[ \t]*\z`) })
 	// A question waiting for an answer: the last line mentions yes/no,
 	// y/n, continue or proceed and ends like a prompt. The wording is not
 	// documented, so the match is loose but anchored to the end.
-	cliQuestion = regexp.MustCompile(`(?i)(?:^|\n)[^\n]*(?:yes/no|y/n|\bcontinue\b|\bproceed\b)[^\n]*[?:)\]>][ \t]*\z`)
-	cliFailure  = regexp.MustCompile(`(?im)unsuccessful|\bfail(?:ed|ure|s)?\b|\berror\b|\bcancel+ed\b|\baborted\b|^\s*invalid\b|not (?:allowed|permitted|authori[sz]ed)`)
-	cliSuccess  = regexp.MustCompile(`(?i)\bsuccess(?:ful(?:ly)?)?\b|\bregenerated\b|\bcompleted\b`)
+	cliQuestion = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)(?:^|\n)[^\n]*(?:yes/no|y/n|\bcontinue\b|\bproceed\b)[^\n]*[?:)\]>][ \t]*\z`)
+	})
+	cliFailure = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?im)unsuccessful|\bfail(?:ed|ure|s)?\b|\berror\b|\bcancel+ed\b|\baborted\b|^\s*invalid\b|not (?:allowed|permitted|authori[sz]ed)`)
+	})
+	cliSuccess = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\bsuccess(?:ful(?:ly)?)?\b|\bregenerated\b|\bcompleted\b`)
+	})
 )
 
 // cli is an interactive platform CLI session on a PTY.
@@ -95,7 +104,7 @@ func dialCLI(ctx context.Context, t sshTarget) (*cli, error) {
 		c.Close()
 		return nil, err
 	}
-	if _, _, _, err := c.waitFor(ctx, startupTimeout, "the CLI prompt", cliPrompt); err != nil {
+	if _, _, _, err := c.waitFor(ctx, startupTimeout, "the CLI prompt", cliPrompt()); err != nil {
 		c.Close()
 		return nil, err
 	}
@@ -234,7 +243,7 @@ func (c *cli) run(ctx context.Context, command string) (string, error) {
 	if err := c.send(command); err != nil {
 		return "", err
 	}
-	_, out, _, err := c.waitFor(ctx, c.target.timeout, "the prompt after "+command, cliPrompt)
+	_, out, _, err := c.waitFor(ctx, c.target.timeout, "the prompt after "+command, cliPrompt())
 	return stripEcho(out, command), err
 }
 
@@ -245,7 +254,7 @@ func (c *cli) runConfirm(ctx context.Context, command, answer string) (before, q
 	if err := c.send(command); err != nil {
 		return "", "", "", err
 	}
-	i, out, match, err := c.waitFor(ctx, c.target.timeout, "the prompt after "+command, cliPrompt, cliQuestion)
+	i, out, match, err := c.waitFor(ctx, c.target.timeout, "the prompt after "+command, cliPrompt(), cliQuestion())
 	if err != nil {
 		return "", "", "", err
 	}
@@ -257,7 +266,7 @@ func (c *cli) runConfirm(ctx context.Context, command, answer string) (before, q
 	if err := c.send(answer); err != nil {
 		return before, question, "", err
 	}
-	_, out, _, err = c.waitFor(ctx, c.target.timeout, "the prompt after answering "+answer, cliPrompt)
+	_, out, _, err = c.waitFor(ctx, c.target.timeout, "the prompt after answering "+answer, cliPrompt())
 	return before, question, stripEcho(out, answer), err
 }
 
@@ -270,7 +279,7 @@ func (c *cli) send(line string) error {
 
 // normalize removes terminal escapes and turns CR LF and lone CR into LF.
 func normalize(s string) string {
-	s = ansiEscape.ReplaceAllString(s, "")
+	s = ansiEscape().ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	return strings.ReplaceAll(s, "\r", "\n")
 }
@@ -430,19 +439,21 @@ func unknownHost(t sshTarget, key ssh.PublicKey) error {
 		t.addr, key.Type(), fp, fp, t.knownHosts, port, host, t.knownHosts)
 }
 
-// keyLabel finds a labelled identifier in "show key authz" output; the
+// keyLabel() finds a labelled identifier in "show key authz" output; the
 // format is not documented, so several labels are tried.
-var keyLabel = regexp.MustCompile(`(?im)^\s*(?:key\s*id|kid|key\s*identifier|serial(?:\s*number)?|(?:sha-?256\s*)?fingerprint|thumbprint)\s*[:=]\s*(\S[^\n]*?)\s*$`)
+var keyLabel = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?im)^\s*(?:key\s*id|kid|key\s*identifier|serial(?:\s*number)?|(?:sha-?256\s*)?fingerprint|thumbprint)\s*[:=]\s*(\S[^\n]*?)\s*$`)
+})
 
 func parseKeyID(out string) string {
-	if m := keyLabel.FindStringSubmatch(out); m != nil {
+	if m := keyLabel().FindStringSubmatch(out); m != nil {
 		return cleanText(m[1])
 	}
 	return ""
 }
 
-// longValue matches what could be key material in unlabelled lines.
-var longValue = regexp.MustCompile(`[A-Za-z0-9+/=_:-]{40,}`)
+// longValue() matches what could be key material in unlabelled lines.
+var longValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9+/=_:-]{40,}`) })
 
 // cleanLines keeps the output's lines for notes: no echo, no blank lines,
 // no long unlabelled values (the encryption key is symmetric; its value
@@ -454,8 +465,8 @@ func cleanLines(out string) []string {
 		if l == "" {
 			continue
 		}
-		if !keyLabel.MatchString(l) {
-			l = longValue.ReplaceAllString(l, redact.Mask)
+		if !keyLabel().MatchString(l) {
+			l = longValue().ReplaceAllString(l, redact.Mask)
 		}
 		if l = cleanText(l); l != "" {
 			lines = append(lines, l)

@@ -120,10 +120,10 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 	if question == "" {
 		verdictText = warning
 	}
-	if loc := cliFailure.FindStringIndex(verdictText); loc != nil {
+	if loc := cliFailure().FindStringIndex(verdictText); loc != nil {
 		return nil, errs.New(errs.KindRefused, "cisco-ucm: the CLI on %s did not regenerate the %s key: %s", st.publisher.addr, word, strings.Join(cleanLines(verdictText), " / "))
 	}
-	succeeded := cliSuccess.MatchString(verdictText)
+	succeeded := cliSuccess().MatchString(verdictText)
 	now, err := c.run(ctx, show)
 	if err != nil {
 		return nil, fmt.Errorf("reading the new key (it was regenerated): %w", err)
@@ -192,7 +192,7 @@ func restartNode(ctx context.Context, t sshTarget) (string, error) {
 	// The restart notice itself ("Do not press Ctrl+C ... has not
 	// restarted properly") is not a failure.
 	verdict := strings.Join(filterNotice(out), "\n")
-	if cliFailure.MatchString(verdict) {
+	if cliFailure().MatchString(verdict) {
 		return "", errs.New(errs.KindRefused, "the CLI said: %s", strings.Join(cleanLines(verdict), " / "))
 	}
 	lines := cleanLines(out)
@@ -234,7 +234,7 @@ func (p *Provider) ListKeys(ctx context.Context) ([]provider.Key, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the %s key: %w", u.word, err)
 		}
-		if cliFailure.MatchString(out) {
+		if cliFailure().MatchString(out) {
 			return nil, errs.New(errs.KindRefused, "cisco-ucm: 'show key authz %s' failed: %s", u.word, strings.Join(cleanLines(out), " / "))
 		}
 		kid := parseKeyID(out)

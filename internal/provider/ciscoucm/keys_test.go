@@ -403,10 +403,10 @@ func TestQuestionsAndPromptsAreRecognised(t *testing.T) {
 		{"Tokens will no longer continue to work.\nPlease wait", false, false},
 	}
 	for _, tt := range tests {
-		if got := cliPrompt.MatchString(tt.text); got != tt.prompt {
+		if got := cliPrompt().MatchString(tt.text); got != tt.prompt {
 			t.Errorf("%q prompt = %v", tt.text, got)
 		}
-		if got := cliQuestion.MatchString(tt.text); got != tt.question {
+		if got := cliQuestion().MatchString(tt.text); got != tt.question {
 			t.Errorf("%q question = %v", tt.text, got)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
@@ -174,9 +175,11 @@ func notFoundDetail(vendor string) string {
 	return "the UCM does not know this end user: " + vendor
 }
 
-var unknownUserText = regexp.MustCompile(`(?i)not found|no such user|unknown user|does not exist|doesn't exist|invalid user|user.*not exist`)
+var unknownUserText = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)not found|no such user|unknown user|does not exist|doesn't exist|invalid user|user.*not exist`)
+})
 
-func looksLikeUnknownUser(s string) bool { return unknownUserText.MatchString(s) }
+func looksLikeUnknownUser(s string) bool { return unknownUserText().MatchString(s) }
 
 // tokenValues collects every refresh_token value in an answer, wherever it
 // sits, so they can be blanked out of any text quoted from it.
@@ -207,14 +210,14 @@ func tokenValues(body []byte) []string {
 	return out
 }
 
-// opaqueToken matches long runs of token alphabet characters: refresh
+// opaqueToken() matches long runs of token alphabet characters: refresh
 // tokens need not be JWT-shaped, and vendor messages may quote one.
-var opaqueToken = regexp.MustCompile(`[A-Za-z0-9+/_=.~-]{32,}`)
+var opaqueToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[A-Za-z0-9+/_=.~-]{32,}`) })
 
 // blankTokens removes known token values, JWT-shaped strings and long
 // opaque strings, then cleans the text for printing.
 func blankTokens(s string, known []string) string {
 	s = redact.Text(s, known...)
-	s = opaqueToken.ReplaceAllString(s, redact.Mask)
+	s = opaqueToken().ReplaceAllString(s, redact.Mask)
 	return provider.Clean(s)
 }

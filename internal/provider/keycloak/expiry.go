@@ -71,7 +71,7 @@ func (p *Provider) findClient(ctx context.Context, app string) (*client, error) 
 			return &found[i], nil
 		}
 	}
-	if uuidPattern.MatchString(app) {
+	if uuidPattern().MatchString(app) {
 		resp, err := p.get(ctx, p.clientPath(app), nil)
 		if err != nil {
 			return nil, err

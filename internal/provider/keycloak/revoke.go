@@ -58,7 +58,7 @@ func (p *Provider) userPath(id string) string { return p.adminPath("/users/" + u
 
 // findUser looks a user up by id, username or email; nil when not found.
 func (p *Provider) findUser(ctx context.Context, name string) (*user, error) {
-	if uuidPattern.MatchString(name) {
+	if uuidPattern().MatchString(name) {
 		resp, err := p.get(ctx, p.userPath(name), nil)
 		if err != nil {
 			return nil, err

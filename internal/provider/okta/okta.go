@@ -52,7 +52,7 @@ var (
 	_ provider.KeyRotator       = (*Provider)(nil)
 )
 
-var issuerAS = regexp.MustCompile(`^/oauth2/([^/]+)/?$`)
+var issuerAS = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/oauth2/([^/]+)/?$`) })
 
 // New builds the adapter from the profile. See the package documentation
 // for how the org and authorization server are found.
@@ -96,7 +96,7 @@ func New(env *provider.Env) (provider.Provider, error) {
 func orgOf(env *provider.Env) (org, as string, err error) {
 	if env.Issuer != "" {
 		if u, perr := url.Parse(env.Issuer); perr == nil {
-			if m := issuerAS.FindStringSubmatch(u.Path); m != nil {
+			if m := issuerAS().FindStringSubmatch(u.Path); m != nil {
 				as = m[1]
 			}
 		}
