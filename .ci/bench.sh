@@ -53,10 +53,11 @@ printf '| measure | idpctl | baseline | baseline time | ratio | aim | peak RSS |
 
 read -r empty_ms _ < <(mean_ms "$work/empty")
 read -r cobra_ms _ < <(mean_ms "$work/emptycobra version")
+read -r cobra_help_ms _ < <(mean_ms "$work/emptycobra --help")
 read -r version_ms _ < <(mean_ms "$bin version")
 read -r help_ms _ < <(mean_ms "$bin --help")
-row '`idpctl version`' "$version_ms" 'empty cobra program' "$cobra_ms" '≤ 1.5×' "$(peak_kb "$bin" version)"
-row '`idpctl --help`' "$help_ms" 'empty cobra program' "$cobra_ms" '≤ 1.5×' "$(peak_kb "$bin" --help)"
+row '`idpctl version`' "$version_ms" 'empty cobra program, `version`' "$cobra_ms" '≤ 1.5×' "$(peak_kb "$bin" version)"
+row '`idpctl --help`' "$help_ms" 'empty cobra program, `--help`' "$cobra_help_ms" '≤ 1.5×' "$(peak_kb "$bin" --help)"
 
 # A sandbox IdP on loopback, and a profile pointing at it.
 export XDG_CONFIG_HOME=$work/config XDG_STATE_HOME=$work/state XDG_CACHE_HOME=$work/cache HOME=$work
