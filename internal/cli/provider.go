@@ -14,6 +14,7 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/offboard"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/registry"
 )
@@ -95,10 +96,11 @@ func (f *Factory) ProviderEnv(ctx context.Context, p *config.Resolved) (*provide
 			Scope: settings[AdminScope], Audience: settings[AdminAudience],
 			ClientAuthMethod: clientAuth, HTTP: hc, Now: now,
 		},
-		Now:    now,
-		Sleep:  sleepCtx,
-		Log:    f.IOStreams.ErrOut,
-		CAFile: p.CAFile,
+		Now:     now,
+		Sleep:   sleepCtx,
+		Observe: offboard.ReportRateLimit,
+		Log:     f.IOStreams.ErrOut,
+		CAFile:  p.CAFile,
 	}, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -329,4 +330,28 @@ func FuzzDecodeJSONNeverPanics(f *testing.F) {
 		var v any
 		_ = DecodeJSON(&Response{Status: 502, Body: []byte(body), Header: http.Header{"Content-Type": {ct}}, URL: "https://idp/x"}, &v)
 	})
+}
+
+func TestABadGatewayIgnoresTheRateLimitWindowReset(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Okta sends its window reset on every answer, errors included.
+		w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(time.Now().Add(60*time.Second).Unix(), 10))
+		w.Header().Set("X-Rate-Limit-Remaining", "599")
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	var waits []time.Duration
+	c := newTestClient(t, Options{Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("resp %v err %v", resp, err)
+	}
+	if len(waits) != 1 || waits[0] > 2*time.Second {
+		t.Fatalf("waits = %v, want a short back-off, not the minute window", waits)
+	}
 }

@@ -18,14 +18,44 @@ func (c *Client) retryWait(resp *Response, err error, attempt int) (time.Duratio
 		return backoff(attempt), true
 	}
 	switch resp.Status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+	case http.StatusTooManyRequests:
+		// A rate limit: Retry-After, else the vendor's reset time.
+		if d, ok := RetryAfter(resp.Header, c.opts.Now()); ok {
+			return d, true
+		}
+	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
+		// A server or gateway failure: only Retry-After counts. Okta and
+		// Auth0 send their rate-limit reset on every answer, and waiting
+		// for the window to roll over would stall a 502 for a minute.
+		if d, ok := retryAfterHeader(resp.Header, c.opts.Now()); ok {
+			return d, true
+		}
 	default:
 		return 0, false
 	}
-	if d, ok := RetryAfter(resp.Header, c.opts.Now()); ok {
+	return backoff(attempt), true
+}
+
+// retryAfterHeader reads Retry-After alone, as seconds or an HTTP date.
+func retryAfterHeader(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			secs = 0
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		d := at.Sub(now)
+		if d < 0 {
+			d = 0
+		}
 		return d, true
 	}
-	return backoff(attempt), true
+	return 0, false
 }
 
 func backoff(attempt int) time.Duration {
@@ -41,20 +71,8 @@ func backoff(attempt int) time.Duration {
 // of Okta (X-Rate-Limit-Reset) and Auth0 (X-RateLimit-Reset), both epoch
 // seconds at which the window resets. ok is false when none is present.
 func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-			if secs < 0 {
-				secs = 0
-			}
-			return time.Duration(secs) * time.Second, true
-		}
-		if at, err := http.ParseTime(v); err == nil {
-			d := at.Sub(now)
-			if d < 0 {
-				d = 0
-			}
-			return d, true
-		}
+	if d, ok := retryAfterHeader(h, now); ok {
+		return d, true
 	}
 	for _, name := range []string{"X-Rate-Limit-Reset", "X-RateLimit-Reset"} {
 		v := strings.TrimSpace(h.Get(name))

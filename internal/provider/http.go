@@ -29,6 +29,9 @@ func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, err
 		if err != nil {
 			return nil, err
 		}
+		if e.Observe != nil {
+			e.Observe(ctx, resp.Header)
+		}
 		if resp.Status == http.StatusUnauthorized && attempt == 0 && e.Auth != nil && e.Auth.Scheme == AuthClientCredentials {
 			e.Auth.Invalidate()
 			continue

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -46,5 +48,25 @@ func TestA429KeepsItsRateLimitHeadersForTheScheduler(t *testing.T) {
 	}
 	if errs.KindOf(err) != errs.KindNetwork {
 		t.Fatalf("kind %v", errs.KindOf(err))
+	}
+}
+
+func TestSendShowsEveryAnswersHeadersToTheObserver(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Rate-Limit-Remaining", "0")
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	hc, err := httpx.New(httpx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	env := &Env{HTTP: hc, Observe: func(_ context.Context, h http.Header) { seen = append(seen, h.Get("X-Rate-Limit-Remaining")) }}
+	if _, err := env.Send(context.Background(), httpx.Request{Method: http.MethodDelete, URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0] != "0" {
+		t.Fatalf("observed %v", seen)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
@@ -37,6 +39,10 @@ type Env struct {
 	Log io.Writer
 	// CAFile is the profile's extra trusted CA, for non-HTTP transports.
 	CAFile string
+	// Observe, when set, sees the headers of every admin answer, so a bulk
+	// run can pause all its workers as soon as a vendor says the rate-limit
+	// budget is spent, before the 429s start.
+	Observe func(ctx context.Context, h http.Header)
 }
 
 // Setting returns an admin setting or def.
@@ -62,6 +68,15 @@ type Call struct {
 }
 
 func (c Call) String() string { return fmt.Sprintf("%s %s  (%s)", c.Method, c.Path, c.Purpose) }
+
+// Placeholders shows {name} placeholders of a planned path as typed:
+// paths built with url.PathEscape turn them into %7Bname%7D.
+func Placeholders(calls []Call) []Call {
+	for i := range calls {
+		calls[i].Path = strings.NewReplacer("%7B", "{", "%7D", "}").Replace(calls[i].Path)
+	}
+	return calls
+}
 
 // ---- (A) revoke a user's tokens --------------------------------------------
 
@@ -112,9 +127,9 @@ type RevokeUserResult struct {
 	Detail string `json:"detail,omitempty"`
 	// RequestID is the IdP's request or correlation id, where it sends one.
 	RequestID string `json:"request_id,omitempty"`
-	// StillValid says how long already-issued access tokens stay valid
-	// (JWTs live until exp), e.g. "up to 1h (the client's access token
-	// lifetime)"; empty when unknown.
+	// StillValid completes the sentence "Access tokens already issued stay
+	// valid ..." (JWTs live until exp), e.g. "up to 1h (the client's access
+	// token lifetime)"; empty when unknown.
 	StillValid string `json:"still_valid,omitempty"`
 }
 

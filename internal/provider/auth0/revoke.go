@@ -40,10 +40,10 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 		id = "{user_id}"
 	}
 	if req.Client == "" {
-		return append(calls,
+		return provider.Placeholders(append(calls,
 			provider.Call{Method: http.MethodDelete, Path: "/api/v2" + userPath(id, "refresh-tokens"), Purpose: "ask Auth0 to delete every refresh token of the user (asynchronous)"},
 			provider.Call{Method: http.MethodDelete, Path: "/api/v2" + userPath(id, "sessions"), Purpose: "ask Auth0 to delete every session of the user (asynchronous)"},
-		), nil
+		)), nil
 	}
 	return append(calls,
 		provider.Call{Method: http.MethodPost, Path: "/api/v2/refresh-tokens/revoke", Purpose: "ask Auth0 to revoke the user's refresh tokens for the client (asynchronous)"},
@@ -280,7 +280,7 @@ func (p *Provider) accessLifetime(ctx context.Context) string {
 	rs, err := p.resourceServer(ctx, p.api)
 	if err == nil {
 		if n, ok := intOf(rs["token_lifetime"]); ok && n > 0 {
-			s = fmt.Sprintf("up to %s: JWT access tokens already issued for API %s stay valid until they expire", human(time.Duration(n)*time.Second), firstNonEmpty(str(rs, "identifier"), p.api))
+			s = fmt.Sprintf("up to %s (the token lifetime of API %s)", human(time.Duration(n)*time.Second), firstNonEmpty(str(rs, "identifier"), p.api))
 		}
 	}
 	p.mu.Lock()

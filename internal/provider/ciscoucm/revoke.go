@@ -19,8 +19,9 @@ import (
 
 const revokePath = "/ssosp/token/revoke"
 
-// StillValid is what a refresh-token revocation leaves valid.
-const StillValid = "access tokens are signed and encrypted JWTs and cannot be revoked one by one; they stay valid until they expire (OAuth Access Token Expiry Timer, default 60 minutes); regenerate the keys to invalidate all of them"
+// StillValid completes "Access tokens already issued stay valid ...":
+// what a refresh-token revocation leaves valid.
+const StillValid = "until they expire (OAuth Access Token Expiry Timer, default 60 minutes): they are signed and encrypted JWTs that cannot be revoked one by one; regenerating the keys invalidates all of them"
 
 // revokeAnswer is the documented answer of the revoke call. Unknown
 // members that might carry an explanation are read as well.

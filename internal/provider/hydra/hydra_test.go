@@ -211,7 +211,7 @@ func TestStillValidSaysWhatIsKnownAboutTheAccessTokens(t *testing.T) {
 		want   string
 	}{
 		{"inherited lifespans are unknown", nil, ""},
-		{"opaque access tokens die at once", map[string]any{"access_token_strategy": "opaque"}, "none: the client uses opaque access tokens, which Hydra's introspection reports inactive at once"},
+		{"opaque access tokens die at once", map[string]any{"access_token_strategy": "opaque"}, "only where they are not introspected: the clients use opaque access tokens, which Hydra's introspection reports inactive at once"},
 		{"a set lifespan bounds JWTs", withLifespans("2h", ""), "up to 2h (the client's access token lifespan; JWT access tokens stay valid until they expire)"},
 	}
 	for _, tt := range tests {

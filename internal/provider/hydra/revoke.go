@@ -179,7 +179,7 @@ func (p *Provider) stillValid(ctx context.Context, clients []string) string {
 		}
 	}
 	if allOpaque {
-		return "none: the client uses opaque access tokens, which Hydra's introspection reports inactive at once"
+		return "only where they are not introspected: the clients use opaque access tokens, which Hydra's introspection reports inactive at once"
 	}
 	who := "the client's access token lifespan"
 	if len(clients) > 1 {

@@ -68,6 +68,7 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 			provider.Call{Method: http.MethodDelete, Path: clientPath("{userId}", req.Client, "grants"), Purpose: "revoke them (skipped when there are none)"},
 		)
 	}
+	calls = provider.Placeholders(calls)
 	return calls, nil
 }
 
@@ -221,7 +222,7 @@ func (p *Provider) countAndRevoke(ctx context.Context, uid, client, what, label 
 // unreadable policy gives "" (unknown).
 func (p *Provider) accessLifetime(ctx context.Context, client string) string {
 	if !p.custom() {
-		return "up to 1h: JWT access tokens already issued stay valid until they expire (the org authorization server issues one-hour access tokens)"
+		return "up to 1h (the org authorization server issues one-hour access tokens)"
 	}
 	p.mu.Lock()
 	if s, ok := p.stillValid[client]; ok {
@@ -253,7 +254,7 @@ func (p *Provider) accessLifetime(ctx context.Context, client string) string {
 	}
 	s := ""
 	if longest > 0 {
-		s = fmt.Sprintf("up to %s: JWT access tokens already issued stay valid until they expire (longest access-token lifetime in the policy rules of authorization server %s)", human(time.Duration(longest)*time.Minute), p.as)
+		s = fmt.Sprintf("up to %s (the longest access-token lifetime in the policy rules of authorization server %s)", human(time.Duration(longest)*time.Minute), p.as)
 	}
 	p.mu.Lock()
 	p.stillValid[client] = s

@@ -32,7 +32,7 @@ const grantMechanismGroup = "GROUP_MEMBERSHIP"
 const UnsupportedRevoke = `identity domains have no call that revokes every token of a user; choose a method: "deactivate" sets the user inactive (no sign-in and no refresh anywhere until re-activated), "grants" deletes the user's app grants (access to those apps ends; tokens already issued stay valid until they expire)`
 
 // stillValid is what remains after either method.
-const stillValid = "access tokens already issued stay valid until they expire: up to the accessTokenExpiry of each resource app (3600 seconds for the domain's own scopes)"
+const stillValid = "until they expire: up to the accessTokenExpiry of each resource app (3600 seconds for the domain's own scopes)"
 
 type scimUser struct {
 	ID       string `json:"id"`
