@@ -322,6 +322,12 @@ func (f *Factory) JWKS(hc *httpx.Client, uri string) jose.KeySource {
 		if resp.Status != http.StatusOK {
 			return nil, errs.New(errs.KindNetwork, "fetching the JWKS: HTTP %d from %s", resp.Status, httpx.Host(uri))
 		}
+		if !httpx.IsJSON(resp.Body) {
+			// Name what came back (an HTML page, a truncated body).
+			if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil {
+				return nil, fmt.Errorf("fetching the JWKS: %w", err)
+			}
+		}
 		set, _, err := jose.ParseJWKS(resp.Body)
 		if err != nil {
 			return nil, errs.Wrap(errs.KindNetwork, fmt.Errorf("reading the JWKS from %s: %w", httpx.Host(uri), err))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/idpctl/idpctl/internal/errs"
@@ -50,31 +51,51 @@ func (e *Error) Kind() errs.Kind {
 	}
 }
 
-// responseError turns a non-success response into a classified error. An
-// RFC 6749 error body becomes *Error; anything else a status sentence.
+// responseError turns a non-success response into a classified error.
+// The status decides first: a 429 or 5xx is the IdP being unable to answer
+// now (exit 5) even when its body is shaped like an OAuth error, and says
+// when to try again if the IdP said. Otherwise an RFC 6749 error body
+// becomes *Error, and anything else a status sentence.
 func responseError(what string, resp *httpx.Response) error {
 	endpoint := what + " endpoint"
+	var oe Error
 	if httpx.IsJSON(resp.Body) {
-		var e Error
-		if err := httpx.DecodeJSON(resp, &e); err == nil && e.Code != "" {
-			e.Code = clean(e.Code, 64)
-			e.Description = clean(e.Description, 300)
-			e.URI = clean(e.URI, 200)
-			e.Status = resp.Status
-			e.Endpoint = "the " + endpoint
-			return errs.Wrap(e.Kind(), &e)
+		if err := httpx.DecodeJSON(resp, &oe); err == nil && oe.Code != "" {
+			oe.Code = clean(oe.Code, 64)
+			oe.Description = clean(oe.Description, 300)
+			oe.URI = clean(oe.URI, 200)
+			oe.Status = resp.Status
+			oe.Endpoint = "the " + endpoint
+		} else {
+			oe = Error{}
 		}
 	}
+	said := ""
+	if oe.Code != "" {
+		said = " (" + oe.Code
+		if oe.Description != "" {
+			said += ": " + oe.Description
+		}
+		said += ")"
+	}
+	when := "try again later"
+	if d, ok := httpx.RetryAfter(resp.Header, time.Now()); ok {
+		when = "try again in " + d.Round(time.Second).String()
+	}
 	switch {
+	case resp.Status == http.StatusTooManyRequests:
+		return errs.New(errs.KindNetwork, "the %s is rate limiting us (HTTP 429)%s; %s", endpoint, said, when)
+	case resp.Status >= 500:
+		if oe.Code == "" && len(resp.Body) > 0 && !httpx.IsJSON(resp.Body) {
+			if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil {
+				return errs.New(errs.KindNetwork, "the %s failed: %s; %s", endpoint, strings.TrimPrefix(err.Error(), httpx.Host(resp.URL)+" "), when)
+			}
+		}
+		return errs.New(errs.KindNetwork, "the %s failed: HTTP %d%s; %s", endpoint, resp.Status, said, when)
+	case oe.Code != "":
+		return errs.Wrap(oe.Kind(), &oe)
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
 		return errs.New(errs.KindRefused, "the %s refused the request: HTTP %d", endpoint, resp.Status)
-	case resp.Status >= 500:
-		if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil && !httpx.IsJSON(resp.Body) && len(resp.Body) > 0 {
-			return errs.New(errs.KindNetwork, "the %s failed: %s", endpoint, strings.TrimPrefix(err.Error(), httpx.Host(resp.URL)+" "))
-		}
-		return errs.New(errs.KindNetwork, "the %s failed: HTTP %d", endpoint, resp.Status)
-	case resp.Status == http.StatusTooManyRequests:
-		return errs.New(errs.KindNetwork, "the %s is rate limiting us (HTTP 429); try again later", endpoint)
 	default:
 		if err := httpx.DecodeJSON(resp, new(map[string]any)); err != nil {
 			return fmt.Errorf("the %s answered HTTP %d: %w", endpoint, resp.Status, err)

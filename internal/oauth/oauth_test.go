@@ -161,6 +161,8 @@ func TestErrorResponsesMapToExitKinds(t *testing.T) {
 		{403, `forbidden`, errs.KindRefused},
 		{502, `<html><title>Bad Gateway</title></html>`, errs.KindNetwork},
 		{503, ``, errs.KindNetwork},
+		{429, `{"error":"slow_down","error_description":"too many requests"}`, errs.KindNetwork},
+		{503, `{"error":"temporarily_unavailable"}`, errs.KindNetwork},
 	}
 	for _, tc := range cases {
 		err := responseError("token", &httpx.Response{Status: tc.status, Body: []byte(tc.body), Header: http.Header{}, URL: "https://idp/token"})

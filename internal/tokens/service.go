@@ -241,6 +241,12 @@ func (s *Service) refreshLocked(ctx context.Context, rt *credstore.RefreshToken,
 	if err != nil {
 		return nil, err
 	}
+	// Prove the store takes writes before spending the refresh token: a
+	// rotating IdP consumes it, and a new one that cannot be saved loses
+	// the grant (a read-only state directory, a keychain locked meanwhile).
+	if err := credstore.SaveJSON(ctx, s.Store, s.Profile, credstore.KindRefreshToken, rt); err != nil {
+		return nil, fmt.Errorf("the credential store cannot be written, so the refresh token was not used: %w", err)
+	}
 	opts := r.Options
 	opts.Scopes = grantedScopes(opts.Scopes, rt.Scope)
 	tok, err := client.Refresh(ctx, rt.RefreshToken, opts)

@@ -231,3 +231,20 @@ func TestTheDefaultMinTTLStillCachesOneMinuteTokens(t *testing.T) {
 		t.Fatalf("90s left of a long token is more than the 60s floor: %+v %v", res, err)
 	}
 }
+
+type readOnlyStore struct{ *credstore.Memory }
+
+func (readOnlyStore) Set(context.Context, string, credstore.Kind, []byte) error {
+	return errs.New(errs.KindStore, "read-only file system")
+}
+
+func TestARefreshTokenIsNotSpentWhenTheStoreCannotSaveItsSuccessor(t *testing.T) {
+	r := &fakeRefresher{rotate: true}
+	s, store := newService(t, r)
+	seed(t, s, store, time.Now().Add(-time.Minute), RequestKey(oauth.TokenOptions{}))
+	s.Store = readOnlyStore{store}
+	_, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
+	if !errs.Is(err, errs.KindStore) || r.calls.Load() != 0 {
+		t.Fatalf("err %v, refresh calls %d: the token must not be sent", err, r.calls.Load())
+	}
+}

@@ -166,7 +166,7 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 				rep.Valid = false
 			} else {
 				v, err := jose.Verify(ctx, token, f.JWKS(c.HTTP, c.Metadata.JWKSURI), jose.VerifyOptions{
-					Issuer: p.Issuer, Audience: opts.Audience, Leeway: opts.Leeway, Now: opts.Now,
+					Issuer: p.Issuer, Audience: opts.Audience, Leeway: leewayFor(opts.Leeway), Now: opts.Now,
 				})
 				if err != nil {
 					var te *jose.TokenError
@@ -357,4 +357,13 @@ func render(v any) string {
 		b, _ := json.Marshal(t)
 		return string(b)
 	}
+}
+
+// leewayFor maps the flag to jose's convention, where zero means the
+// default: a user who types --leeway 0s means no leeway at all.
+func leewayFor(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
