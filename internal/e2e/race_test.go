@@ -29,6 +29,7 @@ func TestRaceOfConcurrentGetsForAnExpiredTokenRefreshesItOnce(t *testing.T) {
 
 	// --min-ttl below the token's life, so the token one process refreshed
 	// is good enough for the others.
+	began := time.Now()
 	procs := make([]*Proc, processes)
 	for i := range procs {
 		procs[i] = start(t, e, "", "token", "get", "--min-ttl", "1s")
@@ -49,6 +50,7 @@ func TestRaceOfConcurrentGetsForAnExpiredTokenRefreshesItOnce(t *testing.T) {
 		}
 	}
 
+	t.Logf("%d concurrent token gets of an expired token finished in %s", processes, time.Since(began).Round(time.Millisecond))
 	s := p.Stats(t)
 	if n := s.TokenRequests["refresh_token"]; n != 1 || totalTokenRequests(s) != 1 {
 		t.Errorf("the peer counted %v token requests for %d concurrent gets, want exactly one refresh_token", s.TokenRequests, processes)
