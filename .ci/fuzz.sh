@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs every fuzz target briefly (FUZZTIME, default 5s each). The committed
-# corpora under testdata/fuzz already run as ordinary tests in `go test`;
-# this looks for new failures. For a longer hunt:
+# Runs every fuzz target briefly (FUZZTIME, default 20000 inputs each). The
+# committed corpora under testdata/fuzz already run as ordinary tests in
+# `go test`; this looks for new failures. The default is a count, not a
+# duration: a -fuzztime deadline can expire while a worker runs and be
+# reported as a failure with no failing input. For a longer hunt:
 #   FUZZTIME=10m .ci/fuzz.sh ./internal/oauth/...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime=${FUZZTIME:-5s}
+fuzztime=${FUZZTIME:-20000x}
 pkgs=("$@")
 ((${#pkgs[@]})) || pkgs=(./...)
 for pkg in $(go list "${pkgs[@]}"); do
