@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -315,12 +314,9 @@ func (f *Factory) JWKS(hc *httpx.Client, uri string) jose.KeySource {
 		if cached != nil && !force {
 			return cached, nil
 		}
-		resp, err := hc.Do(ctx, httpx.Request{Method: http.MethodGet, URL: uri, Idempotent: true})
+		resp, err := hc.Fetch(ctx, uri)
 		if err != nil {
 			return nil, fmt.Errorf("fetching the JWKS: %w", err)
-		}
-		if resp.Status != http.StatusOK {
-			return nil, errs.New(errs.KindNetwork, "fetching the JWKS: HTTP %d from %s", resp.Status, httpx.Host(uri))
 		}
 		if !httpx.IsJSON(resp.Body) {
 			// Name what came back (an HTML page, a truncated body).

@@ -344,3 +344,24 @@ type discardLogger struct{}
 func (discardLogger) Errorf(string, ...any) {}
 func (discardLogger) Warnf(string, ...any)  {}
 func (discardLogger) Debugf(string, ...any) {}
+
+// Fetch GETs a public document (a JWKS, a discovery document), retrying as
+// idempotent requests may, and returns its body; anything but 200 is a
+// KindNetwork error naming the status and host.
+func (c *Client) Fetch(ctx context.Context, url string) (*Response, error) {
+	resp, err := c.Do(ctx, Request{Method: http.MethodGet, URL: url, Idempotent: true})
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status != http.StatusOK {
+		return nil, errs.New(errs.KindNetwork, "HTTP %d from %s", resp.Status, hostOf(url))
+	}
+	return resp, nil
+}
+
+// ServerDate is the server's clock from the Date header (RFC 9110 §6.6.1),
+// for measuring skew.
+func (r *Response) ServerDate() (time.Time, bool) {
+	t, err := http.ParseTime(r.Header.Get("Date"))
+	return t, err == nil
+}

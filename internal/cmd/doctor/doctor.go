@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
-	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/ui"
@@ -188,14 +186,14 @@ func checkIdP(ctx context.Context, f *cli.Factory, issuer, caFile string, now fu
 	add(Check{Name: "identity provider", Status: "ok", Detail: detail})
 	f.MetadataCache().Save(md)
 
-	resp, err := hc.Do(ctx, httpx.Request{Method: http.MethodGet, URL: md.Source, Idempotent: true})
-	if err != nil || resp.Header.Get("Date") == "" {
-		add(Check{Name: "clock", Status: "skip", Detail: "the IdP sent no Date header"})
+	resp, err := hc.Fetch(ctx, md.Source)
+	if err != nil {
+		add(Check{Name: "clock", Status: "skip", Detail: "the IdP's metadata could not be fetched again to read its clock"})
 		return
 	}
-	idpTime, err := http.ParseTime(resp.Header.Get("Date"))
-	if err != nil {
-		add(Check{Name: "clock", Status: "skip", Detail: "the IdP's Date header is unreadable"})
+	idpTime, ok := resp.ServerDate()
+	if !ok {
+		add(Check{Name: "clock", Status: "skip", Detail: "the IdP sent no readable Date header"})
 		return
 	}
 	skew := now().Sub(idpTime).Round(time.Second)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -228,12 +227,9 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 		return err
 	}
 	fetch := func(ctx context.Context) ([]byte, error) {
-		resp, err := hc.Do(ctx, httpx.Request{Method: http.MethodGet, URL: rotated.JWKSURL, Idempotent: true})
+		resp, err := hc.Fetch(ctx, rotated.JWKSURL)
 		if err != nil {
 			return nil, err
-		}
-		if resp.Status != http.StatusOK {
-			return nil, fmt.Errorf("HTTP %d from %s", resp.Status, httpx.Host(resp.URL))
 		}
 		return resp.Body, nil
 	}
