@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
@@ -189,21 +187,6 @@ func decode(resp *httpx.Response, v any) error {
 		return errs.New(errs.KindNetwork, "%s answered JSON of an unexpected shape: %v", httpx.Host(resp.URL), err)
 	}
 	return nil
-}
-
-func human(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return d.String()
-	}
 }
 
 func cloneJSON(m map[string]any) map[string]any {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -227,7 +228,7 @@ func validateChange(ch provider.LifetimeChange, api string) error {
 			if zeroOK {
 				unlimited = ", or 0 for unlimited"
 			}
-			return errs.New(errs.KindUsage, "auth0: the %s lifetime must be 1s to %s (Auth0's range)%s; %s is not", what, human(time.Duration(max)*time.Second), unlimited, d)
+			return errs.New(errs.KindUsage, "auth0: the %s lifetime must be 1s to %s (Auth0's range)%s; %s is not", what, durations.Format(time.Duration(max)*time.Second), unlimited, d)
 		}
 		return nil
 	}
@@ -307,7 +308,7 @@ func (p *Provider) PlanExpiry(ctx context.Context, app string, ch provider.Lifet
 		abs, ok1 := intOf(rt["token_lifetime"])
 		idle, ok2 := intOf(rt["idle_token_lifetime"])
 		if ok1 && ok2 && idle > abs {
-			return nil, errs.New(errs.KindUsage, "auth0: the refresh token idle lifetime (%s) cannot exceed its absolute lifetime (%s)", human(time.Duration(idle)*time.Second), human(time.Duration(abs)*time.Second))
+			return nil, errs.New(errs.KindUsage, "auth0: the refresh token idle lifetime (%s) cannot exceed its absolute lifetime (%s)", durations.Format(time.Duration(idle)*time.Second), durations.Format(time.Duration(abs)*time.Second))
 		}
 	}
 	touched := ch.RefreshToken != nil || ch.RefreshIdle != nil || ch.Rotation != nil

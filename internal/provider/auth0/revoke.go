@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -280,7 +281,7 @@ func (p *Provider) accessLifetime(ctx context.Context) string {
 	rs, err := p.resourceServer(ctx, p.api)
 	if err == nil {
 		if n, ok := intOf(rs["token_lifetime"]); ok && n > 0 {
-			s = fmt.Sprintf("up to %s (the token lifetime of API %s)", human(time.Duration(n)*time.Second), firstNonEmpty(str(rs, "identifier"), p.api))
+			s = fmt.Sprintf("up to %s (the token lifetime of API %s)", durations.Format(time.Duration(n)*time.Second), firstNonEmpty(str(rs, "identifier"), p.api))
 		}
 	}
 	p.mu.Lock()

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
@@ -232,22 +230,4 @@ func parseLink(v string) (target, rel string, ok bool) {
 		}
 	}
 	return target, rel, true
-}
-
-// human writes a duration the way people type it: 1h, 90m, 7d, 1h30m.
-func human(d time.Duration) string {
-	if d <= 0 {
-		return d.String()
-	}
-	if d%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

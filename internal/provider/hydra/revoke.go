@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
@@ -185,7 +186,7 @@ func (p *Provider) stillValid(ctx context.Context, clients []string) string {
 	if len(clients) > 1 {
 		who = "the longest access token lifespan of those clients"
 	}
-	return fmt.Sprintf("up to %s (%s; JWT access tokens stay valid until they expire)", human(longest), who)
+	return fmt.Sprintf("up to %s (%s; JWT access tokens stay valid until they expire)", durations.Format(longest), who)
 }
 
 func plural(n int, what string) string {

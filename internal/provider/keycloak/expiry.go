@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -270,10 +271,10 @@ func (p *Provider) PlanExpiry(ctx context.Context, app string, ch provider.Lifet
 		State: &expiryState{uuid: c.ID, clientID: c.ClientID, set: set},
 	}
 	if d, ok := after.seconds(attrSessionMax); ok && r.SSOSessionMaxLifespan > 0 && d > seconds(r.SSOSessionMaxLifespan) {
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the refresh token lifetime %s exceeds realm %s's SSO Session Max (%s), which caps it", human(d), p.realm, human(seconds(r.SSOSessionMaxLifespan))))
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the refresh token lifetime %s exceeds realm %s's SSO Session Max (%s), which caps it", durations.Format(d), p.realm, durations.Format(seconds(r.SSOSessionMaxLifespan))))
 	}
 	if d, ok := after.seconds(attrSessionIdle); ok && r.SSOSessionIdleTimeout > 0 && d > seconds(r.SSOSessionIdleTimeout) {
-		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the refresh idle timeout %s exceeds realm %s's SSO Session Idle (%s), which caps it", human(d), p.realm, human(seconds(r.SSOSessionIdleTimeout))))
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("the refresh idle timeout %s exceeds realm %s's SSO Session Idle (%s), which caps it", durations.Format(d), p.realm, durations.Format(seconds(r.SSOSessionIdleTimeout))))
 	}
 	if plan.After.RefreshIdle.Known && plan.After.RefreshToken.Known && plan.After.RefreshIdle.Value > plan.After.RefreshToken.Value {
 		plan.Warnings = append(plan.Warnings, "the refresh idle timeout is longer than the refresh token lifetime, so it never applies")

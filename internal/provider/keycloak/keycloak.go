@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -196,24 +195,6 @@ func (p *Provider) now() time.Time {
 }
 
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
-
-// human writes a duration the way people type it: 1h, 5m, 7d, 1h30m.
-func human(d time.Duration) string {
-	if d <= 0 {
-		return d.String()
-	}
-	if d%(24*time.Hour) == 0 {
-		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
-	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
 
 func plural(n int, what string) string {
 	if n == 1 {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -208,7 +209,7 @@ func (p *Provider) revokeAll(ctx context.Context, res *provider.RevokeUserResult
 		res.Detail += fmt.Sprintf(", including the offline tokens of %s", plural(offline, "client"))
 	}
 	if r, err := p.readRealm(ctx); err == nil && r.AccessTokenLifespan > 0 {
-		res.StillValid = fmt.Sprintf("up to %s (realm %s's access token lifespan; a client may set its own)", human(seconds(r.AccessTokenLifespan)), p.realm)
+		res.StillValid = fmt.Sprintf("up to %s (realm %s's access token lifespan; a client may set its own)", durations.Format(seconds(r.AccessTokenLifespan)), p.realm)
 	}
 	return res, nil
 }
@@ -298,11 +299,11 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 // offline by most resource servers) may still be accepted.
 func (p *Provider) clientStillValid(ctx context.Context, c *client) string {
 	if d, ok := c.seconds(attrAccess); ok {
-		return fmt.Sprintf("up to %s (client %s's access token lifespan)", human(d), c.ClientID)
+		return fmt.Sprintf("up to %s (client %s's access token lifespan)", durations.Format(d), c.ClientID)
 	}
 	r, err := p.readRealm(ctx)
 	if err != nil || r.AccessTokenLifespan <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("up to %s (realm %s's access token lifespan)", human(seconds(r.AccessTokenLifespan)), p.realm)
+	return fmt.Sprintf("up to %s (realm %s's access token lifespan)", durations.Format(seconds(r.AccessTokenLifespan)), p.realm)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -460,10 +461,10 @@ func (p *Provider) PlanExpiry(ctx context.Context, name string, ch provider.Life
 			window = int(*ch.RefreshIdle / time.Minute)
 		}
 		if refresh != 0 && refresh < access {
-			return nil, errs.New(errs.KindUsage, "okta: the refresh token lifetime (%s) must be at least the access token lifetime (%s), or 0 for unlimited", human(time.Duration(refresh)*time.Minute), human(time.Duration(access)*time.Minute))
+			return nil, errs.New(errs.KindUsage, "okta: the refresh token lifetime (%s) must be at least the access token lifetime (%s), or 0 for unlimited", durations.Format(time.Duration(refresh)*time.Minute), durations.Format(time.Duration(access)*time.Minute))
 		}
 		if refresh != 0 && window > refresh {
-			return nil, errs.New(errs.KindUsage, "okta: the refresh token idle lifetime (%s) cannot exceed its lifetime (%s)", human(time.Duration(window)*time.Minute), human(time.Duration(refresh)*time.Minute))
+			return nil, errs.New(errs.KindUsage, "okta: the refresh token idle lifetime (%s) cannot exceed its lifetime (%s)", durations.Format(time.Duration(window)*time.Minute), durations.Format(time.Duration(refresh)*time.Minute))
 		}
 		if access != w.rule.Access || refresh != w.rule.Refresh || window != w.rule.Window {
 			raw := cloneJSON(w.rule.raw)

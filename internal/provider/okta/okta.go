@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
@@ -279,22 +278,6 @@ func (p *Provider) nextLink(op string, h http.Header) (string, error) {
 		}
 	}
 	return "", nil
-}
-
-// human prints a duration the way people write lifetimes.
-func human(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "0s"
-	case d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d%time.Minute == 0:
-		return fmt.Sprintf("%dm", d/time.Minute)
-	default:
-		return d.String()
-	}
 }
 
 // cloneJSON deep-copies a decoded JSON object.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -254,7 +255,7 @@ func (p *Provider) accessLifetime(ctx context.Context, client string) string {
 	}
 	s := ""
 	if longest > 0 {
-		s = fmt.Sprintf("up to %s (the longest access-token lifetime in the policy rules of authorization server %s)", human(time.Duration(longest)*time.Minute), p.as)
+		s = fmt.Sprintf("up to %s (the longest access-token lifetime in the policy rules of authorization server %s)", durations.Format(time.Duration(longest)*time.Minute), p.as)
 	}
 	p.mu.Lock()
 	p.stillValid[client] = s
