@@ -283,6 +283,9 @@ func (j *Journal) Remove() error {
 	if err := os.Remove(j.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing the finished journal: %w", err)
 	}
+	// The empty .lock file stays on purpose: unlinking a flock file lets a
+	// process still waiting on the old inode and one opening a new file
+	// both believe they hold the lock.
 	return nil
 }
 
