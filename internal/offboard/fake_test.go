@@ -141,7 +141,7 @@ func (r *testRevoker) RevokeUser(ctx context.Context, req provider.RevokeUserReq
 	case http.StatusNotFound:
 		return &provider.RevokeUserResult{User: req.User, Outcome: provider.OutcomeUserNotFound}, nil
 	case http.StatusTooManyRequests:
-		return nil, &RateLimitError{Err: provider.StatusError("revoking "+req.User, resp, ""), Header: resp.Header}
+		return nil, provider.StatusError("revoking "+req.User, resp, "")
 	default:
 		return nil, provider.StatusError("revoking "+req.User, resp, "")
 	}

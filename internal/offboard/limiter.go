@@ -195,19 +195,6 @@ func (l *Limiter) pauseUntil(t time.Time) {
 	}
 }
 
-// RateLimitError is a rate-limit refusal that carries the answer's
-// headers, so the engine can honour the reset the IdP announced. Adapters
-// may return (or wrap) one for a 429; any error with a
-// RateLimitHeader() http.Header method works the same.
-type RateLimitError struct {
-	Err    error
-	Header http.Header
-}
-
-func (e *RateLimitError) Error() string                { return e.Err.Error() }
-func (e *RateLimitError) Unwrap() error                { return e.Err }
-func (e *RateLimitError) RateLimitHeader() http.Header { return e.Header }
-
 type limiterKey struct{}
 
 // ReportRateLimit passes a successful answer's headers to the bulk run

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/idpctl/idpctl/internal/provider"
 )
 
 type fakeClock struct {
@@ -43,7 +45,7 @@ func TestTheLimiterWaitsForTheResetTheIdPAnnounced(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &fakeClock{now: base}
 			l := NewLimiter(c.Now, c.Sleep)
-			if !l.RateLimited(&RateLimitError{Err: errors.New("429"), Header: tc.header}) {
+			if !l.RateLimited(&provider.RateLimitedError{Err: errors.New("429"), Header: tc.header}) {
 				t.Fatal("not recognised as a rate limit")
 			}
 			if err := l.Wait(context.Background()); err != nil {
@@ -65,7 +67,7 @@ func TestLateRefusalsDuringAPauseDoNotLengthenIt(t *testing.T) {
 	if l.Pauses() != 0 {
 		t.Fatalf("an unclassified error paused the run")
 	}
-	rl := &RateLimitError{Err: errors.New("429"), Header: http.Header{}}
+	rl := &provider.RateLimitedError{Err: errors.New("429"), Header: http.Header{}}
 	for i := 0; i < 8; i++ {
 		l.RateLimited(rl)
 	}

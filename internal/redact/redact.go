@@ -43,12 +43,6 @@ func IsSensitiveKey(name string) bool { return sensitiveKeys[strings.ToLower(nam
 // IsSensitiveHeader reports whether an HTTP header carries a credential.
 func IsSensitiveHeader(name string) bool { return sensitiveHeaders[strings.ToLower(name)] }
 
-// LooksLikeJWT reports whether s is a compact JWS or JWE.
-func LooksLikeJWT(s string) bool {
-	loc := jwtPattern().FindStringIndex(s)
-	return loc != nil && loc[0] == 0 && loc[1] == len(s)
-}
-
 // Text blanks JWT-shaped strings and each of the given literal secrets.
 func Text(s string, secrets ...string) string {
 	// Longest first so that a secret containing another is blanked whole.

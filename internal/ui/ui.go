@@ -34,9 +34,6 @@ func New(w io.Writer, color bool) *Printer {
 	return p
 }
 
-// Writer is the underlying stream.
-func (p *Printer) Writer() io.Writer { return p.w }
-
 func (p *Printer) style(fg string, bold bool) func(string) string {
 	if !p.color {
 		return func(s string) string { return s }

@@ -108,9 +108,6 @@ func addGrantFlags(cmd *cobra.Command, g *cli.GrantOptions) {
 	fl.StringVar(&g.RequestedTokenType, "requested-token-type", "", "token-exchange: requested token type URI")
 }
 
-// AddGrantFlags is shared with login.
-func AddGrantFlags(cmd *cobra.Command, g *cli.GrantOptions) { addGrantFlags(cmd, g) }
-
 func getRun(ctx context.Context, opts *GetOptions) error {
 	switch opts.Output {
 	case OutputRaw, OutputJSON, OutputHeader, OutputEnv, OutputExecCredential:
