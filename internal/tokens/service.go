@@ -51,7 +51,6 @@ type Service struct {
 
 // Request is what the caller wants.
 type Request struct {
-	Flow    string
 	Options oauth.TokenOptions
 	// MinTTL is the shortest remaining life a cached token may have;
 	// AutoMinTTL means 60 seconds, or half the token's lifetime when that

@@ -66,7 +66,7 @@ func TestAFreshCachedTokenIsReturnedWithoutTheNetwork(t *testing.T) {
 	}
 	key := RequestKey(oauth.TokenOptions{})
 	seed(t, s, store, time.Now().Add(time.Hour), key)
-	res, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	res, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
 	if err != nil || res.Source != FromCache || res.Token.AccessToken != "cached" {
 		t.Fatalf("res %+v err %v", res, err)
 	}
@@ -77,7 +77,7 @@ func TestATokenWithLessThanMinTTLLeftIsRefreshedAndTheRotationStored(t *testing.
 	s, store := newService(t, r)
 	key := RequestKey(oauth.TokenOptions{})
 	seed(t, s, store, time.Now().Add(30*time.Second), key)
-	res, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	res, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
 	if err != nil || res.Source != FromRefresh || !res.Rotated || res.Token.AccessToken != "at-1" {
 		t.Fatalf("res %+v err %v", res, err)
 	}
@@ -98,7 +98,7 @@ func TestParallelCallersShareOneRefresh(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute}); err != nil {
+			if _, err := s.Get(context.Background(), Request{MinTTL: time.Minute}); err != nil {
 				errsSeen <- err
 			}
 		}()
@@ -118,7 +118,7 @@ func TestInvalidGrantClearsTheDeadRefreshTokenAndAsksForLogin(t *testing.T) {
 	s, store := newService(t, r)
 	s.LoginHint = "run 'idpctl login'"
 	seed(t, s, store, time.Now().Add(-time.Minute), RequestKey(oauth.TokenOptions{}))
-	_, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	_, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
 	if !errs.Is(err, errs.KindLoginRequired) {
 		t.Fatalf("err = %v", err)
 	}
@@ -135,7 +135,7 @@ func TestAClientCredentialsProfileRunsItsGrantWhenNothingIsCached(t *testing.T) 
 		grants.Add(1)
 		return &oauth.Token{AccessToken: "cc", TokenType: "Bearer", ExpiresAt: time.Now().Add(time.Hour)}, nil
 	}
-	req := Request{Flow: "client-credentials", MinTTL: time.Minute}
+	req := Request{MinTTL: time.Minute}
 	for i := 0; i < 3; i++ {
 		res, err := s.Get(context.Background(), req)
 		if err != nil || res.Token.AccessToken != "cc" {
@@ -146,7 +146,7 @@ func TestAClientCredentialsProfileRunsItsGrantWhenNothingIsCached(t *testing.T) 
 		t.Fatalf("grants = %d, want 1 then cache hits", grants.Load())
 	}
 	// A request for other scopes is not served the cached token.
-	if _, err := s.Get(context.Background(), Request{Flow: "client-credentials", Options: oauth.TokenOptions{Scopes: []string{"x"}}, MinTTL: time.Minute}); err != nil {
+	if _, err := s.Get(context.Background(), Request{Options: oauth.TokenOptions{Scopes: []string{"x"}}, MinTTL: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	if grants.Load() != 2 {
@@ -159,7 +159,7 @@ func TestATokenFromAnotherIssuerIsNotReused(t *testing.T) {
 	s, store := newService(t, r)
 	seed(t, s, store, time.Now().Add(time.Hour), RequestKey(oauth.TokenOptions{}))
 	s.Issuer = "https://other-idp"
-	_, err := s.Get(context.Background(), Request{Flow: "auth-code", MinTTL: time.Minute})
+	_, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
 	if !errs.Is(err, errs.KindLoginRequired) {
 		t.Fatalf("err = %v", err)
 	}
@@ -186,18 +186,18 @@ func TestATokenFromALoginWithScopesServesALaterPlainGet(t *testing.T) {
 	s.Grant = func(context.Context) (*oauth.Token, error) {
 		return &oauth.Token{AccessToken: "user", TokenType: "Bearer", ExpiresAt: time.Now().Add(time.Hour), Scope: "openid api:read"}, nil
 	}
-	if _, err := s.Obtain(context.Background(), Request{Flow: "device", Options: oauth.TokenOptions{Scopes: []string{"openid", "api:read"}}}); err != nil {
+	if _, err := s.Obtain(context.Background(), Request{Options: oauth.TokenOptions{Scopes: []string{"openid", "api:read"}}}); err != nil {
 		t.Fatal(err)
 	}
 	s.Grant = nil
 	for _, scopes := range [][]string{nil, {"api:read"}} {
-		res, err := s.Get(context.Background(), Request{Flow: "auth-code", Options: oauth.TokenOptions{Scopes: scopes}, MinTTL: AutoMinTTL})
+		res, err := s.Get(context.Background(), Request{Options: oauth.TokenOptions{Scopes: scopes}, MinTTL: AutoMinTTL})
 		if err != nil || res.Source != FromCache || res.Token.AccessToken != "user" {
 			t.Fatalf("scopes %v: res %+v err %v", scopes, res, err)
 		}
 	}
 	// A scope the token was not granted is not served from the cache.
-	if _, err := s.Get(context.Background(), Request{Flow: "auth-code", Options: oauth.TokenOptions{Scopes: []string{"admin"}}, MinTTL: AutoMinTTL}); !errs.Is(err, errs.KindLoginRequired) {
+	if _, err := s.Get(context.Background(), Request{Options: oauth.TokenOptions{Scopes: []string{"admin"}}, MinTTL: AutoMinTTL}); !errs.Is(err, errs.KindLoginRequired) {
 		t.Fatalf("err = %v", err)
 	}
 	// Nor a token for another API.

@@ -140,11 +140,11 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 			return "", err
 		}
 		before := srv.Requests(sandbox.PathToken)
-		first, err := svc.Get(ctx, tokens.Request{Flow: ccGrant.Flow, Options: ccGrant.Options, MinTTL: time.Minute})
+		first, err := svc.Get(ctx, tokens.Request{Options: ccGrant.Options, MinTTL: time.Minute})
 		if err != nil {
 			return "", err
 		}
-		second, err := svc.Get(ctx, tokens.Request{Flow: ccGrant.Flow, Options: ccGrant.Options, MinTTL: time.Minute})
+		second, err := svc.Get(ctx, tokens.Request{Options: ccGrant.Options, MinTTL: time.Minute})
 		if err != nil {
 			return "", err
 		}
@@ -175,7 +175,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		if loginSvc, err = df.TokenService(ctx, profile, loginGrant); err != nil {
 			return "", err
 		}
-		res, err := loginSvc.Obtain(ctx, tokens.Request{Flow: loginGrant.Flow, Options: loginGrant.Options})
+		res, err := loginSvc.Obtain(ctx, tokens.Request{Options: loginGrant.Options})
 		if err != nil {
 			return "", err
 		}
@@ -193,7 +193,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		if loginSvc == nil || firstRefresh == "" {
 			return "", fmt.Errorf("no login from the previous step")
 		}
-		res, err := loginSvc.Get(ctx, tokens.Request{Flow: loginGrant.Flow, Options: loginGrant.Options, Refresh: true, NoGrant: true})
+		res, err := loginSvc.Get(ctx, tokens.Request{Options: loginGrant.Options, Refresh: true, NoGrant: true})
 		if err != nil {
 			return "", err
 		}

@@ -86,7 +86,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := svc.Obtain(ctx, tokens.Request{Flow: g.Flow, Options: g.Options})
+	res, err := svc.Obtain(ctx, tokens.Request{Options: g.Options})
 	if err != nil {
 		return err
 	}

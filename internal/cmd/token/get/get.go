@@ -128,7 +128,7 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 		return err
 	}
 	res, err := svc.Get(ctx, tokens.Request{
-		Flow: g.Flow, Options: g.Options, MinTTL: opts.MinTTL, NoCache: opts.NoCache,
+		Options: g.Options, MinTTL: opts.MinTTL, NoCache: opts.NoCache,
 		NoGrant: g.Flow == cli.FlowRefresh,
 	})
 	if err != nil {

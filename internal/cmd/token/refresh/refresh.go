@@ -99,7 +99,6 @@ func refreshRun(ctx context.Context, opts *RefreshOptions) error {
 	if err != nil {
 		return err
 	}
-	flow := g.Flow
 	g.Flow = cli.FlowRefresh
 	svc, err := f.TokenService(ctx, p, g)
 	if err != nil {
@@ -122,7 +121,7 @@ func refreshRun(ctx context.Context, opts *RefreshOptions) error {
 			return report(opts, p.Name, nil, "not-due", fmt.Sprintf("the refresh token has used less than %.0f%% of its life (expires %s); nothing done", share*100, rt.ExpiresAt.Local().Format(time.RFC1123)))
 		}
 	}
-	res, err := svc.Get(ctx, tokens.Request{Flow: flow, Options: g.Options, Refresh: true, NoGrant: true})
+	res, err := svc.Get(ctx, tokens.Request{Options: g.Options, Refresh: true, NoGrant: true})
 	if err != nil {
 		return err
 	}
