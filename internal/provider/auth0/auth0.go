@@ -1,7 +1,6 @@
 package auth0
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -174,62 +173,3 @@ func notEnabled(resp *httpx.Response) bool {
 	}
 	return false
 }
-
-// decode reads a JSON answer, keeping numbers exact so that objects sent
-// back whole are not altered by a float round trip.
-func decode(resp *httpx.Response, v any) error {
-	if err := httpx.DecodeJSON(resp, new(json.RawMessage)); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return errs.New(errs.KindNetwork, "%s answered JSON of an unexpected shape: %v", httpx.Host(resp.URL), err)
-	}
-	return nil
-}
-
-func cloneJSON(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil
-	}
-	var out map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if dec.Decode(&out) != nil {
-		return nil
-	}
-	return out
-}
-
-// sameJSON compares two decoded JSON values by their encoding (maps encode
-// with sorted keys).
-func sameJSON(a, b any) bool {
-	x, err1 := json.Marshal(a)
-	y, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && bytes.Equal(x, y)
-}
-
-func str(m map[string]any, key string) string {
-	s, _ := m[key].(string)
-	return s
-}
-
-func intOf(v any) (int, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	case float64:
-		return int(n), true
-	case int:
-		return n, true
-	}
-	return 0, false
-}
-
-func boolOf(v any) bool { b, _ := v.(bool); return b }

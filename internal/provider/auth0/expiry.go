@@ -48,7 +48,7 @@ func (p *Provider) ListApps(ctx context.Context) ([]provider.App, error) {
 			} `json:"clients"`
 			Total int `json:"total"`
 		}
-		if err := decode(resp, &doc); err != nil {
+		if err := provider.DecodeExact(resp, &doc); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		for _, c := range doc.Clients {
@@ -73,7 +73,7 @@ func (p *Provider) client(ctx context.Context, id string) (map[string]any, error
 	switch resp.Status {
 	case http.StatusOK:
 		var m map[string]any
-		if err := decode(resp, &m); err != nil {
+		if err := provider.DecodeExact(resp, &m); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		return m, nil
@@ -95,7 +95,7 @@ func (p *Provider) resourceServer(ctx context.Context, api string) (map[string]a
 	switch resp.Status {
 	case http.StatusOK:
 		var m map[string]any
-		if err := decode(resp, &m); err != nil {
+		if err := provider.DecodeExact(resp, &m); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		return m, nil
@@ -136,16 +136,16 @@ func (p *Provider) lifetimes(c, rs map[string]any) provider.Lifetimes {
 	if p.env.Now != nil {
 		now = p.env.Now()
 	}
-	lt := provider.Lifetimes{App: str(c, "client_id"), ReadAt: now}
-	if name := str(c, "name"); name != "" {
+	lt := provider.Lifetimes{App: provider.JSONString(c, "client_id"), ReadAt: now}
+	if name := provider.JSONString(c, "name"); name != "" {
 		lt.App = fmt.Sprintf("%s (%s)", lt.App, name)
 	}
 	if rs == nil {
 		lt.AccessToken = provider.Lifetime{Source: provider.SourceUnknown, SetWhere: "on the API (resource server) the token is for, not the application: pass the API's id or identifier with --api (option api)"}
 	} else {
-		n, ok := intOf(rs["token_lifetime"])
-		lt.AccessToken = provider.Lifetime{Value: time.Duration(n) * time.Second, Known: ok, Source: provider.SourceInherited, From: "API " + firstNonEmpty(str(rs, "identifier"), str(rs, "id")), Native: fmt.Sprintf("%d seconds", n)}
-		if web, ok := intOf(rs["token_lifetime_for_web"]); ok {
+		n, ok := provider.JSONInt(rs["token_lifetime"])
+		lt.AccessToken = provider.Lifetime{Value: time.Duration(n) * time.Second, Known: ok, Source: provider.SourceInherited, From: "API " + firstNonEmpty(provider.JSONString(rs, "identifier"), provider.JSONString(rs, "id")), Native: fmt.Sprintf("%d seconds", n)}
+		if web, ok := provider.JSONInt(rs["token_lifetime_for_web"]); ok {
 			lt.Notes = append(lt.Notes, fmt.Sprintf("access tokens of the implicit and hybrid flows last %d seconds (token_lifetime_for_web of the API)", web))
 		}
 	}
@@ -157,13 +157,13 @@ func (p *Provider) lifetimes(c, rs map[string]any) provider.Lifetimes {
 		f := false
 		lt.Rotation, lt.RotationSource = &f, provider.SourceVendor
 	} else {
-		expiring := str(rt, "expiration_type") == "expiring"
+		expiring := provider.JSONString(rt, "expiration_type") == "expiring"
 		infinite := provider.Lifetime{Unlimited: true, Known: true, Source: provider.SourceApp}
-		switch n, ok := intOf(rt["token_lifetime"]); {
+		switch n, ok := provider.JSONInt(rt["token_lifetime"]); {
 		case !expiring:
 			lt.RefreshToken = infinite
 			lt.RefreshToken.Native = "expiration_type non-expiring"
-		case boolOf(rt["infinite_token_lifetime"]):
+		case provider.JSONBool(rt["infinite_token_lifetime"]):
 			lt.RefreshToken = infinite
 			lt.RefreshToken.Native = "infinite_token_lifetime"
 		case ok:
@@ -171,11 +171,11 @@ func (p *Provider) lifetimes(c, rs map[string]any) provider.Lifetimes {
 		default:
 			lt.RefreshToken = provider.Lifetime{Source: provider.SourceApp}
 		}
-		switch n, ok := intOf(rt["idle_token_lifetime"]); {
+		switch n, ok := provider.JSONInt(rt["idle_token_lifetime"]); {
 		case !expiring:
 			lt.RefreshIdle = infinite
 			lt.RefreshIdle.Native = "expiration_type non-expiring"
-		case boolOf(rt["infinite_idle_token_lifetime"]):
+		case provider.JSONBool(rt["infinite_idle_token_lifetime"]):
 			lt.RefreshIdle = infinite
 			lt.RefreshIdle.Native = "infinite_idle_token_lifetime"
 		case ok:
@@ -183,14 +183,14 @@ func (p *Provider) lifetimes(c, rs map[string]any) provider.Lifetimes {
 		default:
 			lt.RefreshIdle = provider.Lifetime{Source: provider.SourceApp}
 		}
-		if n, ok := intOf(rt["leeway"]); ok {
+		if n, ok := provider.JSONInt(rt["leeway"]); ok {
 			lt.ReuseInterval = seconds(n)
 		}
-		rot := str(rt, "rotation_type") == "rotating"
+		rot := provider.JSONString(rt, "rotation_type") == "rotating"
 		lt.Rotation, lt.RotationSource = &rot, provider.SourceApp
 	}
 	if jc, _ := c["jwt_configuration"].(map[string]any); jc != nil {
-		if n, ok := intOf(jc["lifetime_in_seconds"]); ok {
+		if n, ok := provider.JSONInt(jc["lifetime_in_seconds"]); ok {
 			lt.Notes = append(lt.Notes, fmt.Sprintf("ID tokens last %d seconds (jwt_configuration.lifetime_in_seconds of the application)", n))
 		}
 	}
@@ -273,13 +273,13 @@ func (p *Provider) PlanExpiry(ctx context.Context, app string, ch provider.Lifet
 		}
 	}
 	plan := &provider.ExpiryPlan{App: app, Before: p.lifetimes(c, rs)}
-	st := &planState{clientID: str(c, "client_id"), api: api, rtBefore: c["refresh_token"]}
+	st := &planState{clientID: provider.JSONString(c, "client_id"), api: api, rtBefore: c["refresh_token"]}
 	if st.clientID == "" {
 		st.clientID = app
 	}
 
 	before, _ := c["refresh_token"].(map[string]any)
-	rt := cloneJSON(before)
+	rt := provider.CloneJSON(before)
 	if rt == nil {
 		// Auth0 requires both types in the object; these are its defaults.
 		rt = map[string]any{"rotation_type": "non-rotating", "expiration_type": "non-expiring"}
@@ -304,34 +304,34 @@ func (p *Provider) PlanExpiry(ctx context.Context, app string, ch provider.Lifet
 			rt["rotation_type"] = "rotating"
 		}
 	}
-	if str(rt, "expiration_type") == "expiring" && !boolOf(rt["infinite_token_lifetime"]) && !boolOf(rt["infinite_idle_token_lifetime"]) {
-		abs, ok1 := intOf(rt["token_lifetime"])
-		idle, ok2 := intOf(rt["idle_token_lifetime"])
+	if provider.JSONString(rt, "expiration_type") == "expiring" && !provider.JSONBool(rt["infinite_token_lifetime"]) && !provider.JSONBool(rt["infinite_idle_token_lifetime"]) {
+		abs, ok1 := provider.JSONInt(rt["token_lifetime"])
+		idle, ok2 := provider.JSONInt(rt["idle_token_lifetime"])
 		if ok1 && ok2 && idle > abs {
 			return nil, errs.New(errs.KindUsage, "auth0: the refresh token idle lifetime (%s) cannot exceed its absolute lifetime (%s)", durations.Format(time.Duration(idle)*time.Second), durations.Format(time.Duration(abs)*time.Second))
 		}
 	}
 	touched := ch.RefreshToken != nil || ch.RefreshIdle != nil || ch.Rotation != nil
-	if touched && !sameJSON(rt, before) {
+	if touched && !provider.SameJSON(rt, before) {
 		st.rt = rt
 		plan.Calls = append(plan.Calls, provider.Call{Method: http.MethodPatch, Path: "/api/v2/clients/" + url.PathEscape(st.clientID), Purpose: "send the whole refresh_token object with the new settings"})
 	}
 	if ch.AccessToken != nil {
 		n := int(*ch.AccessToken / time.Second)
-		if cur, ok := intOf(rs["token_lifetime"]); !ok || cur != n {
-			st.rsID, st.rsBefore, st.rsLifetime = str(rs, "id"), rs["token_lifetime"], n
+		if cur, ok := provider.JSONInt(rs["token_lifetime"]); !ok || cur != n {
+			st.rsID, st.rsBefore, st.rsLifetime = provider.JSONString(rs, "id"), rs["token_lifetime"], n
 			if st.rsID == "" {
 				st.rsID = api
 			}
 			plan.Calls = append(plan.Calls, provider.Call{Method: http.MethodPatch, Path: "/api/v2/resource-servers/" + url.PathEscape(st.rsID), Purpose: "set the API's access token lifetime"})
-			plan.Warnings = append(plan.Warnings, fmt.Sprintf("the access token lifetime belongs to API %s: every application requesting tokens for it is affected", firstNonEmpty(str(rs, "identifier"), api)))
+			plan.Warnings = append(plan.Warnings, fmt.Sprintf("the access token lifetime belongs to API %s: every application requesting tokens for it is affected", firstNonEmpty(provider.JSONString(rs, "identifier"), api)))
 		}
 	}
-	after := cloneJSON(c)
+	after := provider.CloneJSON(c)
 	if st.rt != nil {
 		after["refresh_token"] = st.rt
 	}
-	afterRS := cloneJSON(rs)
+	afterRS := provider.CloneJSON(rs)
 	if st.rsLifetime > 0 {
 		afterRS["token_lifetime"] = st.rsLifetime
 	}
@@ -360,7 +360,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		if err != nil {
 			return nil, err
 		}
-		if !sameJSON(cur["refresh_token"], st.rtBefore) {
+		if !provider.SameJSON(cur["refresh_token"], st.rtBefore) {
 			return nil, errs.New(errs.KindUsage, "%s: they changed in Auth0 since the plan was made; plan again", op)
 		}
 		resp, err := p.send(ctx, http.MethodPatch, "/clients/"+url.PathEscape(st.clientID), nil, map[string]any{"refresh_token": st.rt})
@@ -377,7 +377,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		if err != nil {
 			return nil, err
 		}
-		if !sameJSON(cur["token_lifetime"], st.rsBefore) {
+		if !provider.SameJSON(cur["token_lifetime"], st.rsBefore) {
 			return nil, errs.New(errs.KindUsage, "%s: it changed in Auth0 since the plan was made; plan again", op)
 		}
 		resp, err := p.send(ctx, http.MethodPatch, "/resource-servers/"+url.PathEscape(st.rsID), nil, map[string]any{"token_lifetime": st.rsLifetime})

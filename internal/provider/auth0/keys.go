@@ -47,7 +47,7 @@ func (p *Provider) signingKeys(ctx context.Context) ([]signingKey, error) {
 		return nil, fail(op, resp)
 	}
 	var raw json.RawMessage
-	if err := decode(resp, &raw); err != nil {
+	if err := provider.DecodeExact(resp, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var keys []signingKey
@@ -155,7 +155,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 		var out struct {
 			Kid string `json:"kid"`
 		}
-		if err := decode(resp, &out); err != nil {
+		if err := provider.DecodeExact(resp, &out); err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if out.Kid == "" || out.Kid == st.current {

@@ -100,7 +100,7 @@ func (p *Provider) userByEmail(ctx context.Context, email string) (string, error
 	var users []struct {
 		UserID string `json:"user_id"`
 	}
-	if err := decode(resp, &users); err != nil {
+	if err := provider.DecodeExact(resp, &users); err != nil {
 		return "", fmt.Errorf("%s: %w", op, err)
 	}
 	switch len(users) {
@@ -241,7 +241,7 @@ func (p *Provider) deleteDeviceCredentials(ctx context.Context, user, client str
 		ClientID string `json:"client_id"`
 		Type     string `json:"type"`
 	}
-	if err := decode(resp, &creds); err != nil {
+	if err := provider.DecodeExact(resp, &creds); err != nil {
 		return 0, fmt.Errorf("%s: %w", op, err)
 	}
 	n := 0
@@ -280,8 +280,8 @@ func (p *Provider) accessLifetime(ctx context.Context) string {
 	}
 	rs, err := p.resourceServer(ctx, p.api)
 	if err == nil {
-		if n, ok := intOf(rs["token_lifetime"]); ok && n > 0 {
-			s = fmt.Sprintf("up to %s (the token lifetime of API %s)", durations.Format(time.Duration(n)*time.Second), firstNonEmpty(str(rs, "identifier"), p.api))
+		if n, ok := provider.JSONInt(rs["token_lifetime"]); ok && n > 0 {
+			s = fmt.Sprintf("up to %s (the token lifetime of API %s)", durations.Format(time.Duration(n)*time.Second), firstNonEmpty(provider.JSONString(rs, "identifier"), p.api))
 		}
 	}
 	p.mu.Lock()

@@ -47,8 +47,8 @@ type app struct {
 }
 
 func parseApp(raw map[string]any) app {
-	a := app{raw: raw, ID: str(raw, "id"), Label: str(raw, "label"), Updated: str(raw, "lastUpdated")}
-	a.ClientID = str(child(child(raw, "credentials", false), "oauthClient", false), "client_id")
+	a := app{raw: raw, ID: provider.JSONString(raw, "id"), Label: provider.JSONString(raw, "label"), Updated: provider.JSONString(raw, "lastUpdated")}
+	a.ClientID = provider.JSONString(child(child(raw, "credentials", false), "oauthClient", false), "client_id")
 	a.GrantTypes = strings2(child(child(raw, "settings", false), "oauthClient", false)["grant_types"])
 	return a
 }
@@ -95,13 +95,13 @@ type rule struct {
 }
 
 func parseRule(raw map[string]any) rule {
-	r := rule{raw: raw, ID: str(raw, "id"), Name: str(raw, "name"), Status: str(raw, "status"), Updated: str(raw, "lastUpdated")}
-	r.Priority, _ = intOf(raw["priority"])
+	r := rule{raw: raw, ID: provider.JSONString(raw, "id"), Name: provider.JSONString(raw, "name"), Status: provider.JSONString(raw, "status"), Updated: provider.JSONString(raw, "lastUpdated")}
+	r.Priority, _ = provider.JSONInt(raw["priority"])
 	r.GrantTypes = strings2(child(child(raw, "conditions", false), "grantTypes", false)["include"])
 	tok := child(child(raw, "actions", false), "token", false)
-	r.Access, _ = intOf(tok["accessTokenLifetimeMinutes"])
-	r.Refresh, _ = intOf(tok["refreshTokenLifetimeMinutes"])
-	r.Window, _ = intOf(tok["refreshTokenWindowMinutes"])
+	r.Access, _ = provider.JSONInt(tok["accessTokenLifetimeMinutes"])
+	r.Refresh, _ = provider.JSONInt(tok["refreshTokenLifetimeMinutes"])
+	r.Window, _ = provider.JSONInt(tok["refreshTokenWindowMinutes"])
 	return r
 }
 
@@ -155,7 +155,7 @@ func (p *Provider) findApp(ctx context.Context, name string) (app, error) {
 	switch resp.Status {
 	case http.StatusOK:
 		var m map[string]any
-		if err := decode(resp, &m); err != nil {
+		if err := provider.DecodeExact(resp, &m); err != nil {
 			return app{}, fmt.Errorf("%s: %w", op, err)
 		}
 		a := parseApp(m)
@@ -192,8 +192,8 @@ func (p *Provider) policies(ctx context.Context) ([]policy, error) {
 		if err := decodeRaw(raw, &m); err != nil {
 			return errs.New(errs.KindNetwork, "%s: a policy is not a JSON object", op)
 		}
-		pol := policy{ID: str(m, "id"), Name: str(m, "name"), Status: str(m, "status")}
-		pol.Priority, _ = intOf(m["priority"])
+		pol := policy{ID: provider.JSONString(m, "id"), Name: provider.JSONString(m, "name"), Status: provider.JSONString(m, "status")}
+		pol.Priority, _ = provider.JSONInt(m["priority"])
 		pol.Clients = strings2(child(child(m, "conditions", false), "clients", false)["include"])
 		out = append(out, pol)
 		return nil
@@ -340,7 +340,7 @@ func (p *Provider) lifetimes(a app, w *where) provider.Lifetimes {
 	}
 	rt := a.refreshSettings()
 	rotate := false
-	switch strings.ToUpper(str(rt, "rotation_type")) {
+	switch strings.ToUpper(provider.JSONString(rt, "rotation_type")) {
 	case "ROTATE":
 		rotate = true
 	case "STATIC", "":
@@ -349,7 +349,7 @@ func (p *Provider) lifetimes(a app, w *where) provider.Lifetimes {
 	if rt == nil {
 		lt.Notes = append(lt.Notes, "the app has no refresh_token settings: its refresh tokens do not rotate")
 		lt.ReuseInterval = provider.Lifetime{Source: provider.SourceApp}
-	} else if leeway, ok := intOf(rt["leeway"]); ok {
+	} else if leeway, ok := provider.JSONInt(rt["leeway"]); ok {
 		lt.ReuseInterval = provider.Lifetime{Value: time.Duration(leeway) * time.Second, Known: true, Source: provider.SourceApp, Native: fmt.Sprintf("%d seconds", leeway)}
 	}
 	return lt
@@ -467,7 +467,7 @@ func (p *Provider) PlanExpiry(ctx context.Context, name string, ch provider.Life
 			return nil, errs.New(errs.KindUsage, "okta: the refresh token idle lifetime (%s) cannot exceed its lifetime (%s)", durations.Format(time.Duration(window)*time.Minute), durations.Format(time.Duration(refresh)*time.Minute))
 		}
 		if access != w.rule.Access || refresh != w.rule.Refresh || window != w.rule.Window {
-			raw := cloneJSON(w.rule.raw)
+			raw := provider.CloneJSON(w.rule.raw)
 			tok := child(child(raw, "actions", true), "token", true)
 			tok["accessTokenLifetimeMinutes"] = access
 			tok["refreshTokenLifetimeMinutes"] = refresh
@@ -480,7 +480,7 @@ func (p *Provider) PlanExpiry(ctx context.Context, name string, ch provider.Life
 	}
 	newApp := a
 	if ch.Rotation != nil && *ch.Rotation != *before.Rotation {
-		raw := cloneJSON(a.raw)
+		raw := provider.CloneJSON(a.raw)
 		oc := child(child(raw, "settings", true), "oauthClient", true)
 		rt := child(oc, "refresh_token", false)
 		if rt == nil {
@@ -553,11 +553,11 @@ func (p *Provider) replace(ctx context.Context, op, path, updated string, body m
 		return fail(op, resp)
 	}
 	var cur map[string]any
-	if err := decode(resp, &cur); err != nil {
+	if err := provider.DecodeExact(resp, &cur); err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if updated != "" && str(cur, "lastUpdated") != updated {
-		return errs.New(errs.KindUsage, "%s: it changed in Okta since the plan was made (lastUpdated %s, was %s); plan again", op, str(cur, "lastUpdated"), updated)
+	if updated != "" && provider.JSONString(cur, "lastUpdated") != updated {
+		return errs.New(errs.KindUsage, "%s: it changed in Okta since the plan was made (lastUpdated %s, was %s); plan again", op, provider.JSONString(cur, "lastUpdated"), updated)
 	}
 	resp, err = p.send(ctx, http.MethodPut, p.api(path), nil, body)
 	if err != nil {

@@ -26,7 +26,7 @@ type key struct {
 // array and its older reference shows as {"keys":[...]}.
 func parseKeys(op string, resp *httpx.Response) ([]key, error) {
 	var raw json.RawMessage
-	if err := decode(resp, &raw); err != nil {
+	if err := provider.DecodeExact(resp, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	var keys []key

@@ -1,7 +1,6 @@
 package okta
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -185,20 +184,6 @@ func fail(op string, resp *httpx.Response) error {
 	return provider.StatusError(op, resp, readError(resp).message())
 }
 
-// decode reads a JSON answer, keeping numbers exact so that objects sent
-// back whole are not altered by a float round trip.
-func decode(resp *httpx.Response, v any) error {
-	if err := httpx.DecodeJSON(resp, new(json.RawMessage)); err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return errs.New(errs.KindNetwork, "%s answered JSON of an unexpected shape: %v", httpx.Host(resp.URL), err)
-	}
-	return nil
-}
-
 // listAll follows Okta's Link rel="next" pagination, handing each item to
 // fn. Next links must stay on the org: the admin credential goes with them.
 func (p *Provider) listAll(ctx context.Context, op, path string, query url.Values, fn func(json.RawMessage) error) error {
@@ -216,7 +201,7 @@ func (p *Provider) listAll(ctx context.Context, op, path string, query url.Value
 			return &statusError{status: resp.Status, err: fail(op, resp)}
 		}
 		var items []json.RawMessage
-		if err := decode(resp, &items); err != nil {
+		if err := provider.DecodeExact(resp, &items); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 		for _, it := range items {
@@ -280,21 +265,6 @@ func (p *Provider) nextLink(op string, h http.Header) (string, error) {
 	return "", nil
 }
 
-// cloneJSON deep-copies a decoded JSON object.
-func cloneJSON(m map[string]any) map[string]any {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil
-	}
-	var out map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if dec.Decode(&out) != nil {
-		return nil
-	}
-	return out
-}
-
 // child returns m[key] as an object, creating it when create is set.
 func child(m map[string]any, key string, create bool) map[string]any {
 	if m == nil {
@@ -309,25 +279,6 @@ func child(m map[string]any, key string, create bool) map[string]any {
 	c := map[string]any{}
 	m[key] = c
 	return c
-}
-
-func str(m map[string]any, key string) string {
-	s, _ := m[key].(string)
-	return s
-}
-
-// intOf reads a JSON number decoded with UseNumber.
-func intOf(v any) (int, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		i, err := n.Int64()
-		return int(i), err == nil
-	case float64:
-		return int(n), true
-	case int:
-		return n, true
-	}
-	return 0, false
 }
 
 func strings2(v any) []string {

@@ -115,7 +115,7 @@ func (p *Provider) findUser(ctx context.Context, user string) (id, requestID str
 		var u struct {
 			ID string `json:"id"`
 		}
-		if err := decode(resp, &u); err != nil {
+		if err := provider.DecodeExact(resp, &u); err != nil {
 			return "", "", fmt.Errorf("%s: %w", op, err)
 		}
 		if u.ID == "" {
