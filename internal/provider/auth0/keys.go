@@ -108,9 +108,7 @@ func (p *Provider) PlanRotate(ctx context.Context, use provider.KeyUse, opts pro
 				"Auth0 allows five signing key rotations a day",
 			},
 		}
-		if opts.RetireOldAfter > 0 {
-			plan.Consequences = append(plan.Consequences, "the previous key is not revoked here: revoking it (PUT /api/v2/keys/signing/{kid}/revoke) invalidates every token it signed at once")
-		}
+		plan.Consequences = append(plan.Consequences, "the previous key is not revoked here: revoking it (PUT /api/v2/keys/signing/{kid}/revoke) invalidates every token it signed at once")
 		return plan, nil
 	case provider.KeyEncryption:
 		return &provider.RotatePlan{
@@ -165,9 +163,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 		if st.current != "" {
 			res.Notes = append(res.Notes, fmt.Sprintf("key %s is now the previous key and stays published", st.current))
 		}
-		if plan.Options.RetireOldAfter > 0 {
-			res.Notes = append(res.Notes, "the previous key was not revoked: revoking it invalidates every token it signed at once; do it in the dashboard or with PUT /api/v2/keys/signing/{kid}/revoke when those tokens have expired")
-		}
+		res.Notes = append(res.Notes, "the previous key was not revoked: revoking it invalidates every token it signed at once; do it in the dashboard or with PUT /api/v2/keys/signing/{kid}/revoke when those tokens have expired")
 		return res, nil
 	case provider.KeyEncryption:
 		const op = "auth0: rekeying the encryption key hierarchy"

@@ -152,9 +152,7 @@ func (p *Provider) PlanRotate(ctx context.Context, use provider.KeyUse, opts pro
 		"Okta generates a new NEXT key; relying parties that cache the JWKS must fetch it again (" + p.JWKSURL() + ")",
 		"if the server's key rotation mode is AUTO, Okta keeps rotating on its own schedule as well",
 	}
-	if opts.RetireOldAfter > 0 {
-		plan.Consequences = append(plan.Consequences, "Okta has no API to retire the expired key; it removes it on its own")
-	}
+	plan.Consequences = append(plan.Consequences, "Okta has no API to retire the expired key; it removes it on its own")
 	return plan, nil
 }
 
@@ -191,8 +189,6 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 	if next := statusKid(keys, "NEXT"); next != "" {
 		res.Notes = append(res.Notes, fmt.Sprintf("key %s is the next one", next))
 	}
-	if plan.Options.RetireOldAfter > 0 {
-		res.Notes = append(res.Notes, "Okta has no API to retire the expired key; it removes it on its own")
-	}
+	res.Notes = append(res.Notes, "Okta has no API to retire the expired key; it removes it on its own")
 	return res, nil
 }
