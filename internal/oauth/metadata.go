@@ -53,6 +53,9 @@ type Metadata struct {
 	// Source is the URL the document came from; empty for a profile that
 	// names its endpoints without discovery.
 	Source string `json:"-"`
+	// ServerDate is the IdP's clock when it served the document (its Date
+	// header), for measuring clock skew; zero when unknown or cached.
+	ServerDate time.Time `json:"-"`
 }
 
 // wellKnownURLs lists where the metadata may be, in the order tried. OIDC
@@ -105,6 +108,7 @@ func Discover(ctx context.Context, hc *httpx.Client, issuer string) (*Metadata, 
 			return nil, err
 		}
 		md.Source = u
+		md.ServerDate, _ = resp.ServerDate()
 		return md, nil
 	}
 	return nil, errs.New(errs.KindUsage, "%s publishes no metadata (HTTP %d at %s); check the issuer URL, or set the endpoints in the profile", issuer, lastStatus, urls[0])
