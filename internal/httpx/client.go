@@ -84,6 +84,11 @@ type Request struct {
 	// safe. Admin writes use it; token requests do not, since some IdPs
 	// answer 429 after consuming the grant.
 	RetryRateLimited bool
+	// Transient, when set on an Idempotent request, recognises a vendor
+	// answer outside 429 and 5xx that still means "not done, try again"
+	// (Hydra's 400 on a database serialization conflict); such answers are
+	// retried with the usual back-off.
+	Transient func(*Response) bool
 	// FollowRedirects allows redirects; requests carrying credentials never
 	// set it, so a secret cannot be forwarded to another host.
 	FollowRedirects bool
@@ -218,7 +223,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			}
 			return last, nil
 		}
-		wait, retry := c.retryWait(resp, err, attempt)
+		wait, retry := c.retryWait(req, resp, err, attempt)
 		if retry && !req.Idempotent && (err != nil || resp.Status != http.StatusTooManyRequests) {
 			retry = false
 		}

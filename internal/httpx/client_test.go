@@ -355,3 +355,63 @@ func TestABadGatewayIgnoresTheRateLimitWindowReset(t *testing.T) {
 		t.Fatalf("waits = %v, want a short back-off, not the minute window", waits)
 	}
 }
+
+func TestARateLimitResetIsReadAgainstTheServersClock(t *testing.T) {
+	// The server's clock is ten minutes ahead of ours; it resets the window
+	// 30 seconds after its own now. Waiting by our clock would ask for over
+	// ten minutes (past MaxWait: no retry at all).
+	server := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", server.Format(http.TimeFormat))
+		if hits.Add(1) == 1 {
+			w.Header().Set("X-Rate-Limit-Reset", strconv.FormatInt(server.Add(30*time.Second).Unix(), 10))
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Write([]byte(`ok`))
+	}))
+	defer srv.Close()
+	var waits []time.Duration
+	c := newTestClient(t, Options{
+		Now:   func() time.Time { return server.Add(-10 * time.Minute) },
+		Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil },
+	})
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("resp %v err %v", resp, err)
+	}
+	if len(waits) != 1 || waits[0] != 30*time.Second+250*time.Millisecond {
+		t.Fatalf("waits = %v, want [30.25s] from the reset minus the server's Date", waits)
+	}
+}
+
+func TestATransientVendorAnswerIsRetriedOnlyOnIdempotentRequests(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"error":"conflict"}`))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	transient := func(r *Response) bool { return r.Status == 400 && strings.Contains(string(r.Body), "conflict") }
+	var waits []time.Duration
+	c := newTestClient(t, Options{Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
+	resp, err := c.Do(context.Background(), Request{Method: "DELETE", URL: srv.URL, Idempotent: true, Transient: transient})
+	if err != nil || resp.Status != http.StatusNoContent || hits.Load() != 2 || len(waits) != 1 {
+		t.Fatalf("idempotent: resp %v err %v hits %d waits %v", resp, err, hits.Load(), waits)
+	}
+	hits.Store(0)
+	resp, err = c.Do(context.Background(), Request{Method: "POST", URL: srv.URL, RetryRateLimited: true, Transient: transient})
+	if err != nil || resp.Status != http.StatusBadRequest || hits.Load() != 1 {
+		t.Fatalf("a write must be sent once: resp %v err %v hits %d", resp, err, hits.Load())
+	}
+	hits.Store(0)
+	resp, err = c.Do(context.Background(), Request{Method: "DELETE", URL: srv.URL, Idempotent: true})
+	if err != nil || resp.Status != http.StatusBadRequest || hits.Load() != 1 {
+		t.Fatalf("without Transient a 400 is final: resp %v err %v hits %d", resp, err, hits.Load())
+	}
+}

@@ -10,7 +10,7 @@ import (
 // retryWait decides whether an idempotent request is tried again and after
 // how long. The server's own word wins: Retry-After (RFC 9110 §10.2.3), then
 // the vendors' reset headers; otherwise a capped exponential back-off.
-func (c *Client) retryWait(resp *Response, err error, attempt int) (time.Duration, bool) {
+func (c *Client) retryWait(req Request, resp *Response, err error, attempt int) (time.Duration, bool) {
 	if err != nil {
 		if !transient(err) {
 			return 0, false
@@ -19,8 +19,15 @@ func (c *Client) retryWait(resp *Response, err error, attempt int) (time.Duratio
 	}
 	switch resp.Status {
 	case http.StatusTooManyRequests:
-		// A rate limit: Retry-After, else the vendor's reset time.
-		if d, ok := RetryAfter(resp.Header, c.opts.Now()); ok {
+		// A rate limit: Retry-After, else the vendor's reset time. Both
+		// are read against the server's clock (its Date header, RFC 9110
+		// §6.6.1) when it sends one, as Okta's SDKs do: a local clock a
+		// minute off would otherwise wait a minute too long, or not at all.
+		now := c.opts.Now()
+		if d, ok := resp.ServerDate(); ok {
+			now = d
+		}
+		if d, ok := RetryAfter(resp.Header, now); ok {
 			return d, true
 		}
 	case http.StatusServiceUnavailable, http.StatusBadGateway, http.StatusGatewayTimeout:
@@ -31,6 +38,9 @@ func (c *Client) retryWait(resp *Response, err error, attempt int) (time.Duratio
 			return d, true
 		}
 	default:
+		if req.Idempotent && req.Transient != nil && req.Transient(resp) {
+			return backoff(attempt), true
+		}
 		return 0, false
 	}
 	return backoff(attempt), true
