@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -143,3 +144,30 @@ func (e *RateLimitedError) Unwrap() error { return e.Err }
 
 // RateLimitHeader exposes the headers to whoever schedules retries.
 func (e *RateLimitedError) RateLimitHeader() http.Header { return e.Header }
+
+// TransientError is a failure the vendor says nothing came of and that the
+// same call may repeat (a database serialization conflict, for one): the
+// adapter has already retried idempotent calls, so a bulk run may schedule
+// the user again rather than count a refusal.
+type TransientError struct{ Err error }
+
+func (e *TransientError) Error() string { return e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Transient reports that the failure is worth another attempt.
+func (e *TransientError) Transient() bool { return true }
+
+// Transient marks err as a TransientError; nil stays nil.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Err: err}
+}
+
+// IsTransient reports whether err, or an error it wraps, is marked
+// transient (a rate limit is reported by RateLimitedError instead).
+func IsTransient(err error) bool {
+	var t interface{ Transient() bool }
+	return errors.As(err, &t) && t.Transient()
+}

@@ -22,9 +22,17 @@
 //     the key that signs JWT access tokens (strategies.access_token=jwt).
 //   - key_alg: the algorithm of generated keys; default RS256.
 //
-// A user is a Hydra subject, exactly as the login provider accepted it:
-// Hydra keeps no user directory, so "user not found" never happens; a
-// subject without consent sessions is "nothing to revoke".
+// A user is a Hydra subject, exactly as the login provider accepted it.
+// Hydra keeps no user directory, so "user not found" cannot be reported: a
+// subject Hydra has never seen and one without consent sessions answer the
+// same. The result is then "nothing to revoke", and its detail says that a
+// misspelt subject looks the same, so that nobody reads it as proof.
+//
+// The revocation (DELETE .../sessions/consent) is always sent; the listing
+// before it only feeds the report. Hydra's listing leaves out every session
+// whose remembered consent has timed out (remember_for), although the
+// refresh tokens issued under it stay valid for ttl.refresh_token (720h by
+// default); deciding from the listing would leave exactly those alive.
 //
 // # What was confirmed, and where
 //
@@ -40,8 +48,16 @@
 //     current handler accepts exactly subject&client or subject&all=true
 //     (or consent_request_id alone); any other combination is 400, so
 //     client and all are never sent together. A subject or client without
-//     consents is also 204 (x.ErrNotFound is swallowed), which is why the
-//     consents are listed first.
+//     consents is also 204 (x.ErrNotFound is swallowed).
+//   - The listing drops sessions whose consent was remembered for a time
+//     that has passed (filterExpiredConsentRequests in persistence/sql);
+//     the DELETE removes them with the rest.
+//   - Concurrent deletes of the same records can fail with 400 and ory/x
+//     sqlcon.ErrConcurrentUpdate ("Unable to serialize access due to a
+//     concurrent update in another session."). IsConcurrentUpdate
+//     recognises it; the idempotent DELETEs are retried on it, and if it
+//     persists the error is marked provider.Transient (exit 5), not a
+//     refusal.
 //   - GET /admin/oauth2/auth/sessions/consent?subject=S answers a JSON
 //     array (empty for an unknown subject) of sessions whose
 //     consent_request.client.client_id names the client, paginated by a

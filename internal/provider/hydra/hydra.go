@@ -76,9 +76,25 @@ func (p *Provider) get(ctx context.Context, path string, q url.Values) (*httpx.R
 	return p.env.Send(ctx, httpx.Request{Method: http.MethodGet, URL: p.url(path), Query: q, Idempotent: true})
 }
 
-// del sends an idempotent DELETE.
+// del sends an idempotent DELETE. Deleting a subject's sessions twice ends
+// in the same state, so a serialization conflict is retried like a 503.
 func (p *Provider) del(ctx context.Context, path string, q url.Values) (*httpx.Response, error) {
-	return p.env.Send(ctx, httpx.Request{Method: http.MethodDelete, URL: p.url(path), Query: q, Idempotent: true})
+	return p.env.Send(ctx, httpx.Request{Method: http.MethodDelete, URL: p.url(path), Query: q, Idempotent: true, Transient: IsConcurrentUpdate})
+}
+
+// IsConcurrentUpdate recognises the 400 Hydra answers when its database
+// aborted the transaction on a serialization conflict, typically two
+// deletes of one subject's sessions at once (ory/x sqlcon
+// ErrConcurrentUpdate: "Unable to serialize access due to a concurrent
+// update in another session."). Nothing was changed; an idempotent call may
+// simply be repeated. Both error forms (herodot's container and the flat
+// OAuth 2.0 one) are read.
+func IsConcurrentUpdate(resp *httpx.Response) bool {
+	if resp == nil || resp.Status != http.StatusBadRequest {
+		return false
+	}
+	msg := strings.ToLower(vendorMessage(resp.Body))
+	return strings.Contains(msg, "serialize access") || strings.Contains(msg, "concurrent update")
 }
 
 // write sends a POST or PUT: repeated only after a 429, which says the
@@ -87,8 +103,13 @@ func (p *Provider) write(ctx context.Context, method, path string, body any) (*h
 	return p.env.Send(ctx, httpx.Request{Method: method, URL: p.url(path), JSON: body, RetryRateLimited: true})
 }
 
-// fail classifies an unexpected status with Hydra's own error text.
+// fail classifies an unexpected status with Hydra's own error text. A
+// serialization conflict that outlasted the retries is transient, not a
+// refusal: the same call succeeds once the other transaction is done.
 func fail(operation string, resp *httpx.Response) error {
+	if IsConcurrentUpdate(resp) {
+		return provider.Transient(errs.New(errs.KindNetwork, "hydra: %s: the database reported a concurrent update of the same records (HTTP 400: %s); nothing was changed, try again", operation, provider.Clean(vendorMessage(resp.Body))))
+	}
 	return provider.StatusError("hydra: "+operation, resp, vendorMessage(resp.Body))
 }
 

@@ -170,7 +170,7 @@ func TestRevokingOneClientLeavesTheOthersAndTheLoginSessions(t *testing.T) {
 	}
 }
 
-func TestASecondRevocationReportsNothingToRevokeWithoutDeleting(t *testing.T) {
+func TestASecondRevocationReportsNothingToRevokeButStillSendsTheRevocation(t *testing.T) {
 	h := newHarness(t)
 	h.fake.AddConsent("user-1", "app-a")
 	req := provider.RevokeUserRequest{User: "user-1", Client: "app-a"}
@@ -185,21 +185,99 @@ func TestASecondRevocationReportsNothingToRevokeWithoutDeleting(t *testing.T) {
 	if res.Outcome != provider.OutcomeNothingToRevoke || res.StillValid != "" {
 		t.Fatalf("second: %+v", res)
 	}
-	if got := requestLines(h.fake.Requests()[before:]); !slices.Equal(got, []string{"GET /admin/oauth2/auth/sessions/consent"}) {
+	want := []string{"GET /admin/oauth2/auth/sessions/consent", "DELETE /admin/oauth2/auth/sessions/consent", "GET /admin/clients/app-a"}
+	if got := requestLines(h.fake.Requests()[before:]); !slices.Equal(got, want) {
 		t.Fatalf("second run sent %v", got)
 	}
 }
 
-func TestAnUnknownSubjectIsNothingToRevokeButItsLoginSessionsAreStillEnded(t *testing.T) {
+// Hydra's listing leaves out sessions whose remembered consent timed out,
+// while their refresh tokens live on: an empty listing must not stop the
+// revocation.
+func TestSessionsTheListingHidesAreRevokedToo(t *testing.T) {
+	tests := []struct {
+		name        string
+		client      string
+		listed      []string
+		wantOutcome provider.Outcome
+		wantDetail  string
+		wantLeft    []string
+	}{
+		{"all clients, nothing listed", "", nil, provider.OutcomeNothingToRevoke, "remembered consent timed out", nil},
+		{"one client, nothing listed", "app-a", nil, provider.OutcomeNothingToRevoke, "no consent session for client app-a", []string{"app-b"}},
+		{"all clients, one listed and one hidden", "", []string{"app-c"}, provider.OutcomeRevoked, "revoked 1 consent session across 1 client (app-c)", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.AddTimedOutConsent("user-1", "app-a", time.Hour)
+			h.fake.AddTimedOutConsent("user-1", "app-b", time.Hour)
+			for _, c := range tt.listed {
+				h.fake.AddConsent("user-1", c)
+			}
+			res, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "user-1", Client: tt.client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Outcome != tt.wantOutcome || !strings.Contains(res.Detail, tt.wantDetail) {
+				t.Fatalf("result = %+v", res)
+			}
+			if got := h.fake.Consents("user-1"); !slices.Equal(got, tt.wantLeft) {
+				t.Fatalf("consents with live tokens left: %v, want %v", got, tt.wantLeft)
+			}
+		})
+	}
+}
+
+func TestAConcurrentUpdateConflictIsRetriedAndThenReportedAsTransient(t *testing.T) {
+	for _, fault := range []hydrafake.Fault{hydrafake.ConcurrentUpdate, hydrafake.ConcurrentUpdateOAuth} {
+		t.Run("once, then done "+fault.String(), func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.AddConsent("u", "app")
+			h.fake.Fail(http.MethodDelete, consentPath, fault, 1)
+			res, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "u"})
+			if err != nil || res.Outcome != provider.OutcomeRevoked {
+				t.Fatalf("res %+v err %v", res, err)
+			}
+			if len(h.fake.Consents("u")) != 0 || len(h.sleeps.All()) != 1 {
+				t.Fatalf("consents %v, sleeps %v", h.fake.Consents("u"), h.sleeps.All())
+			}
+		})
+	}
+	t.Run("for good", func(t *testing.T) {
+		h := newHarness(t)
+		h.fake.AddConsent("u", "app")
+		h.fake.Fail(http.MethodDelete, consentPath, hydrafake.ConcurrentUpdate, 100)
+		_, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "u"})
+		providertest.WantKind(t, err, errs.KindNetwork, "concurrent update")
+		if !provider.IsTransient(err) {
+			t.Fatalf("not marked transient: %v", err)
+		}
+		if got := len(h.sleeps.All()); got != 4 {
+			t.Fatalf("slept %d times, want 4 retries", got)
+		}
+	})
+	t.Run("an ordinary 400 is neither retried nor transient", func(t *testing.T) {
+		resp := &httpx.Response{Status: http.StatusBadRequest, Body: []byte(`{"error":"invalid_request","error_description":"subject is missing"}`)}
+		if IsConcurrentUpdate(resp) || provider.IsTransient(fail("x", resp)) {
+			t.Fatal("an ordinary 400 was taken for a concurrent update")
+		}
+	})
+}
+
+// Hydra keeps no user directory: an unknown subject cannot be told from one
+// without sessions, and the result says so instead of claiming either.
+func TestAnUnknownSubjectIsNothingToRevokeAndTheResultSaysHydraCannotTell(t *testing.T) {
 	h := newHarness(t)
 	res, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "nobody"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Outcome != provider.OutcomeNothingToRevoke || !strings.Contains(res.Detail, "no consent sessions") {
+	if res.Outcome != provider.OutcomeNothingToRevoke || !strings.Contains(res.Detail, "no user directory") || !strings.Contains(res.Detail, "check the subject") {
 		t.Fatalf("result = %+v", res)
 	}
-	if got := requestLines(h.fake.Requests()); !slices.Equal(got, []string{"GET /admin/oauth2/auth/sessions/consent", "DELETE /admin/oauth2/auth/sessions/login"}) {
+	want := []string{"GET /admin/oauth2/auth/sessions/consent", "DELETE /admin/oauth2/auth/sessions/consent", "DELETE /admin/oauth2/auth/sessions/login"}
+	if got := requestLines(h.fake.Requests()); !slices.Equal(got, want) {
 		t.Fatalf("requests = %v", got)
 	}
 }

@@ -58,20 +58,25 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 		return nil, err
 	}
 	list := url.Values{"subject": {req.User}}
-	calls := []provider.Call{{Method: http.MethodGet, Path: consentPath + "?" + list.Encode(), Purpose: "list the subject's consent sessions"}}
+	calls := []provider.Call{{Method: http.MethodGet, Path: consentPath + "?" + list.Encode(), Purpose: "list the subject's consent sessions, for the report only (Hydra leaves out those whose remembered consent timed out)"}}
 	if req.Client != "" {
 		calls = append(calls, provider.Call{Method: http.MethodGet, Path: "/admin/clients/" + url.PathEscape(req.Client), Purpose: "read the client's access token lifespan"})
 	}
-	calls = append(calls, provider.Call{Method: http.MethodDelete, Path: consentPath + "?" + consentQuery(req.User, req.Client).Encode(), Purpose: "revoke the consent sessions and their access and refresh tokens"})
+	calls = append(calls, provider.Call{Method: http.MethodDelete, Path: consentPath + "?" + consentQuery(req.User, req.Client).Encode(), Purpose: "always sent: revoke every consent session, listed or not, and their access and refresh tokens"})
 	if req.Client == "" {
 		calls = append(calls, provider.Call{Method: http.MethodDelete, Path: loginPath + "?" + list.Encode(), Purpose: "end the subject's SSO login sessions (tokens are not touched by this)"})
 	}
 	return calls, nil
 }
 
-// RevokeUser implements provider.UserTokenRevoker. Hydra answers 204 for a
-// subject it has never seen, so the consent sessions are listed first to
-// tell "revoked" from "nothing to revoke".
+// RevokeUser implements provider.UserTokenRevoker. The consent sessions are
+// listed for the report, and the revocation is sent whatever the listing
+// says: Hydra leaves out of the listing every session whose remembered
+// consent has timed out (remember_for), while the refresh tokens issued
+// under it stay valid (720h by default) until this DELETE removes them.
+// Hydra answers 204 for a subject it has never seen, so an empty listing
+// cannot tell an unknown subject from one without sessions; the result
+// says so.
 func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserRequest) (*provider.RevokeUserResult, error) {
 	if err := checkUser(req); err != nil {
 		return nil, err
@@ -103,17 +108,15 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 		matched += n
 	}
 
-	if matched > 0 {
-		resp, err := p.del(ctx, consentPath, consentQuery(req.User, req.Client))
-		if err != nil {
-			return nil, err
-		}
-		if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-			return nil, fail("revoking consent sessions", resp)
-		}
-		if id := provider.RequestID(resp.Header); id != "" {
-			res.RequestID = id
-		}
+	resp, err := p.del(ctx, consentPath, consentQuery(req.User, req.Client))
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
+		return nil, fail("revoking consent sessions", resp)
+	}
+	if id := provider.RequestID(resp.Header); id != "" {
+		res.RequestID = id
 	}
 	loginEnded := false
 	if req.Client == "" {
@@ -130,10 +133,10 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	switch {
 	case matched == 0 && req.Client != "":
 		res.Outcome = provider.OutcomeNothingToRevoke
-		res.Detail = fmt.Sprintf("no consent sessions for client %s; nothing revoked", req.Client)
+		res.Detail = fmt.Sprintf("Hydra listed no consent session for client %s; %s", req.Client, unlisted)
 	case matched == 0:
 		res.Outcome = provider.OutcomeNothingToRevoke
-		res.Detail = "no consent sessions; SSO login sessions ended anyway (forces a new login, tokens are not affected by that)"
+		res.Detail = "Hydra listed no consent session; " + unlisted + "; SSO login sessions ended too (forces a new login)"
 	case req.Client != "":
 		res.Outcome = provider.OutcomeRevoked
 		res.Detail = fmt.Sprintf("revoked %s of client %s with their access and refresh tokens", plural(matched, "consent session"), req.Client)
@@ -144,11 +147,20 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 			res.Detail += "; SSO login sessions ended (forces a new login)"
 		}
 	}
-	if matched > 0 {
+	switch {
+	case matched > 0:
 		res.StillValid = p.stillValid(ctx, sortedKeys(clients))
+	case req.Client != "":
+		res.StillValid = p.stillValid(ctx, []string{req.Client})
 	}
 	return res, nil
 }
+
+// unlisted is what an empty listing means after the revocation was sent
+// anyway: hidden sessions lost their tokens, and a wrong subject looks
+// exactly like a subject without sessions.
+const unlisted = "the revocation was sent anyway, so sessions the listing leaves out (remembered consent timed out, refresh tokens still valid) were revoked too. " +
+	"Hydra keeps no user directory and answers the same for a subject it has never seen: check the subject is spelt exactly as the login provider sent it"
 
 // stillValid says how long access tokens issued to these clients may still
 // be accepted. Revoking a consent makes Hydra's introspection answer

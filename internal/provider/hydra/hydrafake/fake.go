@@ -11,6 +11,18 @@
 // every lifespan it is not sent; DELETE of consent sessions answers 204 for
 // subjects it does not know; key sets are read newest first and carry
 // private key members on the admin API.
+//
+// The consent endpoints follow the Ory Hydra v2 OpenAPI document
+// (spec/api.json: listOAuth2ConsentSessions, revokeOAuth2ConsentSessions)
+// and the persister behind them: the listing leaves out sessions whose
+// remembered consent has timed out (remember_for seconds after it was
+// handled; filterExpiredConsentRequests in persistence/sql), while the
+// refresh tokens issued under them stay valid for their own lifespan
+// (ttl.refresh_token, 720h by default) until the DELETE, which removes
+// every matching session whether listed or not. Under concurrent deletes
+// a real Hydra answers 400 with ory/x's sqlcon.ErrConcurrentUpdate
+// ("Unable to serialize access due to a concurrent update in another
+// session."); ConcurrentUpdate serves that.
 package hydrafake
 
 import (
@@ -58,7 +70,17 @@ const (
 	ServerError  = fakekit.ServerError  // 500
 	Unavailable  = fakekit.Unavailable  // 503 with Retry-After: 1
 	HTMLPage     = fakekit.HTMLPage     // 502 HTML page from a reverse proxy
+	// ConcurrentUpdate is the 400 a real Hydra answers when its database
+	// aborts a transaction on a serialization conflict (two deletes of the
+	// same subject at once), in herodot's error container.
+	ConcurrentUpdate = fakekit.VendorFault + 1
+	// ConcurrentUpdateOAuth is the same conflict in the flat
+	// {"error","error_description"} form of newer releases.
+	ConcurrentUpdateOAuth = fakekit.VendorFault + 2
 )
+
+// ConcurrentUpdateMessage is ory/x sqlcon.ErrConcurrentUpdate's text.
+const ConcurrentUpdateMessage = "Unable to serialize access due to a concurrent update in another session."
 
 // Request is one request the fake received.
 type Request = fakekit.Request
@@ -66,6 +88,14 @@ type Request = fakekit.Request
 type consent struct {
 	subject, client string
 	handledAt       time.Time
+	// rememberFor is the consent's remember_for; zero remembers it for
+	// ever. Past handledAt+rememberFor the listing hides the session, but
+	// its refresh token lives on until revoked.
+	rememberFor time.Duration
+}
+
+func (c consent) listed(now time.Time) bool {
+	return c.rememberFor <= 0 || c.handledAt.Add(c.rememberFor).After(now)
 }
 
 // Server is the fake. Create it with New and stop it with Close. Its URL
@@ -86,6 +116,7 @@ type Server struct {
 	consents  []consent
 	logins    map[string]int
 	sets      map[string][]map[string]any // newest first, private members included
+	now       func() time.Time
 }
 
 // New starts a fake on a loopback port.
@@ -95,6 +126,7 @@ func New() *Server {
 		clients:  map[string]map[string]any{},
 		logins:   map[string]int{},
 		sets:     map[string][]map[string]any{},
+		now:      func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) },
 	}
 	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
@@ -182,7 +214,19 @@ func (s *Server) AddConsent(subject, client string) {
 	s.consents = append(s.consents, consent{subject: subject, client: client, handledAt: time.Date(2025, 1, 2, 3, 4, 5, len(s.consents), time.UTC)})
 }
 
-// Consents lists the clients subject has consent sessions with.
+// AddTimedOutConsent records a consent of subject to client that was
+// remembered for rememberFor and handled so long ago that the remembering
+// has timed out: GET .../sessions/consent no longer lists it, but the
+// refresh token issued under it is still valid (Hydra's refresh tokens
+// live 720h by default, consents are often remembered for an hour).
+func (s *Server) AddTimedOutConsent(subject, client string, rememberFor time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.consents = append(s.consents, consent{subject: subject, client: client, rememberFor: rememberFor, handledAt: s.now().Add(-rememberFor - time.Minute)})
+}
+
+// Consents lists the clients subject has consent sessions with, listed or
+// hidden: while one is here, the tokens issued under it are valid.
 func (s *Server) Consents(subject string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -267,7 +311,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if !s.checkHeaders(w, r, body) {
 		return
 	}
-	if s.faults.Serve(w, r) {
+	if in, ok := s.faults.Take(r); ok {
+		switch in.Fault {
+		case ConcurrentUpdate:
+			// herodot's DefaultError in its container, as ory/x sqlcon
+			// returns it.
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
+				"code": 400, "status": "Bad Request", "message": ConcurrentUpdateMessage,
+			}})
+		case ConcurrentUpdateOAuth:
+			writeJSON(w, http.StatusBadRequest, oauthError(ConcurrentUpdateMessage, ""))
+		default:
+			s.faults.Answer(w, in)
+		}
 		return
 	}
 
@@ -435,7 +491,7 @@ func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
 	}
 	var mine []consent
 	for _, c := range s.consents {
-		if c.subject == subject {
+		if c.subject == subject && c.listed(s.now()) {
 			mine = append(mine, c)
 		}
 	}
@@ -454,7 +510,7 @@ func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
 			"grant_scope":        []string{"openid", "offline_access"},
 			"handled_at":         c.handledAt.Format(time.RFC3339Nano),
 			"remember":           true,
-			"remember_for":       0,
+			"remember_for":       int(c.rememberFor / time.Second),
 			"session":            map[string]any{"access_token": map[string]any{}, "id_token": map[string]any{}},
 		})
 	}
