@@ -10,6 +10,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/provider"
 )
 
@@ -19,6 +20,9 @@ const Name = "auth0"
 // maxPages bounds a paginated listing.
 const maxPages = 200
 
+// devicePerPage is the largest page GET /device-credentials answers.
+const devicePerPage = 1000
+
 // Provider is the Auth0 adapter. It implements provider.UserTokenRevoker,
 // provider.AppExpiryManager and provider.KeyRotator.
 type Provider struct {
@@ -26,6 +30,9 @@ type Provider struct {
 	base   string // scheme://host the Management API is reached at
 	tenant string // the tenant's canonical domain
 	api    string // default API for access-token lifetimes, may be ""
+	// perPage is the device-credentials page size (devicePerPage; tests
+	// make it small to see the paging).
+	perPage int
 
 	mu sync.Mutex
 	// stillValid caches the access-token lifetime sentence per API, so a
@@ -79,6 +86,12 @@ func New(env *provider.Env) (provider.Provider, error) {
 			env.Auth.Scheme = provider.AuthBearer
 		case provider.AuthBearer:
 		case provider.AuthClientCredentials:
+			if env.Auth.ClientAuthMethod == "" {
+				// Auth0 creates machine-to-machine applications with
+				// token_endpoint_auth_method client_secret_post and
+				// refuses HTTP Basic for them.
+				env.Auth.ClientAuthMethod = oauth.AuthSecretPost
+			}
 			if env.Auth.TokenURL == "" {
 				env.Auth.TokenURL = base + "/oauth/token"
 			}
@@ -89,7 +102,7 @@ func New(env *provider.Env) (provider.Provider, error) {
 			return nil, errs.New(errs.KindUsage, "auth0: admin auth %q is not supported: use client_credentials (a machine-to-machine app) or bearer", env.Auth.Scheme)
 		}
 	}
-	return &Provider{env: env, base: base, tenant: tenant, api: env.Setting("api", ""), stillValid: map[string]string{}}, nil
+	return &Provider{env: env, base: base, tenant: tenant, api: env.Setting("api", ""), perPage: devicePerPage, stillValid: map[string]string{}}, nil
 }
 
 // Name implements provider.Provider.

@@ -159,3 +159,36 @@ func TestAReadyBearerTokenIsUsedAsIs(t *testing.T) {
 		t.Fatal("a token was fetched or the contract broken")
 	}
 }
+
+// Auth0 creates machine-to-machine applications with
+// token_endpoint_auth_method client_secret_post and refuses Basic for them;
+// an admin client set up otherwise says so in the profile.
+func TestTheAdminClientAuthenticatesAsAMachineToMachineAppDoesByDefault(t *testing.T) {
+	f := setup(t, nil)
+	if f.env.Auth.ClientAuthMethod != "client_secret_post" {
+		t.Fatalf("default client auth %q", f.env.Auth.ClientAuthMethod)
+	}
+	if _, err := f.p.ListApps(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var tok *auth0fake.Request
+	for _, r := range f.srv.Requests() {
+		if r.Path == "/oauth/token" {
+			tok = &r
+			break
+		}
+	}
+	if tok == nil || tok.Authorization != "" || !strings.Contains(string(tok.Body), "client_secret=") {
+		t.Fatalf("token request %+v", tok)
+	}
+
+	srv := auth0fake.New(auth0fake.Options{TokenAuthMethod: "client_secret_basic"})
+	providertest.Watch(t, srv.Close, srv.Violations)
+	env := providertest.Env(t, srv.URL,
+		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: srv.ClientID(), Secret: srv.ClientSecret(), ClientAuthMethod: "client_secret_basic"},
+		httpx.Options{MaxRetries: 1, Sleep: providertest.NoSleep})
+	p := providertest.Adapter[*auth0.Provider](t, auth0.New, env)
+	if _, err := p.ListApps(context.Background()); err != nil {
+		t.Fatalf("an explicit client_secret_basic was not kept: %v", err)
+	}
+}

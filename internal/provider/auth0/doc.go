@@ -16,14 +16,21 @@
 //
 // Admin authentication is client_credentials (a machine-to-machine
 // application authorised for the Management API; TokenURL defaults to
-// https://{tenant}/oauth/token and Audience to https://{tenant}/api/v2/) or
+// https://{tenant}/oauth/token, Audience to https://{tenant}/api/v2/ and the
+// client authentication to client_secret_post, the token endpoint auth
+// method Auth0 gives new machine-to-machine applications; set admin
+// client_auth to client_secret_basic for an application changed to it) or
 // bearer (a ready Management API token).
 //
 // # Users
 //
 // Users are addressed by user_id (auth0|abc, google-oauth2|123). A value with
 // "@" and no "|" is taken as an email and looked up with GET
-// /api/v2/users-by-email; it must match exactly one user.
+// /api/v2/users-by-email, which matches case-sensitively: the address is
+// tried as typed and lower-cased, and together they must match exactly one
+// user. No match is "user not found", never "nothing to revoke"; where a
+// listing cannot tell (the device-credentials fallback answers an empty
+// page for an unknown user), GET /api/v2/users/{id} decides.
 //
 // # What was confirmed, and where
 //
@@ -42,8 +49,17 @@
 //   - POST /api/v2/refresh-tokens/revoke takes exactly one of ids; user_id;
 //     user_id + client_id; user_id + client_id + audience; or client_id; it
 //     needs the delete:refresh_tokens scope. The older way is GET
-//     /api/v2/device-credentials?user_id=&client_id=&type=refresh_token and
-//     DELETE /api/v2/device-credentials/{id} per credential.
+//     /api/v2/device-credentials?user_id=&client_id=&type= and DELETE
+//     /api/v2/device-credentials/{id} per credential. Refresh tokens are
+//     two types there: refresh_token, and rotating_refresh_token for
+//     applications with rotation (the default of single-page apps); the
+//     listing takes one type per request and pages (page, per_page up to
+//     1000, 50 by default; include_totals=true answers {start, limit,
+//     length, total, device_credentials}). Every page of both types is
+//     read before anything is deleted, since a delete shifts later pages.
+//   - A resource server's token_lifetime_for_web (implicit and hybrid
+//     flows) may not exceed its token_lifetime; a shorter access token
+//     lifetime is refused before any PATCH.
 //   - An application's refresh_token object holds rotation_type
 //     (rotating|non-rotating) and expiration_type (expiring|non-expiring),
 //     both required, leeway, token_lifetime (1 to 157788000 seconds),

@@ -318,6 +318,9 @@ func (p *Provider) PlanExpiry(ctx context.Context, app string, ch provider.Lifet
 	}
 	if ch.AccessToken != nil {
 		n := int(*ch.AccessToken / time.Second)
+		if err := checkWebLifetime(rs, api, n); err != nil {
+			return nil, err
+		}
 		if cur, ok := provider.JSONInt(rs["token_lifetime"]); !ok || cur != n {
 			st.rsID, st.rsBefore, st.rsLifetime = provider.JSONString(rs, "id"), rs["token_lifetime"], n
 			if st.rsID == "" {
@@ -380,6 +383,9 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		if !provider.SameJSON(cur["token_lifetime"], st.rsBefore) {
 			return nil, errs.New(errs.KindUsage, "%s: it changed in Auth0 since the plan was made; plan again", op)
 		}
+		if err := checkWebLifetime(cur, st.api, st.rsLifetime); err != nil {
+			return nil, err
+		}
 		resp, err := p.send(ctx, http.MethodPatch, "/resource-servers/"+url.PathEscape(st.rsID), nil, map[string]any{"token_lifetime": st.rsLifetime})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", op, err)
@@ -396,6 +402,21 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		return got, err
 	}
 	return got, nil
+}
+
+// checkWebLifetime refuses a token_lifetime below the API's
+// token_lifetime_for_web (the lifetime of access tokens issued through the
+// implicit and hybrid flows): Auth0 requires token_lifetime_for_web ≤
+// token_lifetime and answers 400 otherwise, so the change is refused
+// before anything is sent.
+func checkWebLifetime(rs map[string]any, api string, lifetime int) error {
+	web, ok := provider.JSONInt(rs["token_lifetime_for_web"])
+	if !ok || web <= lifetime {
+		return nil
+	}
+	name := firstNonEmpty(provider.JSONString(rs, "identifier"), api)
+	return errs.New(errs.KindUsage, "auth0: API %s keeps browser-flow access tokens for %s (token_lifetime_for_web), and Auth0 requires that to be at most the access token lifetime; %s is shorter. Lower the API's \"Implicit / Hybrid Flow\" token expiration to %s or less first, or choose at least %s; nothing was changed",
+		name, durations.Format(time.Duration(web)*time.Second), durations.Format(time.Duration(lifetime)*time.Second), durations.Format(time.Duration(lifetime)*time.Second), durations.Format(time.Duration(web)*time.Second))
 }
 
 func verify(want, got provider.Lifetimes) error {

@@ -249,3 +249,27 @@ func TestExpiryWriteErrorsAreClassified(t *testing.T) {
 		t.Fatalf("%d PATCHes: a failed write must not be repeated blindly", n)
 	}
 }
+
+// Auth0 requires an API's token_lifetime_for_web to be at most its
+// token_lifetime and answers 400 otherwise: the change is refused before
+// any write, with what to do instead.
+func TestAnAccessLifetimeBelowTheBrowserFlowLifetimeIsRefusedBeforeAnyWrite(t *testing.T) {
+	f := setup(t, nil) // the API's token_lifetime_for_web is 7200
+	ctx := context.Background()
+	_, err := f.p.PlanExpiry(ctx, app1, provider.LifetimeChange{AccessToken: dur(time.Hour), Options: map[string]string{"api": apiIdentifier}})
+	providertest.WantKind(t, err, errs.KindUsage, "token_lifetime_for_web")
+	if !strings.Contains(err.Error(), "2h") || !strings.Contains(err.Error(), "nothing was changed") {
+		t.Fatalf("error %q does not say the limit and that nothing changed", err)
+	}
+	if n := count(f.srv, "PATCH", "/api/v2/"); n != 0 {
+		t.Fatalf("%d PATCH requests sent", n)
+	}
+	// The limit itself is accepted.
+	plan, err := f.p.PlanExpiry(ctx, app1, provider.LifetimeChange{AccessToken: dur(2 * time.Hour), Options: map[string]string{"api": apiIdentifier}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.p.ApplyExpiry(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -38,6 +38,9 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 	id := req.User
 	if isEmail(req.User) {
 		calls = append(calls, provider.Call{Method: http.MethodGet, Path: "/api/v2/users-by-email?email=" + url.QueryEscape(req.User), Purpose: "find the user_id of the email (one match required)"})
+		if lower := strings.ToLower(req.User); lower != req.User {
+			calls = append(calls, provider.Call{Method: http.MethodGet, Path: "/api/v2/users-by-email?email=" + url.QueryEscape(lower), Purpose: "and lower-cased: the lookup is case-sensitive"})
+		}
 		id = "{user_id}"
 	}
 	if req.Client == "" {
@@ -48,7 +51,8 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 	}
 	return append(calls,
 		provider.Call{Method: http.MethodPost, Path: "/api/v2/refresh-tokens/revoke", Purpose: "ask Auth0 to revoke the user's refresh tokens for the client (asynchronous)"},
-		provider.Call{Method: http.MethodGet, Path: "/api/v2/device-credentials?type=refresh_token", Purpose: "only where the tenant lacks that endpoint: list the user's refresh tokens for the client"},
+		provider.Call{Method: http.MethodGet, Path: "/api/v2/device-credentials?type=refresh_token", Purpose: "only where the tenant lacks that endpoint: list the user's refresh tokens for the client, every page"},
+		provider.Call{Method: http.MethodGet, Path: "/api/v2/device-credentials?type=rotating_refresh_token", Purpose: "and the rotating ones (single-page apps), every page"},
 		provider.Call{Method: http.MethodDelete, Path: "/api/v2/device-credentials/{id}", Purpose: "and delete each one"},
 	), nil
 }
@@ -88,20 +92,41 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	return res, nil
 }
 
+// userByEmail finds the one user with an email. GET /users-by-email is
+// case-sensitive, and connections that keep the case their upstream IdP
+// sent store "Jane.Doe@..." where the admin types "jane.doe@..." or the
+// other way round: the address is tried as given and lower-cased, and the
+// matches of both count.
 func (p *Provider) userByEmail(ctx context.Context, email string) (string, error) {
 	const op = "auth0: finding the user by email"
-	resp, err := p.send(ctx, http.MethodGet, "/users-by-email", url.Values{"email": {email}}, nil)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
-	}
-	if resp.Status != http.StatusOK {
-		return "", fail(op, resp)
-	}
 	var users []struct {
 		UserID string `json:"user_id"`
 	}
-	if err := provider.DecodeExact(resp, &users); err != nil {
-		return "", fmt.Errorf("%s: %w", op, err)
+	seen := map[string]bool{}
+	for _, addr := range []string{email, strings.ToLower(email)} {
+		if seen["email:"+addr] {
+			continue
+		}
+		seen["email:"+addr] = true
+		resp, err := p.send(ctx, http.MethodGet, "/users-by-email", url.Values{"email": {addr}}, nil)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", op, err)
+		}
+		if resp.Status != http.StatusOK {
+			return "", fail(op, resp)
+		}
+		var page []struct {
+			UserID string `json:"user_id"`
+		}
+		if err := provider.DecodeExact(resp, &page); err != nil {
+			return "", fmt.Errorf("%s: %w", op, err)
+		}
+		for _, u := range page {
+			if u.UserID != "" && !seen[u.UserID] {
+				seen[u.UserID] = true
+				users = append(users, u)
+			}
+		}
 	}
 	switch len(users) {
 	case 0:
@@ -140,6 +165,17 @@ func (p *Provider) revokeAll(ctx context.Context, id string, res *provider.Revok
 		n, err := p.deleteDeviceCredentials(ctx, id, "")
 		if err != nil {
 			return err
+		}
+		if n == 0 {
+			known, err := p.userExists(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !known {
+				res.Outcome = provider.OutcomeUserNotFound
+				res.Detail += fmt.Sprintf("Auth0 has no user %q", id)
+				return nil
+			}
 		}
 		done += n
 		parts = append(parts, fmt.Sprintf("%d refresh token(s) deleted through the device-credentials API (the tenant has no user refresh-token API)", n))
@@ -210,6 +246,17 @@ func (p *Provider) revokeClient(ctx context.Context, id, client string, res *pro
 		return err
 	}
 	if n == 0 {
+		// The listing answers an empty page for a user Auth0 does not
+		// know, too: ask for the user before saying there was nothing.
+		known, err := p.userExists(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !known {
+			res.Outcome = provider.OutcomeUserNotFound
+			res.Detail += fmt.Sprintf("Auth0 has no user %q", id)
+			return nil
+		}
 		res.Outcome = provider.OutcomeNothingToRevoke
 		res.Detail += fmt.Sprintf("the user holds no refresh token for client %s", client)
 		return nil
@@ -219,30 +266,90 @@ func (p *Provider) revokeClient(ctx context.Context, id, client string, res *pro
 	return nil
 }
 
+// userExists asks Auth0 for the user, to tell an unknown user from one
+// without tokens where a listing cannot.
+func (p *Provider) userExists(ctx context.Context, id string) (bool, error) {
+	const op = "auth0: reading the user"
+	resp, err := p.send(ctx, http.MethodGet, "/users/"+url.PathEscape(id), url.Values{"fields": {"user_id"}, "include_fields": {"true"}}, nil)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	switch {
+	case resp.Status == http.StatusOK:
+		return true, nil
+	case resp.Status == http.StatusNotFound && !notEnabled(resp):
+		return false, nil
+	default:
+		return false, fail(op, resp)
+	}
+}
+
+// refreshTokenTypes are the device credential types that are refresh
+// tokens: rotating_refresh_token is what applications with refresh-token
+// rotation hold (the default of single-page apps), refresh_token the rest.
+var refreshTokenTypes = []string{"refresh_token", "rotating_refresh_token"}
+
+// deviceCredential is the part of a device credential read here.
+type deviceCredential struct {
+	ID       string `json:"id"`
+	ClientID string `json:"client_id"`
+	Type     string `json:"type"`
+}
+
+// listDeviceCredentials reads every page of the user's credentials of one
+// type. A page holds at most 1000 (per_page); include_totals makes Auth0
+// answer {start, limit, length, total, device_credentials}, which says when
+// the last page was read.
+func (p *Provider) listDeviceCredentials(ctx context.Context, user, client, typ string) ([]deviceCredential, error) {
+	const op = "auth0: listing the user's device credentials"
+	var out []deviceCredential
+	for page := 0; ; page++ {
+		if page == maxPages {
+			return nil, errs.New(errs.KindNetwork, "%s: more than %d pages; stopping", op, maxPages)
+		}
+		q := url.Values{"user_id": {user}, "type": {typ}, "page": {fmt.Sprint(page)}, "per_page": {fmt.Sprint(p.perPage)}, "include_totals": {"true"}}
+		if client != "" {
+			q.Set("client_id", client)
+		}
+		resp, err := p.send(ctx, http.MethodGet, "/device-credentials", q, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if resp.Status != http.StatusOK {
+			return nil, fail(op, resp)
+		}
+		var doc struct {
+			Start       int                `json:"start"`
+			Total       *int               `json:"total"`
+			Credentials []deviceCredential `json:"device_credentials"`
+		}
+		if err := provider.DecodeExact(resp, &doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if doc.Total == nil {
+			return nil, errs.New(errs.KindNetwork, "%s: Auth0 answered without the total asked for with include_totals; cannot tell whether more pages follow", op)
+		}
+		out = append(out, doc.Credentials...)
+		if len(doc.Credentials) == 0 || doc.Start+len(doc.Credentials) >= *doc.Total {
+			return out, nil
+		}
+	}
+}
+
 // deleteDeviceCredentials is the older way to revoke refresh tokens, for
 // tenants without the refresh-token APIs: list the user's refresh-token
-// credentials (for one client when given) and delete each. Each DELETE is
-// synchronous (204); a 404 means it was already gone and is not counted.
+// credentials of both types (for one client when given), every page,
+// before deleting any (a delete shifts the pages after it), then delete
+// each. Each DELETE is synchronous (204); a 404 means it was already gone
+// and is not counted.
 func (p *Provider) deleteDeviceCredentials(ctx context.Context, user, client string) (int, error) {
-	const op = "auth0: listing the user's device credentials"
-	q := url.Values{"user_id": {user}, "type": {"refresh_token"}}
-	if client != "" {
-		q.Set("client_id", client)
-	}
-	resp, err := p.send(ctx, http.MethodGet, "/device-credentials", q, nil)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
-	}
-	if resp.Status != http.StatusOK {
-		return 0, fail(op, resp)
-	}
-	var creds []struct {
-		ID       string `json:"id"`
-		ClientID string `json:"client_id"`
-		Type     string `json:"type"`
-	}
-	if err := provider.DecodeExact(resp, &creds); err != nil {
-		return 0, fmt.Errorf("%s: %w", op, err)
+	var creds []deviceCredential
+	for _, typ := range refreshTokenTypes {
+		list, err := p.listDeviceCredentials(ctx, user, client, typ)
+		if err != nil {
+			return 0, err
+		}
+		creds = append(creds, list...)
 	}
 	n := 0
 	for _, c := range creds {

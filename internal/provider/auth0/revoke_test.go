@@ -3,6 +3,7 @@ package auth0_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
+	"github.com/idpctl/idpctl/internal/provider/auth0"
 	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
 	"github.com/idpctl/idpctl/internal/provider/providertest"
 )
@@ -118,7 +120,7 @@ func TestWithoutTheRevokeEndpointDeviceCredentialsAreDeletedOneByOne(t *testing.
 		if count(f.srv, "DELETE", "/api/v2/device-credentials/") != 2 || f.srv.RefreshTokens(alice, app2) != 1 {
 			t.Fatalf("calls %q", calls(f.srv))
 		}
-		if got := calls(f.srv); !slices.Contains(got, "GET /api/v2/device-credentials?client_id="+app1+"&type=refresh_token&user_id=auth0%7Calice") {
+		if got := calls(f.srv); !slices.Contains(got, "GET /api/v2/device-credentials?client_id="+app1+"&include_totals=true&page=0&per_page=1000&type=refresh_token&user_id=auth0%7Calice") {
 			t.Fatalf("calls %q", got)
 		}
 		res, err = f.p.RevokeUser(ctx, req)
@@ -205,10 +207,96 @@ func TestBadRevocationRequestsAreRefusedBeforeAnyRequest(t *testing.T) {
 		providertest.WantKind(t, err, errs.KindUsage, "")
 	}
 	plan, err := f.p.PlanRevokeUser(provider.RevokeUserRequest{User: email, Client: app1})
-	if err != nil || len(plan) != 4 || plan[1].Path != "/api/v2/refresh-tokens/revoke" {
+	if err != nil || len(plan) != 5 || plan[1].Path != "/api/v2/refresh-tokens/revoke" {
 		t.Fatalf("plan %v err %v", plan, err)
 	}
 	if n := len(f.srv.Requests()); n != 0 {
 		t.Fatalf("%d requests sent", n)
+	}
+}
+
+// Applications with refresh-token rotation (the default of single-page
+// apps) hold rotating_refresh_token credentials, and a listing page holds
+// 50 unless asked for more: both used to survive the fallback.
+func TestTheDeviceCredentialFallbackDeletesBothTypesOnEveryPage(t *testing.T) {
+	for _, client := range []string{app1, ""} {
+		t.Run("client "+client, func(t *testing.T) {
+			f := setup(t, nil)
+			f.srv.SetRevokeAPI(auth0fake.NotFound)
+			f.srv.SetUserAPIs(auth0fake.NotEnabled)
+			f.srv.AddRefreshTokens(alice, app1, 58)                                          // 60 non-rotating for app1
+			f.srv.AddTypedRefreshTokens(alice, app1, auth0fake.TypeRotatingRefreshToken, 30) // and 30 rotating
+			auth0.SetPerPage(f.p, 25)
+			res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice, Client: client})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := 90
+			if client == "" {
+				want = 91 // and app2's one
+			}
+			if res.Outcome != provider.OutcomeRevoked || !strings.Contains(res.Detail, fmt.Sprintf("%d refresh token(s)", want)) {
+				t.Fatalf("result %+v", res)
+			}
+			if n := f.srv.RefreshTokens(alice, ""); client == "" && n != 0 || client != "" && n != 1 {
+				t.Fatalf("%d refresh tokens left", n)
+			}
+			var pages []string
+			for _, r := range f.srv.Requests() {
+				if r.Method == "GET" && r.Path == "/api/v2/device-credentials" {
+					if r.Query.Get("include_totals") != "true" || r.Query.Get("per_page") != "25" {
+						t.Fatalf("listing query %v", r.Query)
+					}
+					pages = append(pages, r.Query.Get("type")+":"+r.Query.Get("page"))
+				}
+			}
+			wantPages := []string{"refresh_token:0", "refresh_token:1", "refresh_token:2", "rotating_refresh_token:0", "rotating_refresh_token:1"}
+			if !slices.Equal(pages, wantPages) {
+				t.Fatalf("pages read %v, want %v", pages, wantPages)
+			}
+		})
+	}
+}
+
+func TestTheDeviceCredentialFallbackTellsAnUnknownUserFromOneWithoutTokens(t *testing.T) {
+	f := setup(t, nil)
+	f.srv.SetRevokeAPI(auth0fake.NotFound)
+	f.srv.SetUserAPIs(auth0fake.NotEnabled)
+	f.srv.AddUser(auth0fake.User{ID: "auth0|bob", Email: "bob@example.com"})
+	for _, client := range []string{app1, ""} {
+		res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "auth0|nobody", Client: client})
+		if err != nil || res.Outcome != provider.OutcomeUserNotFound {
+			t.Fatalf("unknown user, client %q: result %+v err %v", client, res, err)
+		}
+		res, err = f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "auth0|bob", Client: client})
+		if err != nil || res.Outcome != provider.OutcomeNothingToRevoke {
+			t.Fatalf("user without tokens, client %q: result %+v err %v", client, res, err)
+		}
+	}
+}
+
+// users-by-email is case-sensitive: the address is tried as typed and
+// lower-cased, so neither "Alice@Example.com" for a lower-case address nor
+// an address stored with capitals is missed.
+func TestAnEmailIsLookedUpAsTypedAndLowerCased(t *testing.T) {
+	f := setup(t, nil)
+	f.srv.AddUser(auth0fake.User{ID: "samlp|acme|Bob", Email: "Bob.Smith@Example.com"})
+	tests := []struct{ typed, want string }{
+		{"Alice@Example.com", alice},
+		{"Bob.Smith@Example.com", "samlp|acme|Bob"},
+	}
+	for _, tt := range tests {
+		res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: tt.typed})
+		if err != nil || res.Outcome != provider.OutcomeAccepted || !strings.HasPrefix(res.Detail, "user "+tt.want+": ") {
+			t.Fatalf("%s: result %+v err %v", tt.typed, res, err)
+		}
+	}
+	res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "Nobody@Example.com"})
+	if err != nil || res.Outcome != provider.OutcomeUserNotFound {
+		t.Fatalf("unknown: result %+v err %v", res, err)
+	}
+	plan, err := f.p.PlanRevokeUser(provider.RevokeUserRequest{User: "Alice@Example.com"})
+	if err != nil || len(plan) < 2 || plan[1].Path != "/api/v2/users-by-email?email=alice%40example.com" {
+		t.Fatalf("plan %v err %v", plan, err)
 	}
 }

@@ -16,6 +16,24 @@
 // per test with Inject. An application's refresh_token object is replaced
 // whole by a PATCH, so members a client forgets are gone.
 //
+// Shapes taken from the Management API v2 OpenAPI document (the
+// definition behind Auth0's API explorer): GET /api/v2/device-credentials
+// takes page, per_page (at most 1000), include_totals, fields,
+// include_fields, user_id, client_id and type (public_key, refresh_token
+// or rotating_refresh_token, one per request) and answers an array, or
+// with include_totals=true an object {start, limit, length, total,
+// device_credentials}; without per_page a page holds 50. Applications
+// using refresh-token rotation (the default of single-page apps) hold
+// rotating_refresh_token credentials. GET /api/v2/users-by-email matches
+// the email case-sensitively ("Email address to search for
+// (case-sensitive)"), which bites where a connection keeps the case its
+// upstream IdP sent. GET /api/v2/users/{id} answers the user or 404
+// inexistent_user. A resource server's token_lifetime_for_web may not
+// exceed its token_lifetime. Machine-to-machine applications are created
+// with token_endpoint_auth_method client_secret_post, and the token
+// endpoint refuses other methods for them (the exact refusal body is not
+// documented; the fake answers as for a wrong secret).
+//
 // The fake listens on 127.0.0.1 only.
 package auth0fake
 
@@ -93,9 +111,19 @@ type Options struct {
 	BearerToken string
 	// Now is the fake's clock, used for rate-limit reset times.
 	Now func() time.Time
+	// TokenAuthMethod is the machine-to-machine application's
+	// token_endpoint_auth_method: client_secret_post (the default, as
+	// Auth0 creates such applications) or client_secret_basic.
+	TokenAuthMethod string
 }
 
-type refreshToken struct{ id, client string }
+// Device credential types of refresh tokens.
+const (
+	TypeRefreshToken         = "refresh_token"
+	TypeRotatingRefreshToken = "rotating_refresh_token"
+)
+
+type refreshToken struct{ id, client, typ string }
 
 type user struct {
 	User
@@ -144,6 +172,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.TokenAuthMethod == "" {
+		opts.TokenAuthMethod = "client_secret_post"
 	}
 	s := &Server{opts: opts, issued: map[string]bool{}}
 	now := opts.Now()
@@ -208,12 +239,19 @@ func (s *Server) AddUser(u User) {
 // AddSessions gives a user n more sessions.
 func (s *Server) AddSessions(userID string, n int) { s.with(userID, func(u *user) { u.sessions += n }) }
 
-// AddRefreshTokens gives a user n more refresh tokens for a client.
+// AddRefreshTokens gives a user n more (non-rotating) refresh tokens for a
+// client.
 func (s *Server) AddRefreshTokens(userID, clientID string, n int) {
+	s.AddTypedRefreshTokens(userID, clientID, TypeRefreshToken, n)
+}
+
+// AddTypedRefreshTokens gives a user n more refresh tokens of a device
+// credential type (TypeRefreshToken or TypeRotatingRefreshToken).
+func (s *Server) AddTypedRefreshTokens(userID, clientID, typ string, n int) {
 	s.with(userID, func(u *user) {
 		for i := 0; i < n; i++ {
 			s.credentialID++
-			u.tokens = append(u.tokens, refreshToken{id: fmt.Sprintf("dcr_%d", s.credentialID), client: clientID})
+			u.tokens = append(u.tokens, refreshToken{id: fmt.Sprintf("dcr_%d", s.credentialID), client: clientID, typ: typ})
 		}
 	})
 }
@@ -512,13 +550,17 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 		return
 	}
 	id, secret, basic := r.BasicAuth()
+	method := "client_secret_post"
 	if basic {
 		id, _ = url.QueryUnescape(id)
 		secret, _ = url.QueryUnescape(secret)
+		method = "client_secret_basic"
 	} else {
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	}
 	switch {
+	case method != s.opts.TokenAuthMethod:
+		writeJSON(w, 401, map[string]any{"error": "access_denied", "error_description": "Unauthorized"})
 	case form.Get("grant_type") != "client_credentials":
 		writeJSON(w, 400, map[string]any{"error": "unsupported_grant_type", "error_description": "Unsupported grant type"})
 	case id != s.opts.ClientID || secret != s.opts.ClientSecret:
@@ -546,7 +588,7 @@ func (s *Server) usersByEmail(w http.ResponseWriter, r *http.Request, rest []str
 	}
 	out := []any{}
 	for _, u := range s.users {
-		if strings.EqualFold(u.Email, email) {
+		if u.Email == email { // case-sensitive, as documented
 			out = append(out, map[string]any{"user_id": u.ID, "email": u.Email, "email_verified": true})
 		}
 	}
@@ -554,6 +596,18 @@ func (s *Server) usersByEmail(w http.ResponseWriter, r *http.Request, rest []str
 }
 
 func (s *Server) usersRoute(w http.ResponseWriter, r *http.Request, rest []string) {
+	if len(rest) == 1 && r.Method == http.MethodGet {
+		if !s.query(w, r, "fields", "include_fields") {
+			return
+		}
+		u := s.user(rest[0])
+		if u == nil {
+			s.notFoundUser(w)
+			return
+		}
+		writeJSON(w, 200, map[string]any{"user_id": u.ID, "email": u.Email})
+		return
+	}
 	if len(rest) != 2 || (rest[1] != "refresh-tokens" && rest[1] != "sessions") {
 		s.violation(w, "unexpected path %s", r.URL.Path)
 		return
@@ -633,19 +687,36 @@ func (s *Server) deviceCredentials(w http.ResponseWriter, r *http.Request, rest 
 		return
 	}
 	q := r.URL.Query()
-	if q.Get("type") != "refresh_token" {
-		s.violation(w, "device credentials listed with type %q, want refresh_token", q.Get("type"))
+	typ := q.Get("type")
+	if typ != TypeRefreshToken && typ != TypeRotatingRefreshToken {
+		// Without a type Auth0 lists public keys too, which are no tokens
+		// and must never be deleted by a revocation.
+		s.violation(w, "device credentials listed with type %q, want refresh_token or rotating_refresh_token", typ)
 		return
 	}
-	out := []any{}
+	page, err1 := strconv.Atoi(orDefault(q.Get("page"), "0"))
+	per, err2 := strconv.Atoi(orDefault(q.Get("per_page"), "50"))
+	if err1 != nil || err2 != nil || page < 0 || per < 1 || per > 1000 {
+		s.apiError(w, 400, "Bad Request", "Query validation error: 'page' or 'per_page' out of range (per_page 1 to 1000)", "invalid_query_string")
+		return
+	}
+	all := []any{}
 	if u := s.user(q.Get("user_id")); u != nil {
 		for _, t := range u.tokens {
-			if c := q.Get("client_id"); c == "" || c == t.client {
-				out = append(out, map[string]any{"id": t.id, "device_name": "Chrome on Linux", "device_id": "dev-" + t.id, "type": "refresh_token", "user_id": u.ID, "client_id": t.client})
+			if c := q.Get("client_id"); (c == "" || c == t.client) && t.typ == typ {
+				all = append(all, map[string]any{"id": t.id, "device_name": "Chrome on Linux", "device_id": "dev-" + t.id, "type": t.typ, "user_id": u.ID, "client_id": t.client})
 			}
 		}
 	}
-	writeJSON(w, 200, out)
+	items := []any{}
+	for i := page * per; i < min(len(all), (page+1)*per); i++ {
+		items = append(items, all[i])
+	}
+	if q.Get("include_totals") == "true" {
+		writeJSON(w, 200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(all), "device_credentials": items})
+		return
+	}
+	writeJSON(w, 200, items)
 }
 
 // ---- clients and APIs ----------------------------------------------------------
@@ -818,6 +889,19 @@ func (s *Server) apisRoute(w http.ResponseWriter, r *http.Request, rest []string
 			}
 		case "id", "identifier", "is_system":
 			s.invalid(w, "Additional properties not allowed: %s", k)
+			return
+		}
+	}
+	life, web := rs["token_lifetime"], rs["token_lifetime_for_web"]
+	if v, ok := m["token_lifetime"]; ok {
+		life = v
+	}
+	if v, ok := m["token_lifetime_for_web"]; ok {
+		web = v
+	}
+	if l, ok1 := fakekit.Int(life); ok1 {
+		if wb, ok2 := fakekit.Int(web); ok2 && wb > l {
+			s.invalid(w, "token_lifetime_for_web (%d) must be less than or equal to token_lifetime (%d)", wb, l)
 			return
 		}
 	}
