@@ -102,6 +102,10 @@ type RevokeUserRequest struct {
 	// Method picks among alternatives where the IdP has no direct way
 	// (Oracle: "deactivate" or "grants").
 	Method string
+	// IncludeAppRoles also removes grants of app roles (entitlements,
+	// admin roles among them), which are not app access and are otherwise
+	// left alone and reported (Oracle "grants").
+	IncludeAppRoles bool
 }
 
 // Outcome is what the IdP actually did, normalised across vendors whose

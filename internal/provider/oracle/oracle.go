@@ -26,7 +26,12 @@
 //     idcsSearchable (SDK models GrantGrantee, GrantApp), so the filters
 //     grantee.value eq "<user id>" and app.value eq "<app id>" are valid.
 //     grantMechanism GROUP_MEMBERSHIP marks grants a user holds through a
-//     group (SDK model Grant).
+//     group (SDK model Grant). A Grant with an entitlement
+//     ({attributeName, attributeValue}, SDK model GrantEntitlement; app
+//     roles have attributeName "appRoles") gives a privilege within the app,
+//     such as an administrator role of the domain, not access to the app:
+//     the "grants" method keeps and lists those unless IncludeAppRoles
+//     (--include-app-roles) is set.
 //   - Apps: GET/PATCH /admin/v1/Apps/{id} take the "attributes" query
 //     parameter ("Update an App" page, SDK PatchAppRequest).
 //     accessTokenExpiry and refreshTokenExpiry are integer seconds, readWrite,

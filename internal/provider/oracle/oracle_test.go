@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -249,7 +250,7 @@ func TestRevokingGrantsDeletesDirectGrantsAndKeepsGroupGrants(t *testing.T) {
 	}
 	reqs := f.fake.AdminRequests()
 	list := reqs[1]
-	if list.Method != http.MethodGet || list.Path != "/admin/v1/Grants" || list.Query.Get("filter") != `grantee.value eq "`+uid+`"` || list.Query.Get("attributes") != "grantee,app,grantMechanism" || list.Query.Get("startIndex") != "1" {
+	if list.Method != http.MethodGet || list.Path != "/admin/v1/Grants" || list.Query.Get("filter") != `grantee.value eq "`+uid+`"` || list.Query.Get("attributes") != "grantee,app,grantMechanism,entitlement" || list.Query.Get("startIndex") != "1" {
 		t.Errorf("grant search = %s %s %v", list.Method, list.Path, list.Query)
 	}
 	var deleted []string
@@ -647,4 +648,53 @@ func TestObjectsDeletedMeanwhileAreReportedNotFound(t *testing.T) {
 	}
 	_, err = f.p.readApp(context.Background(), "a9999")
 	providertest.WantKind(t, err, errs.KindUsage, "no longer exists")
+}
+
+// A grant with an entitlement gives an app role (administrator roles
+// among them), not app access: it stays unless asked for, and the result
+// lists it either way.
+func TestAppRoleGrantsAreKeptAndListedUnlessIncluded(t *testing.T) {
+	for _, include := range []bool{false, true} {
+		t.Run(fmt.Sprintf("include app roles %v", include), func(t *testing.T) {
+			f := newFixture(t)
+			uid := f.fake.AddUser("alice", true)
+			mail := f.fake.AddApp(oraclefake.App{DisplayName: "Mail", Name: "mail-client", IsOAuthClient: true})
+			console := f.fake.AddApp(oraclefake.App{DisplayName: "IDCS Application", Name: "IDCSAppId"})
+			access := f.fake.AddGrant(uid, mail, "ADMINISTRATOR_TO_USER")
+			admin := f.fake.AddAppRoleGrant(uid, console, "role-identity-domain-administrator", "ADMINISTRATOR_TO_USER")
+
+			req := provider.RevokeUserRequest{User: "alice", Method: MethodGrants, IncludeAppRoles: include}
+			calls, err := f.p.PlanRevokeUser(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			purpose := calls[len(calls)-1].Purpose
+			res, err := f.p.RevokeUser(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			left := f.fake.Grants()
+			if slices.Contains(left, access) {
+				t.Fatalf("the app-access grant survived: %v", left)
+			}
+			if !include {
+				if !slices.Equal(left, []string{admin}) {
+					t.Fatalf("remaining grants %v, want the app-role grant %s kept", left, admin)
+				}
+				if !strings.Contains(res.Detail, "1 app-role grant kept (appRoles role-identity-domain-administrator of IDCS Application)") || !strings.Contains(res.Detail, "--include-app-roles") {
+					t.Fatalf("detail %q", res.Detail)
+				}
+				if !strings.Contains(purpose, "app-role grants, administrator roles included, are kept") {
+					t.Fatalf("plan purpose %q", purpose)
+				}
+				return
+			}
+			if len(left) != 0 || !strings.Contains(res.Detail, "revoked 2 grants") || !strings.Contains(res.Detail, "1 of them was an app-role grant") {
+				t.Fatalf("remaining %v, detail %q", left, res.Detail)
+			}
+			if !strings.Contains(purpose, "app-role grants (entitlements, administrator roles included) too") {
+				t.Fatalf("plan purpose %q", purpose)
+			}
+		})
+	}
 }

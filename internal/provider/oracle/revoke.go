@@ -43,6 +43,13 @@ type scimUser struct {
 type grant struct {
 	ID             string `json:"id"`
 	GrantMechanism string `json:"grantMechanism"`
+	// Entitlement marks a grant of a privilege within the app (an app
+	// role, "Identity Domain Administrator" among them), not of access to
+	// the app.
+	Entitlement *struct {
+		AttributeName  string `json:"attributeName"`
+		AttributeValue string `json:"attributeValue"`
+	} `json:"entitlement"`
 	Grantee        struct {
 		Value string `json:"value"`
 		Type  string `json:"type"`
@@ -71,9 +78,19 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 		}
 		calls = append(calls,
 			provider.Call{Method: http.MethodGet, Path: "/admin/v1/Grants?filter=" + filter, Purpose: "list the user's grants"},
-			provider.Call{Method: http.MethodDelete, Path: "/admin/v1/Grants/{id}", Purpose: "delete each direct grant: the app access ends (group grants are kept)"})
+			provider.Call{Method: http.MethodDelete, Path: "/admin/v1/Grants/{id}", Purpose: grantsPurpose(req.IncludeAppRoles)})
 	}
 	return calls, nil
+}
+
+// grantsPurpose says which grants the DELETEs remove. A grant with an
+// entitlement gives a role within an app (administrator roles among them),
+// not access to it: removing it is a separate decision.
+func grantsPurpose(includeRoles bool) string {
+	if includeRoles {
+		return "delete each direct grant, app-role grants (entitlements, administrator roles included) too: app access and those roles end (group grants are kept)"
+	}
+	return "delete each direct app-access grant: the app access ends (group grants and app-role grants, administrator roles included, are kept and listed; --include-app-roles removes app-role grants too)"
 }
 
 func checkRevoke(req provider.RevokeUserRequest) error {
@@ -117,7 +134,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	if req.Method == MethodDeactivate {
 		return p.deactivate(ctx, user, res)
 	}
-	return p.revokeGrants(ctx, user, req.Client, res)
+	return p.revokeGrants(ctx, user, req.Client, req.IncludeAppRoles, res)
 }
 
 func (p *Provider) findUser(ctx context.Context, userName string) (*scimUser, *httpx.Response, error) {
@@ -181,7 +198,7 @@ func (p *Provider) deactivate(ctx context.Context, user *scimUser, res *provider
 	return res, nil
 }
 
-func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client string, res *provider.RevokeUserResult) (*provider.RevokeUserResult, error) {
+func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client string, includeRoles bool, res *provider.RevokeUserResult) (*provider.RevokeUserResult, error) {
 	filter := "grantee.value eq " + scimString(user.ID)
 	if client != "" {
 		app, err := p.findApp(ctx, client)
@@ -190,15 +207,15 @@ func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client stri
 		}
 		filter += " and app.value eq " + scimString(app.ID)
 	}
-	grants, resp, err := search[grant](ctx, p, "listing the user's grants", "/admin/v1/Grants", filter, "grantee,app,grantMechanism")
+	grants, resp, err := search[grant](ctx, p, "listing the user's grants", "/admin/v1/Grants", filter, "grantee,app,grantMechanism,entitlement")
 	if err != nil {
 		return nil, err
 	}
 	if id := requestID(resp); id != "" {
 		res.RequestID = id
 	}
-	var deleted, gone int
-	var viaGroup []string
+	var deleted, gone, rolesDeleted int
+	var viaGroup, roles []string
 	for _, g := range grants {
 		// The filter already selects this user; a server ignoring it must
 		// not make us delete someone else's grant.
@@ -209,6 +226,11 @@ func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client stri
 			viaGroup = append(viaGroup, appLabel(g))
 			continue
 		}
+		role := g.Entitlement != nil && (g.Entitlement.AttributeName != "" || g.Entitlement.AttributeValue != "")
+		if role && !includeRoles {
+			roles = append(roles, roleLabel(g))
+			continue
+		}
 		resp, err := p.send(ctx, httpx.Request{Method: http.MethodDelete, URL: "/admin/v1/Grants/" + pathEscape(g.ID), Idempotent: true})
 		if err != nil {
 			return nil, fmt.Errorf("oracle: deleting grant %s after %d deleted: %w", g.ID, deleted, err)
@@ -216,6 +238,9 @@ func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client stri
 		switch {
 		case resp.Status == http.StatusNoContent || resp.Status == http.StatusOK:
 			deleted++
+			if role {
+				rolesDeleted++
+			}
 		case resp.Status == http.StatusNotFound && httpx.IsJSON(resp.Body):
 			gone++ // deleted meanwhile: the outcome is the same
 		default:
@@ -230,9 +255,16 @@ func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client stri
 	case deleted+gone > 0:
 		res.Outcome = provider.OutcomeRevoked
 		parts = append(parts, fmt.Sprintf("revoked %d %s: app access removed; tokens already issued stay valid until they expire", deleted+gone, plural(deleted+gone, "grant", "grants")))
+		if rolesDeleted > 0 {
+			parts = append(parts, fmt.Sprintf("%d of them %s (--include-app-roles)", rolesDeleted, plural(rolesDeleted, "was an app-role grant", "were app-role grants")))
+		}
 	default:
 		res.Outcome = provider.OutcomeNothingToRevoke
 		parts = append(parts, "nothing to revoke: no direct grants")
+	}
+	if len(roles) > 0 {
+		sort.Strings(roles)
+		parts = append(parts, fmt.Sprintf("%d app-role %s kept (%s): roles are not app access; pass --include-app-roles to remove them too", len(roles), plural(len(roles), "grant", "grants"), strings.Join(roles, ", ")))
 	}
 	if len(viaGroup) > 0 {
 		sort.Strings(viaGroup)
@@ -240,6 +272,18 @@ func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client stri
 	}
 	res.Detail = strings.Join(parts, "; ")
 	return res, nil
+}
+
+// roleLabel names an app-role grant by its role and app.
+func roleLabel(g grant) string {
+	role := "an entitlement"
+	if g.Entitlement != nil {
+		role = provider.Clean(g.Entitlement.AttributeName + " " + g.Entitlement.AttributeValue)
+	}
+	if g.App == nil {
+		return role
+	}
+	return role + " of " + appLabel(g)
 }
 
 func appLabel(g grant) string {

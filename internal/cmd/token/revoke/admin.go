@@ -48,6 +48,8 @@ type AdminOptions struct {
 	User, Client, UsersFile, Column, Method, Output string
 	DryRun, Yes, Resume, Restart                    bool
 	Parallel                                        int
+	// IncludeAppRoles is --include-app-roles, passed to the adapter.
+	IncludeAppRoles bool
 }
 
 // maxUsersFile bounds the users file: a million leavers is a mistake.
@@ -67,7 +69,7 @@ func checkAdminFlags(o *RevokeOptions) error {
 		return errs.New(errs.KindUsage, "give either a TOKEN or --user/--users-file, not both")
 	}
 	if !admin {
-		for name, set := range map[string]bool{"--client": o.Client != "", "--column": o.Column != "", "--method": o.Method != "", "--dry-run": o.DryRun, "--resume": o.Resume, "--restart": o.Restart} {
+		for name, set := range map[string]bool{"--client": o.Client != "", "--column": o.Column != "", "--method": o.Method != "", "--include-app-roles": o.IncludeAppRoles, "--dry-run": o.DryRun, "--resume": o.Resume, "--restart": o.Restart} {
 			if set {
 				return errs.New(errs.KindUsage, "%s goes with --user or --users-file", name)
 			}
@@ -89,6 +91,7 @@ func AdminRun(ctx context.Context, o *RevokeOptions) error {
 		Interrupts: systemInterrupts, ProfileFlag: f.Flags.Profile,
 		User: o.User, Client: o.Client, UsersFile: o.UserFile, Column: o.Column, Method: o.Method,
 		Output: o.Output, DryRun: o.DryRun, Yes: o.Yes, Resume: o.Resume, Restart: o.Restart, Parallel: o.Parallel,
+		IncludeAppRoles: o.IncludeAppRoles,
 	}
 	return adminRun(ctx, a)
 }
@@ -186,7 +189,7 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 		doc.Duplicates, doc.Problems = in.list.Duplicates, in.list.Problems
 	}
 	for _, u := range in.users[:min(planShown, len(in.users))] {
-		calls, err := rev.PlanRevokeUser(provider.RevokeUserRequest{User: u, Client: o.Client, Method: o.Method})
+		calls, err := rev.PlanRevokeUser(provider.RevokeUserRequest{User: u, Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles})
 		if err != nil {
 			return err
 		}
@@ -348,7 +351,7 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 	}
 
 	eng := &offboard.Engine{
-		Revoker: rev, Request: provider.RevokeUserRequest{Client: o.Client, Method: o.Method},
+		Revoker: rev, Request: provider.RevokeUserRequest{Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles},
 		Journal: journal, Limiter: lim, Parallel: o.Parallel, Now: o.Now, Sleep: o.Sleep,
 		OnResult: onResult, Abort: abort,
 	}
@@ -443,6 +446,9 @@ func (o *AdminOptions) resumeCommand() string {
 	add("--column", o.Column)
 	add("--client", o.Client)
 	add("--method", o.Method)
+	if o.IncludeAppRoles {
+		parts = append(parts, "--include-app-roles")
+	}
 	if o.Output == "json" {
 		parts = append(parts, "-o", "json")
 	}

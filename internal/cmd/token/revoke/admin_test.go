@@ -416,3 +416,53 @@ func TestAtATerminalAListShowsAProgressBarAndASummaryTable(t *testing.T) {
 		t.Errorf("a terminal lists users that need no attention:\n%s", out)
 	}
 }
+
+// recorder is an adapter that keeps the requests it is given.
+type recorder struct {
+	adapter
+	mu   sync.Mutex
+	seen []provider.RevokeUserRequest
+}
+
+func (r *recorder) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Call, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, req)
+	r.mu.Unlock()
+	return r.adapter.PlanRevokeUser(req)
+}
+
+func (r *recorder) RevokeUser(ctx context.Context, req provider.RevokeUserRequest) (*provider.RevokeUserResult, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, req)
+	r.mu.Unlock()
+	return r.adapter.RevokeUser(ctx, req)
+}
+
+func TestIncludeAppRolesReachesThePlanAndEveryRevocation(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	f := cli.New(ios, func(string) string { return "" }, "test")
+	var got *RevokeOptions
+	cmd := NewCmdRevoke(f, func(_ context.Context, o *RevokeOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--user", "alice", "--method", "grants", "--include-app-roles"})
+	if err := cmd.Execute(); err != nil || !got.IncludeAppRoles {
+		t.Fatalf("options %+v err %v", got, err)
+	}
+	if err := checkAdminFlags(&RevokeOptions{IncludeAppRoles: true}); errs.KindOf(err) != errs.KindUsage {
+		t.Fatalf("--include-app-roles without --user: %v", err)
+	}
+
+	var rec *recorder
+	fx := newFixture(t, func(env *provider.Env) provider.Provider { rec = &recorder{adapter: adapter{env: env}}; return rec })
+	fx.opts.User, fx.opts.Yes, fx.opts.IncludeAppRoles = "alice", true, true
+	if err := adminRun(context.Background(), fx.opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.seen) != 2 {
+		t.Fatalf("adapter saw %d requests, want the plan and the revocation", len(rec.seen))
+	}
+	for _, req := range rec.seen {
+		if !req.IncludeAppRoles {
+			t.Fatalf("request without IncludeAppRoles: %+v", req)
+		}
+	}
+}

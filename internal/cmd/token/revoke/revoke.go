@@ -35,11 +35,13 @@ type RevokeOptions struct {
 	UserFile string
 	Column   string
 	Method   string
-	DryRun   bool
-	Yes      bool
-	Parallel int
-	Resume   bool
-	Restart  bool
+	// IncludeAppRoles also removes app-role grants (Oracle "grants").
+	IncludeAppRoles bool
+	DryRun          bool
+	Yes             bool
+	Parallel        int
+	Resume          bool
+	Restart         bool
 	// AdminRun runs the admin form (--user, --users-file); AdminRun in
 	// admin.go unless a test replaces it.
 	AdminRun func(context.Context, *RevokeOptions) error
@@ -112,6 +114,7 @@ interrupted run continues with --resume.`,
 	fl.StringVar(&opts.UserFile, "users-file", "", "revoke the tokens of every user in FILE: one per line, or CSV with a header (- for stdin)")
 	fl.StringVar(&opts.Column, "column", "", "CSV column holding the users (default: the first of user, user_id, username, email, id)")
 	fl.StringVar(&opts.Method, "method", "", "provider-specific way to revoke: oracle deactivate|grants (required there, no direct way exists); keycloak consent (per client, keep the SSO sessions); okta grants (also revoke the client's consent grants)")
+	fl.BoolVar(&opts.IncludeAppRoles, "include-app-roles", false, "oracle grants: also remove the user's app-role grants, administrator roles included (kept and listed otherwise)")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the calls that would be made, and send nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
 	fl.IntVar(&opts.Parallel, "parallel", 4, "users worked on at once")

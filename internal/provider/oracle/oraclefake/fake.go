@@ -216,6 +216,21 @@ func (s *Server) AddGrant(userID, appID, mechanism string) string {
 	return id
 }
 
+// AddAppRoleGrant grants an app role to a user, as identity domains store
+// it: a Grant whose entitlement is {attributeName: "appRoles",
+// attributeValue: <AppRole id>} on the role's app (Grant schema
+// urn:ietf:params:scim:schemas:oracle:idcs:Grant, attribute entitlement;
+// the OCI SDK model GrantEntitlement). Administrator roles such as
+// "Identity Domain Administrator" are app roles of the domain's own app,
+// granted this way. It returns the grant's id.
+func (s *Server) AddAppRoleGrant(userID, appID, roleID, mechanism string) string {
+	id := s.AddGrant(userID, appID, mechanism)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grants[id]["entitlement"] = map[string]any{"attributeName": "appRoles", "attributeValue": roleID}
+	return id
+}
+
 // Grants lists the ids of the grants that remain, sorted.
 func (s *Server) Grants() []string {
 	s.mu.Lock()
