@@ -50,7 +50,7 @@ type grant struct {
 		AttributeName  string `json:"attributeName"`
 		AttributeValue string `json:"attributeValue"`
 	} `json:"entitlement"`
-	Grantee        struct {
+	Grantee struct {
 		Value string `json:"value"`
 		Type  string `json:"type"`
 	} `json:"grantee"`
