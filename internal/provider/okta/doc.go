@@ -62,7 +62,15 @@
 //     The org authorization server has no such API. Nothing here handles a
 //     token encryption key: Okta authorization servers have none.
 //   - Rate limits come as X-Rate-Limit-Limit, -Remaining and -Reset (UTC epoch
-//     seconds); requests are traced by X-Okta-Request-Id.
+//     seconds, by Okta's clock); requests are traced by X-Okta-Request-Id.
+//     Okta's SDKs wait Reset minus the answer's Date header after a 429,
+//     and so does the HTTP client here, so a skewed local clock neither
+//     stalls a run nor retries too early.
+//   - Next-page Link headers are absolute URLs. An org reached through a
+//     custom domain may name its okta.com host in them; Okta's SDKs keep the
+//     configured org URL and take the link's path and query, and so does
+//     this adapter (the admin credential only ever goes to the configured
+//     org).
 //
 // # Unconfirmed
 //

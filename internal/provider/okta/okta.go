@@ -256,10 +256,18 @@ func (p *Provider) nextLink(op string, h http.Header) (string, error) {
 				continue
 			}
 			u, err := url.Parse(target)
-			if err != nil || u.Scheme+"://"+u.Host != p.org {
-				return "", errs.New(errs.KindNetwork, "%s: Okta's next-page link leaves the org (%s); not sending the admin credential there", op, httpx.Host(target))
+			if err != nil || (u.Host == "" && !strings.HasPrefix(u.Path, "/")) {
+				return "", errs.New(errs.KindNetwork, "%s: Okta's next-page link %q is not a URL", op, provider.Clean(target))
 			}
-			return target, nil
+			// An org reached through a custom domain may name its okta.com
+			// host in the link. Like Okta's SDKs, keep the configured org
+			// and take only the path and query from the link: the admin
+			// credential never goes to a host the profile does not name.
+			next := p.org + u.EscapedPath()
+			if u.RawQuery != "" {
+				next += "?" + u.RawQuery
+			}
+			return next, nil
 		}
 	}
 	return "", nil

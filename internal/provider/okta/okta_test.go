@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
@@ -162,15 +163,25 @@ func TestBearerAuthIsSentWithItsScheme(t *testing.T) {
 	}
 }
 
-func TestANextLinkToAnotherHostIsNotFollowed(t *testing.T) {
+// A next link naming another host (an org reached through its custom
+// domain answers with its okta.com host) is followed on the configured org,
+// path and query only, as Okta's SDKs do: the admin credential never goes
+// to the link's host.
+func TestANextLinkToAnotherHostIsFollowedOnTheConfiguredOrg(t *testing.T) {
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("the admin credential reached another host: %s", r.URL)
 	}))
 	defer other.Close()
+	var seen []string
 	org := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Link", "<"+other.URL+"/api/v1/apps?after=x>; rel=\"next\"")
+		seen = append(seen, r.URL.RequestURI())
 		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`[{"id":"0oa1","label":"A","credentials":{"oauthClient":{"client_id":"0oa1"}}}]`))
+		if r.URL.Query().Get("after") == "" {
+			w.Header().Set("Link", "<"+other.URL+"/api/v1/apps?after=x&limit=200>; rel=\"next\"")
+			w.Write([]byte(`[{"id":"0oa1","label":"A","name":"oidc_client","signOnMode":"OPENID_CONNECT","credentials":{"oauthClient":{"client_id":"0oa1"}}}]`))
+			return
+		}
+		w.Write([]byte(`[{"id":"0oa2","label":"B","name":"oidc_client","signOnMode":"OPENID_CONNECT","credentials":{"oauthClient":{"client_id":"0oa2"}}}]`))
 	}))
 	defer org.Close()
 	hc, _ := httpx.New(httpx.Options{})
@@ -178,6 +189,50 @@ func TestANextLinkToAnotherHostIsNotFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = p.(*okta.Provider).ListApps(context.Background())
-	providertest.WantKind(t, err, errs.KindNetwork, "leaves the org")
+	apps, err := p.(*okta.Provider).ListApps(context.Background())
+	if err != nil || len(apps) != 2 {
+		t.Fatalf("apps %v err %v", apps, err)
+	}
+	if len(seen) != 2 || seen[1] != "/api/v1/apps?after=x&limit=200" {
+		t.Fatalf("requests %q", seen)
+	}
+}
+
+func TestPagesAreFollowedWhenTheOrgsLinksNameItsOktaHost(t *testing.T) {
+	srv := oktafake.New(oktafake.Options{LinkBase: "https://acme.okta.com"})
+	providertest.Watch(t, srv.Close, srv.Violations)
+	srv.AddUser(oktafake.User{ID: userID, Login: login, Email: login})
+	srv.AddApp(oktafake.OIDCApp(appID, clientID, "Payroll"))
+	srv.AddRefreshTokens(userID, clientID, 250)
+	env := newEnv(t, srv, nil, &providertest.Sleeps{})
+	p := providertest.Adapter[*okta.Provider](t, okta.New, env)
+	res, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: userID, Client: clientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Detail, "250 refresh token(s)") || srv.RefreshTokens(userID, clientID) != 0 {
+		t.Fatalf("detail %q, %d left", res.Detail, srv.RefreshTokens(userID, clientID))
+	}
+}
+
+// Okta's X-Rate-Limit-Reset is a time on Okta's clock: the wait is Reset
+// minus the answer's Date, whatever the local clock says.
+func TestARateLimitWaitFollowsOktasClockNotOurs(t *testing.T) {
+	for _, skew := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
+		t.Run(skew.String(), func(t *testing.T) {
+			srv := oktafake.New(oktafake.Options{Now: func() time.Time { return time.Now().Add(skew) }})
+			providertest.Watch(t, srv.Close, srv.Violations)
+			srv.AddUser(oktafake.User{ID: userID, Login: login, Email: login})
+			srv.Inject(oktafake.Injection{Method: "GET", PathPrefix: "/api/v1/users/", Fault: oktafake.Fault429, ResetIn: 3 * time.Second})
+			sleeps := &providertest.Sleeps{}
+			p := providertest.Adapter[*okta.Provider](t, okta.New, newEnv(t, srv, nil, sleeps))
+			res, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: userID})
+			if err != nil || res.Outcome != provider.OutcomeRevoked {
+				t.Fatalf("res %+v err %v", res, err)
+			}
+			if waits := sleeps.All(); len(waits) != 1 || waits[0] != 3*time.Second+250*time.Millisecond {
+				t.Fatalf("waited %v, want [3.25s]: the reset minus Okta's Date", waits)
+			}
+		})
+	}
 }

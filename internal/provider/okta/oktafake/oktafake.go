@@ -14,6 +14,17 @@
 // per test with Inject. Whole-object replacement (PUT of an app or a policy
 // rule) stores exactly the body sent, so members a client forgets are gone.
 //
+// Rate limits follow Okta's "Rate limits" reference of the management
+// API: every answer carries X-Rate-Limit-Limit, -Remaining and -Reset (the
+// Unix second the window resets, by Okta's clock) and a Date header from
+// the same clock; a 429 answers errorCode E0000047. Okta's SDKs wait
+// Reset minus Date, so the fake's clock (Options.Now) may differ from the
+// client's. Pagination follows the "Pagination" reference: a Link header
+// with rel="next" (and "self") carrying an absolute URL with the after
+// cursor. On an org reached through a custom domain the links may name the
+// org's okta.com host instead (Options.LinkBase); Okta's SDKs keep the
+// configured org URL and take only the path and query from the link.
+//
 // The fake listens on 127.0.0.1 only.
 package oktafake
 
@@ -69,8 +80,13 @@ type Options struct {
 	// Scheme is the Authorization scheme it expects: "SSWS" (default) or
 	// "Bearer".
 	Scheme string
-	// Now is the fake's clock, used for rate-limit reset times.
+	// Now is the fake's clock, used for rate-limit reset times and the
+	// Date header.
 	Now func() time.Time
+	// LinkBase, when set, is the scheme://host Link headers name instead
+	// of the fake's own URL, as an org reached through a custom domain
+	// may answer with its okta.com host.
+	LinkBase string
 }
 
 type user struct {
@@ -382,6 +398,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.seq++
 	s.rec.Record(req)
 	w.Header().Set("X-Okta-Request-Id", fmt.Sprintf("fake-req-%d", s.seq))
+	w.Header().Set("Date", s.opts.Now().UTC().Format(http.TimeFormat))
 	s.faults.RateLimit.Set(w.Header(), 600, max(0, 600-s.seq), s.opts.Now().Add(time.Minute))
 	if s.faults.Serve(w, r) {
 		return
@@ -500,6 +517,13 @@ func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request, body []byte) (
 	return m, true
 }
 
+func (s *Server) linkBase() string {
+	if s.opts.LinkBase != "" {
+		return s.opts.LinkBase
+	}
+	return s.URL
+}
+
 // page answers one page of items with Okta's Link pagination.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, items []any) {
 	q := r.URL.Query()
@@ -530,9 +554,9 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, items []any) {
 		}
 		nq.Set("limit", strconv.Itoa(limit))
 		nq.Set("after", strconv.Itoa(end))
-		w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, s.URL, r.URL.Path, nq.Encode()))
+		w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, s.linkBase(), r.URL.Path, nq.Encode()))
 	}
-	w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="self"`, s.URL, r.URL.Path, q.Encode()))
+	w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="self"`, s.linkBase(), r.URL.Path, q.Encode()))
 	writeJSON(w, 200, items[start:end])
 }
 
