@@ -63,7 +63,10 @@
 //     documented: a JSON 404, or a status other than "success" whose text
 //     says "not found", is reported as "user not found"; any other status
 //     is an error quoting the vendor's text with token-like values blanked.
-//     The refresh tokens in the answer are counted per client and dropped.
+//     An empty success is "nothing to revoke" with a note that an unknown
+//     user may answer the same (AXL getUser could tell them apart; it is
+//     not called). The refresh tokens in the answer are counted per client
+//     and dropped.
 //   - The internal AXL names of the two timer parameters: without them the
 //     timers are reported as unknown and cannot be set here (see
 //     UnsupportedExpiry). The refresh timer's range differs between

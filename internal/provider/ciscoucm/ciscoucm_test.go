@@ -101,7 +101,7 @@ func TestRevokingCountsTokensPerClientAndKeepsNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Outcome != provider.OutcomeNothingToRevoke || again.Detail != "no refresh tokens to revoke" {
+	if again.Outcome != provider.OutcomeNothingToRevoke || again.Detail != "no refresh tokens to revoke; the UCM may answer the same for an end user it does not know: check the user id" {
 		t.Errorf("second call = %+v", again)
 	}
 }

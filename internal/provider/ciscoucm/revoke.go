@@ -149,7 +149,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	res.StillValid = StillValid
 	if n == 0 {
 		res.Outcome = provider.OutcomeNothingToRevoke
-		res.Detail = "no refresh tokens to revoke"
+		res.Detail = "no refresh tokens to revoke; " + unknownUserNote
 		return res, nil
 	}
 	clients := make([]string, 0, len(perClient))
@@ -161,6 +161,12 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	res.Detail = fmt.Sprintf("%d refresh %s revoked (%s: %s)", n, plural(n, "token", "tokens"), plural(len(clients), "client", "clients"), strings.Join(clients, ", "))
 	return res, nil
 }
+
+// unknownUserNote qualifies an empty answer: whether the revoke API
+// answers an end user it does not know with a 404, a failure status or an
+// empty success is not documented, so an empty success cannot prove the
+// user exists.
+const unknownUserNote = "the UCM may answer the same for an end user it does not know: check the user id"
 
 func suffix(vendor string) string {
 	if vendor == "" {
