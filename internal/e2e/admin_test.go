@@ -109,8 +109,21 @@ func TestHydraAdminCommandsThroughTheBinary(t *testing.T) {
 	})
 	t.Run("an unknown subject is nothing to revoke: Hydra keeps no user directory", func(t *testing.T) {
 		// Hydra answers 204 for any subject; "user not found" cannot be
-		// told, and the adapter must not invent it.
-		wantResult(t, s.revoke(t, "nobody-at-all"), "nothing to revoke")
+		// told, and the adapter must not invent it, but it says so.
+		res := s.revoke(t, "nobody-at-all")
+		wantResult(t, res, "nothing to revoke")
+		if !strings.Contains(field(res, "detail"), "no user directory") {
+			t.Errorf("detail %q does not say Hydra cannot tell an unknown subject", field(res, "detail"))
+		}
+	})
+	t.Run("consents the listing hides are revoked too", func(t *testing.T) {
+		// Remembered for an hour, handled long ago: Hydra no longer lists
+		// the session, but its refresh token is valid.
+		f.AddTimedOutConsent("dave", "payroll", time.Hour)
+		wantResult(t, s.revoke(t, "dave"), "nothing to revoke")
+		if got := f.Consents("dave"); len(got) != 0 {
+			t.Errorf("dave keeps the hidden consent of %v with its live tokens", got)
+		}
 	})
 	t.Run("--client revokes the consents of that client only", func(t *testing.T) {
 		res := s.revoke(t, "bob", "--client", "wiki")
@@ -793,9 +806,18 @@ func TestAuth0AdminCommandsThroughTheBinary(t *testing.T) {
 			t.Errorf("%d requests were sent for a value the command refuses", n)
 		}
 	})
+	t.Run("an access token lifetime below the API's browser-flow lifetime is exit 2 and sends nothing", func(t *testing.T) {
+		// The API's token_lifetime_for_web is 2h; Auth0 refuses a shorter
+		// token_lifetime.
+		before := writes()
+		r := s.run(t, 2, "app", "expiry", "set", "payroll", "--access-token", "30m", "--yes")
+		if writes() != before || !strings.Contains(r.Stderr, "token_lifetime_for_web") {
+			t.Errorf("%d writes sent\n%s", writes()-before, r)
+		}
+	})
 	t.Run("expiry set with --dry-run sends no write", func(t *testing.T) {
 		before := writes()
-		s.run(t, 0, "app", "expiry", "set", "payroll", "--access-token", "30m", "--refresh-token", "20d", "--dry-run")
+		s.run(t, 0, "app", "expiry", "set", "payroll", "--access-token", "3h", "--refresh-token", "20d", "--dry-run")
 		if writes() != before {
 			t.Error("the dry run wrote")
 		}
@@ -804,10 +826,10 @@ func TestAuth0AdminCommandsThroughTheBinary(t *testing.T) {
 		// 20d, not 7d: the application's idle lifetime is 15d, and the
 		// absolute lifetime may not be shorter.
 		client, api := f.StoredClient("payroll"), f.StoredAPI("api1")
-		got := jsonObject(t, s.act(t, 0, "app", "expiry", "set", "payroll", "--access-token", "30m", "--refresh-token", "20d", "--yes", "-o", "json"))
+		got := jsonObject(t, s.act(t, 0, "app", "expiry", "set", "payroll", "--access-token", "3h", "--refresh-token", "20d", "--yes", "-o", "json"))
 		clientAfter, apiAfter := f.StoredClient("payroll"), f.StoredAPI("api1")
-		if field(clientAfter, "refresh_token", "token_lifetime") != "1728000" || field(apiAfter, "token_lifetime") != "1800" {
-			t.Errorf("refresh token_lifetime %s and API token_lifetime %s, want 1728000 and 1800",
+		if field(clientAfter, "refresh_token", "token_lifetime") != "1728000" || field(apiAfter, "token_lifetime") != "10800" {
+			t.Errorf("refresh token_lifetime %s and API token_lifetime %s, want 1728000 and 10800",
 				field(clientAfter, "refresh_token", "token_lifetime"), field(apiAfter, "token_lifetime"))
 		}
 		// A PATCH replaces the refresh_token object whole: its other
@@ -980,6 +1002,23 @@ func TestOracleAdminCommandsThroughTheBinary(t *testing.T) {
 		wantResult(t, s.revoke(t, "bob", "--method", "grants", "--client", "payroll-client"), "revoked")
 		if got := f.Grants(); hasString(got, bobPayroll) || !hasString(got, bobWiki) {
 			t.Errorf("grants left: %v; want %s gone and %s kept", got, bobPayroll, bobWiki)
+		}
+	})
+	t.Run("--method grants keeps and names app-role grants unless --include-app-roles", func(t *testing.T) {
+		domain := f.AddApp(oraclefake.App{DisplayName: "Identity Domain", Name: "IDCSAppId"})
+		role := f.AddAppRoleGrant(carol, domain, "role-domain-admin", "ADMINISTRATOR_TO_USER")
+		access := f.AddGrant(carol, wiki, "ADMINISTRATOR_TO_USER")
+		res := s.revoke(t, "carol", "--method", "grants")
+		wantResult(t, res, "revoked")
+		if got := f.Grants(); hasString(got, access) || !hasString(got, role) {
+			t.Errorf("grants left: %v; want %s gone and the app-role grant %s kept", got, access, role)
+		}
+		if d := field(res, "detail"); !strings.Contains(d, "role-domain-admin of Identity Domain") || !strings.Contains(d, "--include-app-roles") {
+			t.Errorf("detail %q does not name the kept app-role grant", d)
+		}
+		wantResult(t, s.revoke(t, "carol", "--method", "grants", "--include-app-roles"), "revoked")
+		if got := f.Grants(); hasString(got, role) {
+			t.Errorf("the app-role grant %s survived --include-app-roles", role)
 		}
 	})
 	t.Run("expiry get shows the app's seconds and the domain default as inherited", func(t *testing.T) {
