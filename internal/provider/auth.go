@@ -32,7 +32,9 @@ type AdminAuth struct {
 	User   string
 	// Client credentials settings.
 	ClientID, TokenURL, Scope, Audience string
-	// ClientAuthMethod is client_secret_basic (default) or client_secret_post.
+	// ClientAuthMethod is client_secret_basic or client_secret_post; empty
+	// means client_secret_basic unless the adapter sets its vendor's default
+	// (Auth0: client_secret_post).
 	ClientAuthMethod string
 	HTTP             *httpx.Client
 	Now              func() time.Time
