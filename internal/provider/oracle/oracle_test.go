@@ -122,6 +122,7 @@ func TestRevokeRequestsThatMakeNoSenseAreUsageErrors(t *testing.T) {
 		{provider.RevokeUserRequest{User: "alice", Method: "lock"}, "unknown revocation method"},
 		{provider.RevokeUserRequest{User: "alice", Method: MethodDeactivate, Client: "app"}, "affects every app"},
 		{provider.RevokeUserRequest{User: " ", Method: MethodGrants}, "no user"},
+		{provider.RevokeUserRequest{User: "alice", Method: MethodDeactivate, IncludeAppRoles: true}, "goes with the \"grants\" method"},
 	}
 	for _, tt := range tests {
 		_, err := f.p.RevokeUser(context.Background(), tt.req)

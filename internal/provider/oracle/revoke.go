@@ -104,6 +104,9 @@ func checkRevoke(req provider.RevokeUserRequest) error {
 		if req.Client != "" {
 			return errs.New(errs.KindUsage, `oracle: deactivating a user affects every app; drop the client, or use the "grants" method to remove one app's access`)
 		}
+		if req.IncludeAppRoles {
+			return errs.New(errs.KindUsage, `oracle: --include-app-roles goes with the "grants" method; deactivating keeps every grant`)
+		}
 	case MethodGrants:
 	default:
 		return errs.New(errs.KindUsage, `oracle: unknown revocation method %q: use "deactivate" or "grants"`, req.Method)
