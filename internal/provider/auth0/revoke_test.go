@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/auth0"
 	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
@@ -298,5 +302,51 @@ func TestAnEmailIsLookedUpAsTypedAndLowerCased(t *testing.T) {
 	plan, err := f.p.PlanRevokeUser(provider.RevokeUserRequest{User: "Alice@Example.com"})
 	if err != nil || len(plan) < 2 || plan[1].Path != "/api/v2/users-by-email?email=alice%40example.com" {
 		t.Fatalf("plan %v err %v", plan, err)
+	}
+}
+
+// A server that ignores include_totals (a bare array) is paged until a
+// short page, and a credential of another type than asked for, such as a
+// public key were the type filter ignored, is never deleted.
+func TestTheDeviceCredentialListingToleratesBareArraysAndNeverDeletesPublicKeys(t *testing.T) {
+	var mu sync.Mutex
+	var deleted []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/api/v2/refresh-tokens/revoke":
+			w.WriteHeader(http.StatusNotFound)
+			w.Write([]byte(`{"statusCode":404,"error":"Not Found","message":"Not Found"}`))
+		case r.Method == http.MethodGet && r.URL.Path == "/api/v2/device-credentials":
+			typ, page := r.URL.Query().Get("type"), r.URL.Query().Get("page")
+			switch {
+			case typ == "refresh_token" && page == "0":
+				w.Write([]byte(`[{"id":"dcr_1","client_id":"app","type":"refresh_token"},{"id":"pk_1","client_id":"app","type":"public_key"}]`))
+			case typ == "refresh_token" && page == "1":
+				w.Write([]byte(`[{"id":"dcr_2","client_id":"app","type":"refresh_token"}]`))
+			default:
+				w.Write([]byte(`[]`))
+			}
+		case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/api/v2/device-credentials/"):
+			deleted = append(deleted, strings.TrimPrefix(r.URL.Path, "/api/v2/device-credentials/"))
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			t.Errorf("unexpected %s %s", r.Method, r.URL)
+			w.WriteHeader(http.StatusTeapot)
+		}
+	}))
+	defer srv.Close()
+	env := providertest.Env(t, srv.URL, &provider.AdminAuth{Scheme: provider.AuthBearer, Secret: "mgmt"}, httpx.Options{Sleep: providertest.NoSleep})
+	env.Settings = map[string]string{}
+	p := providertest.Adapter[*auth0.Provider](t, auth0.New, env)
+	auth0.SetPerPage(p, 2)
+	res, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice, Client: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeRevoked || !slices.Equal(deleted, []string{"dcr_1", "dcr_2"}) {
+		t.Fatalf("result %+v, deleted %v", res, deleted)
 	}
 }
