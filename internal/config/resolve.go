@@ -28,7 +28,7 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_SCOPES", "scopes to request, separated by spaces or commas"},
 	{"IDPCTL_AUDIENCE", "audience to request (RFC 8693 audience, or the vendor's audience parameter)"},
 	{"IDPCTL_RESOURCES", "RFC 8707 resource indicators, separated by spaces or commas"},
-	{"IDPCTL_PROVIDER", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm"},
+	{"IDPCTL_PROVIDER", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox"},
 	{"IDPCTL_ADMIN_SECRET", "admin API credential (API token, password or admin client secret), kept out of argv; prefer IDPCTL_ADMIN_SECRET_FILE"},
 	{"IDPCTL_ADMIN_SECRET_FILE", "file holding the admin API credential; without either, the one stored by 'profile add --admin-secret-stdin' is used"},
 	{"IDPCTL_TOKEN_ENDPOINT", "token endpoint, for IdPs without discovery"},
