@@ -302,7 +302,11 @@ func (c *Client) Fail(operation string, resp *httpx.Response) error {
 	if code := strings.TrimSpace(ve.Code); code != "" && !strings.Contains(msg, code) {
 		msg = strings.TrimSpace(code + " " + msg)
 	}
-	return &APIError{Status: resp.Status, Code: ve.Code, Err: StatusError(c.Vendor+": "+operation, resp, msg)}
+	// A 429's RateLimitedError keeps the headers for the bulk limiter, which
+	// reads them under the X-RateLimit-* names.
+	shown := *resp
+	shown.Header = c.RateLimitHeader(resp.Header)
+	return &APIError{Status: resp.Status, Code: ve.Code, Err: StatusError(c.Vendor+": "+operation, &shown, msg)}
 }
 
 // Call sends r and expects one of the statuses want (any 2xx when none is

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -356,5 +357,10 @@ func TestTheRateLimitFieldsReachObserve(t *testing.T) {
 	}
 	if err == nil || !errs.Is(err, errs.KindNetwork) || !strings.Contains(err.Error(), "429") {
 		t.Fatalf("err %v", err)
+	}
+	// The bulk limiter reads the reset from the error, under its own names.
+	var rle *provider.RateLimitedError
+	if !errors.As(err, &rle) || httpx.ReadRateLimit(rle.RateLimitHeader()).Reset.IsZero() {
+		t.Fatalf("the 429 error does not carry the reset: %v", err)
 	}
 }
