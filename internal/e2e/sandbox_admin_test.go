@@ -135,13 +135,13 @@ func TestSandboxCommandSeedsUsersForABulkRevocationWithItsEnvOutput(t *testing.T
 	for _, m := range envLine.FindAllStringSubmatch(sb.result().Stdout, -1) {
 		vars[m[1]] = m[2]
 	}
-	for _, k := range []string{"IDPCTL_ISSUER", "IDPCTL_CLIENT_ID", "IDPCTL_CLIENT_SECRET", "IDPCTL_PROVIDER", "IDPCTL_ADMIN_SECRET"} {
+	for _, k := range []string{"IDPCTL_ISSUER", "IDPCTL_CLIENT_ID", "IDPCTL_CLIENT_SECRET", "IDPCTL_PROVIDER", "IDPCTL_ADMIN_URL", "IDPCTL_ADMIN_AUTH", "IDPCTL_ADMIN_SECRET"} {
 		if vars[k] == "" {
 			t.Fatalf("sandbox -o env does not set %s:\n%s", k, sb.result().Stdout)
 		}
 	}
-	if vars["IDPCTL_PROVIDER"] != "sandbox" {
-		t.Fatalf("provider %q", vars["IDPCTL_PROVIDER"])
+	if vars["IDPCTL_PROVIDER"] != "sandbox" || vars["IDPCTL_ADMIN_URL"] != vars["IDPCTL_ISSUER"]+"/admin" || vars["IDPCTL_ADMIN_AUTH"] != "bearer" {
+		t.Fatalf("provider %q, admin url %q, auth %q", vars["IDPCTL_PROVIDER"], vars["IDPCTL_ADMIN_URL"], vars["IDPCTL_ADMIN_AUTH"])
 	}
 	e.Secret(vars["IDPCTL_CLIENT_SECRET"], vars["IDPCTL_ADMIN_SECRET"])
 	for k, v := range vars {

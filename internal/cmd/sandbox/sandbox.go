@@ -124,10 +124,9 @@ func sandboxRun(ctx context.Context, opts *SandboxOptions) error {
 		}
 	case "env":
 		// The admin credential goes where every admin credential goes when
-		// not in the keychain: IDPCTL_ADMIN_SECRET, never argv. The sandbox
-		// provider finds the admin API below the issuer and uses bearer auth.
-		fmt.Fprintf(opts.IO.Out, "export IDPCTL_ISSUER=%s\nexport IDPCTL_CLIENT_ID=%s\nexport IDPCTL_CLIENT_SECRET=%s\nexport IDPCTL_STORE=memory\nexport IDPCTL_PROVIDER=%s\nexport IDPCTL_ADMIN_SECRET=%s\n",
-			srv.Issuer(), service.ID, service.Secret, providerName, srv.AdminSecret())
+		// not in the keychain: IDPCTL_ADMIN_SECRET, never argv.
+		fmt.Fprintf(opts.IO.Out, "export IDPCTL_ISSUER=%s\nexport IDPCTL_CLIENT_ID=%s\nexport IDPCTL_CLIENT_SECRET=%s\nexport IDPCTL_STORE=memory\nexport IDPCTL_PROVIDER=%s\nexport IDPCTL_ADMIN_URL=%s\nexport IDPCTL_ADMIN_AUTH=bearer\nexport IDPCTL_ADMIN_SECRET=%s\n",
+			srv.Issuer(), service.ID, service.Secret, providerName, srv.AdminURL(), srv.AdminSecret())
 	default:
 		pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
 		pr.Println(pr.Heading("idpctl sandbox") + " " + pr.Dim("(in memory, loopback only, every login approved as "+srv.DemoUser()+")"))
