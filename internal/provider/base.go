@@ -63,6 +63,10 @@ type ClientOptions struct {
 	MaxPages    int
 	MaxAttempts int
 	MaxWait     time.Duration
+	// ServerClock measures an epoch reset header against the answer's Date
+	// header rather than the local clock, as Okta advises: a skewed local
+	// clock then neither cuts a wait short (another 429) nor stretches it.
+	ServerClock bool
 	// RebaseNext follows a next link by its path and query on Base, as
 	// Okta's SDK does, instead of refusing a link to another origin. For
 	// vendors whose links name an internal host behind a gateway.
@@ -232,7 +236,11 @@ func (c *Client) retryWait(resp *httpx.Response, err error, attempt int, idempot
 			return 0, false
 		}
 		// Retry-After first, then the vendor's reset (RFC 9110 §10.2.3).
-		if d, ok := httpx.RetryAfter(c.RateLimitHeader(resp.Header), c.Now()); ok {
+		now := c.Now()
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil && c.ServerClock {
+			now = t
+		}
+		if d, ok := httpx.RetryAfter(c.RateLimitHeader(resp.Header), now); ok {
 			return d, true
 		}
 		return backoff(attempt), true

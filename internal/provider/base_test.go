@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -104,6 +105,29 @@ func TestAVendorResetHeaderSetsTheWaitAndReachesObserve(t *testing.T) {
 	rl := httpx.ReadRateLimit(h[0])
 	if !rl.Known || rl.Remaining != 0 || rl.Limit != 100 || rl.Reset.Unix() != 1_700_000_012 {
 		t.Fatalf("observed rate limit %+v from %v", rl, h[0])
+	}
+}
+
+func TestAResetEpochCanBeMeasuredAgainstTheServersDate(t *testing.T) {
+	// The local clock (1_700_000_000) is an hour behind the server's.
+	server := time.Unix(1_700_003_600, 0)
+	reset := strconv.FormatInt(server.Add(20*time.Second).Unix(), 10)
+	for _, tc := range []struct {
+		serverClock bool
+		want        []time.Duration
+	}{
+		{true, []time.Duration{20*time.Second + 250*time.Millisecond}},
+		// Measured locally the reset is an hour away, longer than MaxWait:
+		// the 429 is handed back without a wait.
+		{false, nil},
+	} {
+		srv, _ := scripted(status(429, "Date", server.UTC().Format(http.TimeFormat), "X-Rate-Limit-Remaining", "0", "X-Rate-Limit-Reset", reset), status(200))
+		c, sleeps, _ := baseFor(t, srv, provider.ClientOptions{ServerClock: tc.serverClock, MaxWait: time.Minute})
+		_, err := c.Do(context.Background(), provider.Req{Method: http.MethodGet, Path: "/x"})
+		srv.Close()
+		if w := sleeps.All(); err != nil || !slices.Equal(w, tc.want) {
+			t.Fatalf("server clock %v: waits %v, want %v (err %v)", tc.serverClock, w, tc.want, err)
+		}
 	}
 }
 
