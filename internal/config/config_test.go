@@ -37,6 +37,25 @@ func TestEnvironmentAloneIsEnoughWithoutAFile(t *testing.T) {
 	}
 }
 
+func TestTheEnvironmentSetsTheAdminURLAndAuthOverTheFile(t *testing.T) {
+	file := map[string]string{"url": "https://file.example/admin", "realm": "corp"}
+	c := &Config{CurrentProfile: "a", Profiles: map[string]*Profile{"a": {Issuer: "https://i", Admin: file}}}
+	r, err := Resolve(c, envOf(map[string]string{"IDPCTL_ADMIN_URL": "http://127.0.0.1:9/admin", "IDPCTL_ADMIN_AUTH": "bearer"}), Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Admin["url"] != "http://127.0.0.1:9/admin" || r.Admin["auth"] != "bearer" || r.Admin["realm"] != "corp" {
+		t.Fatalf("admin %v", r.Admin)
+	}
+	if file["url"] != "https://file.example/admin" {
+		t.Fatal("the configuration's own map was changed")
+	}
+	r, _ = Resolve(&Config{}, envOf(map[string]string{"IDPCTL_ISSUER": "https://i", "IDPCTL_ADMIN_URL": "https://a"}), Overrides{})
+	if r.Admin["url"] != "https://a" {
+		t.Fatalf("without a file: %v", r.Admin)
+	}
+}
+
 func TestAnExplicitUnknownProfileIsAUsageError(t *testing.T) {
 	_, err := Resolve(&Config{}, envOf(nil), Overrides{Profile: "nope"})
 	if !errs.Is(err, errs.KindUsage) || !strings.Contains(err.Error(), "idpctl profile add nope") {

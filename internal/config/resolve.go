@@ -28,7 +28,9 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_SCOPES", "scopes to request, separated by spaces or commas"},
 	{"IDPCTL_AUDIENCE", "audience to request (RFC 8693 audience, or the vendor's audience parameter)"},
 	{"IDPCTL_RESOURCES", "RFC 8707 resource indicators, separated by spaces or commas"},
-	{"IDPCTL_PROVIDER", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm"},
+	{"IDPCTL_PROVIDER", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox"},
+	{"IDPCTL_ADMIN_URL", "admin API base (the profile's admin url setting), for profiles defined by environment variables"},
+	{"IDPCTL_ADMIN_AUTH", "admin authentication: none, bearer, ssws, basic or client_credentials (the profile's admin auth setting)"},
 	{"IDPCTL_ADMIN_SECRET", "admin API credential (API token, password or admin client secret), kept out of argv; prefer IDPCTL_ADMIN_SECRET_FILE"},
 	{"IDPCTL_ADMIN_SECRET_FILE", "file holding the admin API credential; without either, the one stored by 'profile add --admin-secret-stdin' is used"},
 	{"IDPCTL_TOKEN_ENDPOINT", "token endpoint, for IdPs without discovery"},
@@ -107,6 +109,16 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 	p.Issuer = strings.TrimSpace(p.Issuer)
 	if p.Provider == "" {
 		p.Provider = "generic"
+	}
+	// The two admin settings every provider reads, so that a profile made of
+	// environment variables (`idpctl sandbox -o env`) can drive an admin API.
+	for env, key := range map[string]string{"IDPCTL_ADMIN_URL": "url", "IDPCTL_ADMIN_AUTH": "auth"} {
+		if v := strings.TrimSpace(getenv(env)); v != "" {
+			if p.Admin == nil {
+				p.Admin = map[string]string{}
+			}
+			p.Admin[key] = v
+		}
 	}
 	r.ClientSecretFromEnv = getenv("IDPCTL_CLIENT_SECRET")
 	return r, nil

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"regexp"
 	"strings"
 	"syscall"
@@ -18,6 +19,22 @@ func TestDemoWalksThroughTheLifecycleSuccessfully(t *testing.T) {
 	}
 	if jwtShape.MatchString(r.Stdout + r.Stderr) {
 		t.Error("the demo printed a whole JWT")
+	}
+	// The admin half: an offboarding through the sandbox's admin API.
+	for _, want := range []string{
+		"token revoke --user user-0001 --dry-run", "DELETE /admin/users/user-0001/tokens",
+		"revoked: 2 refresh tokens, 2 access tokens and 2 sessions ended", "invalid_grant (exit code 3)",
+		"300 seconds -> 120 seconds", "exp - iat = 2m", "a new token verifies with it",
+	} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("the demo does not show %q:\n%s", want, r.Stdout)
+		}
+	}
+	// Nothing is written outside the process: no configuration, no audit log.
+	for _, dir := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME"} {
+		if entries, _ := os.ReadDir(e.Get(dir)); len(entries) != 0 {
+			t.Errorf("the demo wrote to %s: %v", dir, entries)
+		}
 	}
 }
 

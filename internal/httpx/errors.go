@@ -113,6 +113,10 @@ type transientError struct{ error }
 
 func (t transientError) Unwrap() error { return t.error }
 
+// Transient reports whether err is a timeout or a dropped connection, which
+// an idempotent request may repeat; refusals, TLS and size errors are not.
+func Transient(err error) bool { return transient(err) }
+
 func transient(err error) bool {
 	var t transientError
 	return errors.As(err, &t)

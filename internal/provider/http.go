@@ -17,6 +17,12 @@ import (
 // admin token is refused (401) it is fetched again once: admin tokens can
 // expire or be revoked between calls of a long bulk run.
 func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, error) {
+	return e.send(ctx, req, e.Observe)
+}
+
+// send is Send with the observer given: the adapter base hands Observe the
+// vendor's rate-limit headers under the names the bulk limiter reads.
+func (e *Env) send(ctx context.Context, req httpx.Request, observe func(context.Context, http.Header)) (*httpx.Response, error) {
 	for attempt := 0; ; attempt++ {
 		r := req
 		r.Header = req.Header.Clone()
@@ -30,8 +36,8 @@ func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, err
 		if err != nil {
 			return nil, err
 		}
-		if e.Observe != nil {
-			e.Observe(ctx, resp.Header)
+		if observe != nil {
+			observe(ctx, resp.Header)
 		}
 		if resp.Status == http.StatusUnauthorized && attempt == 0 && e.Auth != nil && e.Auth.Scheme == AuthClientCredentials {
 			e.Auth.Invalidate()

@@ -55,7 +55,7 @@ func (e *Env) Setting(key, def string) string {
 
 // Provider is any adapter.
 type Provider interface {
-	// Name is the registry name: hydra, keycloak, okta, auth0, oracle, cisco-ucm, generic.
+	// Name is the registry name: hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox, generic.
 	Name() string
 }
 

@@ -16,6 +16,12 @@ import (
 // redirect URI. Only loopback URLs are followed, so it cannot be pointed
 // elsewhere.
 func (s *Server) FollowAuthorization(ctx context.Context, authURL string) error {
+	return s.FollowAuthorizationAs(ctx, authURL, "")
+}
+
+// FollowAuthorizationAs is FollowAuthorization logging in as user (one of
+// Users), as if the user had typed their name on a login page.
+func (s *Server) FollowAuthorizationAs(ctx context.Context, authURL, user string) error {
 	client := &http.Client{
 		Timeout: 10 * time.Second,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -24,6 +30,11 @@ func (s *Server) FollowAuthorization(ctx context.Context, authURL string) error 
 			}
 			if !isLoopbackURL(req.URL) {
 				return fmt.Errorf("refusing to follow a redirect to %s", req.URL.Host)
+			}
+			if user != "" && req.URL.Path == pathLogin {
+				q := req.URL.Query()
+				q.Set("user", user)
+				req.URL.RawQuery = q.Encode()
 			}
 			return nil
 		},

@@ -41,16 +41,24 @@ func (s *Server) routes() http.Handler {
 	mux.Handle(PathIntrospect, noStore(onHeader(s.opHTTP, basicChallenge)))
 	mux.Handle(PathRevoke, onHeader(s.opHTTP, basicChallenge))
 	mux.Handle(PathUserinfo, noStore(onHeader(s.opHTTP, bearerChallenge)))
+	mux.Handle(PathAdmin+"/", s.adminRoutes())
 	mux.Handle("/", s.opHTTP)
 	return s.observe(mux)
 }
 
 // handleLogin is the login page of every demo client: op sends the browser here with
 // the ID of the stored authorization request, and it approves the request for the
-// demo user at once and sends the browser back to op.
+// demo user (or the known user named by ?user=) at once and sends the browser back
+// to op.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
-	if err := s.store.approve(id, DemoSubject); err != nil {
+	// The user picks who logs in with ?user= (FollowAuthorizationAs); the
+	// demo user otherwise.
+	user := r.URL.Query().Get("user")
+	if user == "" {
+		user = DemoSubject
+	}
+	if err := s.store.approve(id, user); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}

@@ -2,10 +2,7 @@ package sandbox
 
 import (
 	"context"
-	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 )
@@ -44,6 +40,9 @@ func claimsSupported() []string {
 	}
 }
 
+// SeededUser is the name of the i-th seeded user (from 1).
+func SeededUser(i int) string { return fmt.Sprintf("user-%04d", i) }
+
 func demoClients(secret string) []Client {
 	return []Client{
 		{
@@ -70,16 +69,14 @@ func demoClients(secret string) []Client {
 }
 
 func newServer(opts Options, issuer string) (*Server, error) {
-	rsaKey, err := rsa.GenerateKey(rand.Reader, rsaKeyBits)
+	sig, err := newSigningKey(time.Now())
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: generate signing key: %w", err)
+		return nil, err
 	}
-	thumbprint, err := (&jose.JSONWebKey{Key: &rsaKey.PublicKey}).Thumbprint(crypto.SHA256)
+	enc, err := newEncryptionKey(time.Now())
 	if err != nil {
-		return nil, fmt.Errorf("sandbox: compute key id: %w", err)
+		return nil, err
 	}
-	// RFC 7638 thumbprint as kid: stable for the key and unique across sandbox runs.
-	key := signingKey{id: base64.RawURLEncoding.EncodeToString(thumbprint), key: rsaKey}
 
 	var cryptoKey [32]byte
 	if _, err := rand.Read(cryptoKey[:]); err != nil {
@@ -90,7 +87,7 @@ func newServer(opts Options, issuer string) (*Server, error) {
 	tokenCrypto := op.NewAESCrypto(cryptoKey)
 
 	clients := demoClients(opts.ClientSecret)
-	store := newStorage(issuer, tokenCrypto, key, clients, opts)
+	store := newStorage(issuer, tokenCrypto, []*managedKey{sig, enc}, clients, opts)
 	// op logs through slog; the sandbox logs requests itself (Options.Log) and must
 	// not print op's lines, some of which hold redirect URLs, on the caller's stderr.
 	quiet := slog.New(slog.DiscardHandler)
@@ -128,14 +125,24 @@ func newServer(opts Options, issuer string) (*Server, error) {
 		// credentials, and nothing the sandbox serves is meant for a browser's fetch.
 		op.WithServerCORSOptions(nil),
 	)
+	now := time.Now()
+	for i := 1; i <= opts.Users; i++ {
+		u := SeededUser(i)
+		store.addUserLocked(u)
+		if err := store.seedGrantLocked(u, now); err != nil {
+			return nil, fmt.Errorf("sandbox: seed users: %w", err)
+		}
+	}
 	return &Server{
-		issuer:  issuer,
-		clients: clients,
-		store:   store,
-		op:      srv,
-		opHTTP:  handler,
-		log:     opts.Log,
-		counts:  make(map[string]int),
+		issuer:      issuer,
+		clients:     clients,
+		store:       store,
+		op:          srv,
+		opHTTP:      handler,
+		log:         opts.Log,
+		counts:      make(map[string]int),
+		adminSecret: opts.AdminSecret,
+		limiter:     adminLimiter{limit: opts.AdminRateLimit},
 	}, nil
 }
 

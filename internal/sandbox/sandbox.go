@@ -19,6 +19,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +51,9 @@ const (
 // client secrets as bcrypt hashes, such as Ory Hydra.
 const maxClientSecretLen = 72
 
+// maxSeededUsers bounds --users: the sandbox keeps everything in memory.
+const maxSeededUsers = 100000
+
 // Options configures Start. The zero value is usable.
 type Options struct {
 	// Addr is the listen address; DefaultAddr when empty. The host must be a loopback
@@ -62,6 +66,16 @@ type Options struct {
 	// ClientSecret is the secret of the confidential client demo-service; a random one
 	// (crypto/rand) when empty. At most 72 bytes (bcrypt's limit).
 	ClientSecret string
+	// AdminSecret is the bearer token of the admin API (PathAdmin); a random
+	// one when empty.
+	AdminSecret string
+	// Users seeds that many users (user-0001, ...) besides the demo user,
+	// each with a login session and a live grant (a refresh token) at
+	// demo-cli, so that revoking users in bulk can be tried.
+	Users int
+	// AdminRateLimit is the admin API's budget per ten seconds;
+	// DefaultAdminRateLimit when zero.
+	AdminRateLimit int
 	// Log, when set, receives one line per request: method, path and status. Query
 	// strings, headers and bodies are never logged.
 	Log io.Writer
@@ -95,6 +109,9 @@ type Server struct {
 
 	log   io.Writer
 	logMu sync.Mutex
+
+	adminSecret string
+	limiter     adminLimiter
 
 	countMu sync.Mutex
 	counts  map[string]int
@@ -156,6 +173,19 @@ func withDefaults(opts Options) (Options, error) {
 	}
 	if len(opts.ClientSecret) > maxClientSecretLen {
 		return opts, fmt.Errorf("sandbox: client secret is longer than %d bytes", maxClientSecretLen)
+	}
+	if opts.Users < 0 || opts.Users > maxSeededUsers {
+		return opts, fmt.Errorf("sandbox: --users must be 0 to %d", maxSeededUsers)
+	}
+	if opts.AdminRateLimit <= 0 {
+		opts.AdminRateLimit = DefaultAdminRateLimit
+	}
+	if opts.AdminSecret == "" {
+		secret, err := randomString(32)
+		if err != nil {
+			return opts, fmt.Errorf("sandbox: generate admin secret: %w", err)
+		}
+		opts.AdminSecret = secret
 	}
 	if opts.ClientSecret == "" {
 		secret, err := randomString(32)
@@ -223,6 +253,33 @@ func (s *Server) Client(id string) (Client, bool) {
 		}
 	}
 	return Client{}, false
+}
+
+// AdminURL is the base of the admin API.
+func (s *Server) AdminURL() string { return s.issuer + PathAdmin }
+
+// AdminSecret is the admin API's bearer token. It is a secret: print it only
+// where the user asked for credentials.
+func (s *Server) AdminSecret() string { return s.adminSecret }
+
+// Users lists the users a login may be approved for, sorted: the demo user
+// and the seeded ones.
+func (s *Server) Users() []string {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	out := make([]string, 0, len(s.store.users))
+	for u := range s.store.users {
+		out = append(out, u)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Grants reports what a user holds now: sessions and live tokens.
+func (s *Server) Grants(user string) (UserGrants, bool) {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	return s.store.userGrantsLocked(user, time.Now()), s.store.users[user]
 }
 
 // DemoUser is the subject of the user every authorization request is approved for.

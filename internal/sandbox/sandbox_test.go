@@ -97,7 +97,7 @@ func TestIssuerIsALoopbackHTTPURLWithThePortChosenByTheOS(t *testing.T) {
 	}
 }
 
-func TestJWKSPublishesOnlyThePublicSigningKey(t *testing.T) {
+func TestJWKSPublishesThePublicSigningAndEncryptionKeysOnly(t *testing.T) {
 	t.Parallel()
 	s := startSandbox(t, Options{})
 	resp, err := httpClient().Get(s.Issuer() + PathJWKS)
@@ -110,21 +110,26 @@ func TestJWKSPublishesOnlyThePublicSigningKey(t *testing.T) {
 	if err := json.Unmarshal(raw, &set); err != nil {
 		t.Fatalf("decode %s: %v", raw, err)
 	}
-	if len(set.Keys) != 1 {
-		t.Fatalf("jwks has %d keys, want 1", len(set.Keys))
+	if len(set.Keys) != 2 {
+		t.Fatalf("jwks has %d keys, want a signing and an encryption key", len(set.Keys))
 	}
-	k := set.Keys[0]
-	for field, want := range map[string]string{"kty": "RSA", "alg": "RS256", "use": "sig"} {
-		if k[field] != want {
-			t.Errorf("%s = %v, want %q", field, k[field], want)
+	want := []map[string]string{
+		{"kty": "RSA", "alg": "RS256", "use": "sig"},
+		{"kty": "EC", "crv": "P-256", "alg": "ECDH-ES", "use": "enc"},
+	}
+	for i, k := range set.Keys {
+		for field, w := range want[i] {
+			if k[field] != w {
+				t.Errorf("key %d: %s = %v, want %q", i, field, k[field], w)
+			}
 		}
-	}
-	if kid, _ := k["kid"].(string); kid == "" {
-		t.Error("kid is empty")
-	}
-	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
-		if _, ok := k[private]; ok {
-			t.Errorf("jwks exposes private member %q", private)
+		if kid, _ := k["kid"].(string); kid == "" {
+			t.Error("kid is empty")
+		}
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
+			if _, ok := k[private]; ok {
+				t.Errorf("jwks exposes private member %q", private)
+			}
 		}
 	}
 }

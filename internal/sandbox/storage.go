@@ -20,14 +20,20 @@ import (
 // pending authorization requests and every token still valid. zitadel's op does the
 // protocol work and asks it only to remember, look up and forget.
 type storage struct {
-	issuer          string
-	crypto          op.Crypto
-	key             signingKey
-	clients         map[string]*opClient // fixed at construction
-	accessLifetime  time.Duration
-	refreshLifetime time.Duration
+	issuer  string
+	crypto  op.Crypto
+	clients map[string]*opClient // fixed at construction
 
-	mu              sync.Mutex
+	mu sync.Mutex
+	// keys are the published keys, oldest first: the newest active signing
+	// key signs, the others stay in the JWKS until retired (admin API).
+	keys []*managedKey
+	// lifetimes are each client's token lifetimes, which the admin API sets.
+	lifetimes map[string]lifetimes
+	// users are the subjects a login may be approved for; sessions counts
+	// each user's logins not yet ended by the admin API.
+	users           map[string]bool
+	sessions        map[string]int
 	pendingRequests map[string]*pendingRequest
 	codes           map[string]string // authorization code → auth request ID
 	accessTokens    map[string]*token // by ID, the JWT's jti
@@ -37,14 +43,15 @@ type storage struct {
 	retired map[string]*token
 }
 
-func newStorage(issuer string, crypto op.Crypto, key signingKey, clients []Client, opts Options) *storage {
+func newStorage(issuer string, crypto op.Crypto, keys []*managedKey, clients []Client, opts Options) *storage {
 	s := &storage{
 		issuer:          issuer,
 		crypto:          crypto,
-		key:             key,
+		keys:            keys,
 		clients:         make(map[string]*opClient, len(clients)),
-		accessLifetime:  opts.AccessTokenLifetime,
-		refreshLifetime: opts.RefreshTokenLifetime,
+		lifetimes:       make(map[string]lifetimes, len(clients)),
+		users:           map[string]bool{DemoSubject: true},
+		sessions:        make(map[string]int),
 		pendingRequests: make(map[string]*pendingRequest),
 		codes:           make(map[string]string),
 		accessTokens:    make(map[string]*token),
@@ -53,6 +60,7 @@ func newStorage(issuer string, crypto op.Crypto, key signingKey, clients []Clien
 	}
 	for _, c := range clients {
 		s.clients[c.ID] = &opClient{desc: c, loginURL: issuer + pathLogin + "?id="}
+		s.lifetimes[c.ID] = lifetimes{access: opts.AccessTokenLifetime, refresh: opts.RefreshTokenLifetime}
 	}
 	return s
 }
@@ -210,7 +218,12 @@ func (s *storage) approve(id, subject string) error {
 	if !ok || a.expired(time.Now()) {
 		return errors.New("unknown or expired authorization request")
 	}
+	if !s.users[subject] {
+		return errors.New("unknown user")
+	}
 	a.subject, a.authTime, a.done = subject, time.Now(), true
+	// A login opens a session, which revoking the user's tokens ends.
+	s.sessions[subject]++
 	return nil
 }
 
@@ -351,7 +364,7 @@ func (s *storage) newAccessTokenLocked(g grant) (*token, error) {
 		return nil, err
 	}
 	now := time.Now()
-	at := &token{id: id, grant: g, issued: now, expires: now.Add(s.accessLifetime)}
+	at := &token{id: id, grant: g, issued: now, expires: now.Add(s.lifetimes[g.clientID].access)}
 	s.accessTokens[id] = at
 	return at, nil
 }
@@ -368,7 +381,7 @@ func (s *storage) newRefreshTokenLocked(g grant, now time.Time) (*token, error) 
 	if err != nil {
 		return nil, err
 	}
-	rt := &token{id: id, value: value, grant: g, issued: now, expires: now.Add(s.refreshLifetime)}
+	rt := &token{id: id, value: value, grant: g, issued: now, expires: now.Add(s.lifetimes[g.clientID].refresh)}
 	s.refreshTokens[id] = rt
 	return rt, nil
 }
@@ -509,17 +522,35 @@ func matchesSubject(t *token, subject string) bool {
 	return subject == "" || subject == t.grant.subject
 }
 
-// SigningKey implements op.AuthStorage.
-func (s *storage) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }
+// SigningKey implements op.AuthStorage: the newest active signing key.
+func (s *storage) SigningKey(context.Context) (op.SigningKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.keys) - 1; i >= 0; i-- {
+		if k := s.keys[i]; k.use == useSig && k.status == keyActive {
+			return k.signingKey, nil
+		}
+	}
+	return nil, oidc.ErrServerError().WithDescription("no active signing key")
+}
 
 // SignatureAlgorithms implements op.AuthStorage.
 func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
-	return []jose.SignatureAlgorithm{s.key.SignatureAlgorithm()}, nil
+	return []jose.SignatureAlgorithm{jose.RS256}, nil
 }
 
-// KeySet implements op.AuthStorage: the public half of the one signing key.
+// KeySet implements op.AuthStorage: the public halves of every published
+// key, the encryption key (use "enc") included. op verifies its own access
+// tokens against this set, so a retired signing key's tokens stop
+// verifying here too.
 func (s *storage) KeySet(context.Context) ([]op.Key, error) {
-	return []op.Key{publicKey{s.key}}, nil
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]op.Key, 0, len(s.keys))
+	for _, k := range s.keys {
+		out = append(out, publicKey{k})
+	}
+	return out, nil
 }
 
 // GetClientByClientID implements op.OPStorage.
@@ -674,7 +705,7 @@ func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([
 // Health implements op.Storage.
 func (s *storage) Health(context.Context) error { return nil }
 
-// signingKey is the RSA key every JWT is signed with.
+// signingKey is an RSA key JWTs are signed with.
 type signingKey struct {
 	id  string
 	key *rsa.PrivateKey
@@ -684,12 +715,16 @@ func (k signingKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.R
 func (k signingKey) Key() any                                    { return k.key }
 func (k signingKey) ID() string                                  { return k.id }
 
-// publicKey is the JWKS entry of a signingKey.
-type publicKey struct{ signingKey }
+// publicKey is the JWKS entry of a managed key.
+type publicKey struct{ k *managedKey }
 
-func (k publicKey) Algorithm() jose.SignatureAlgorithm { return k.SignatureAlgorithm() }
-func (k publicKey) Use() string                        { return "sig" }
-func (k publicKey) Key() any                           { return &k.key.PublicKey }
+func (p publicKey) ID() string  { return p.k.id }
+func (p publicKey) Use() string { return p.k.use }
+
+// Algorithm is op's name for the JWK "alg" member, which for an encryption
+// key names a key-management algorithm (RFC 7518 §4.1).
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(p.k.alg) }
+func (p publicKey) Key() any                           { return p.k.public }
 
 // opClient is op.Client for a demo client.
 type opClient struct {

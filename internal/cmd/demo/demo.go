@@ -15,10 +15,13 @@ import (
 	"github.com/idpctl/idpctl/internal/cmd/token/revoke"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/provider"
+	"github.com/idpctl/idpctl/internal/provider/registry"
 	"github.com/idpctl/idpctl/internal/sandbox"
 	"github.com/idpctl/idpctl/internal/tokens"
 	"github.com/idpctl/idpctl/internal/ui"
@@ -42,6 +45,12 @@ discovery, a client credentials token and its caching, signature
 verification against the JWKS, a browser-style login with PKCE (the sandbox
 approves it), a refresh with rotation, revocation, and introspection showing
 the revoked token inactive.
+
+Then the admin half, as a short offboarding through the sandbox's admin API
+and the same provider adapter the admin commands use: a user logs in, their
+tokens are revoked (a dry run first), their refresh token stops working, an
+application's access-token lifetime is shortened and the next token shows it,
+and the signing key is rotated and a token signed by the new key verifies.
 
 Nothing is read from or written to your configuration or keychain. The exit
 status is 0 only if every step behaved as the standards say.`,
@@ -81,7 +90,7 @@ func (r *runner) step(title string, fn func() (string, error)) bool {
 func demoRun(ctx context.Context, opts *DemoOptions) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	srv, err := sandbox.Start(ctx, sandbox.Options{})
+	srv, err := sandbox.Start(ctx, sandbox.Options{Users: 1})
 	if err != nil {
 		return fmt.Errorf("starting the sandbox: %w", err)
 	}
@@ -91,7 +100,14 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 	// A factory of its own: memory store, no configuration file, no
 	// discovery cache, and the sandbox playing the browser.
 	quiet := &iostreams.IOStreams{In: opts.IO.In, Out: opts.IO.Out, ErrOut: io.Discard}
-	df := cli.New(quiet, func(string) string { return "" }, opts.Factory.Version)
+	// The admin credential reaches the factory as it would from a shell,
+	// in IDPCTL_ADMIN_SECRET; nothing else is read from the environment.
+	df := cli.New(quiet, func(k string) string {
+		if k == "IDPCTL_ADMIN_SECRET" {
+			return srv.AdminSecret()
+		}
+		return ""
+	}, opts.Factory.Version)
 	df.Flags.Store = "memory"
 	df.Flags.Debug = opts.Factory.Flags.Debug
 	if df.Flags.Debug {
@@ -239,6 +255,8 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		return note, nil
 	})
 
+	offboard(ctx, r, df, srv, profile, md, client)
+
 	r.pr.Println()
 	if r.failed > 0 {
 		return errs.New(errs.KindUnknown, "%d of %d demo steps did not behave as the standards say", r.failed, r.n)
@@ -266,4 +284,159 @@ func preview(token string) string {
 		return "(" + fmt.Sprint(len(token)) + " characters)"
 	}
 	return token[:12] + "… (" + fmt.Sprint(len(token)) + " characters)"
+}
+
+// offboard is the admin half: one user's offboarding against the sandbox's
+// admin API, through the adapter the admin commands use. No audit record is
+// written: the demo changes nothing outside its own sandbox.
+func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Server, base *config.Resolved, md *oauth.Metadata, client *oauth.Client) {
+	leaver := sandbox.SeededUser(1)
+	p := &config.Resolved{Name: "demo-admin", ClientSecretFromEnv: base.ClientSecretFromEnv, Profile: base.Profile}
+	p.Provider = "sandbox"
+	r.pr.Println()
+	r.pr.Println(r.pr.Heading("Offboarding:") + " " + r.pr.Dim(leaver+" leaves; the sandbox's admin API, through the provider adapter the admin commands use"))
+	r.pr.Println()
+
+	var prov provider.Provider
+	var leaverSvc *tokens.Service
+	leaverGrant := cli.GrantOptions{Flow: cli.FlowAuthCode, AllowInteractiveOnNoTTY: true, Options: oauth.TokenOptions{Scopes: []string{"openid", "offline_access", "api:read"}}}
+	r.step("login as "+leaver+" (a seeded user with a live grant already)", func() (string, error) {
+		env, err := df.ProviderEnv(ctx, p)
+		if err != nil {
+			return "", err
+		}
+		if prov, err = registry.New(p.Provider, env); err != nil {
+			return "", err
+		}
+		df.Browser = func(u string) error {
+			go func() { _ = srv.FollowAuthorizationAs(ctx, u, leaver) }()
+			return nil
+		}
+		if leaverSvc, err = df.TokenService(ctx, p, leaverGrant); err != nil {
+			return "", err
+		}
+		if _, err := leaverSvc.Obtain(ctx, tokens.Request{Options: leaverGrant.Options}); err != nil {
+			return "", err
+		}
+		g, _ := srv.Grants(leaver)
+		return fmt.Sprintf("%s now holds %d refresh tokens and %d sessions", leaver, g.RefreshTokens, g.Sessions), nil
+	})
+
+	req := provider.RevokeUserRequest{User: leaver}
+	r.step("token revoke --user "+leaver+" --dry-run: the plan, and nothing sent", func() (string, error) {
+		rv, err := registry.Revoker(prov)
+		if err != nil {
+			return "", err
+		}
+		before, _ := srv.Grants(leaver)
+		calls, err := rv.PlanRevokeUser(req)
+		if err != nil {
+			return "", err
+		}
+		if after, _ := srv.Grants(leaver); after != before {
+			return "", fmt.Errorf("the dry run changed the sandbox")
+		}
+		var lines []string
+		for _, c := range provider.Placeholders(calls) {
+			lines = append(lines, c.String())
+		}
+		return strings.Join(lines, "\n"), nil
+	})
+
+	r.step("token revoke --user "+leaver+": the IdP ends the user's tokens and sessions", func() (string, error) {
+		rv, err := registry.Revoker(prov)
+		if err != nil {
+			return "", err
+		}
+		res, err := rv.RevokeUser(ctx, req)
+		if err != nil {
+			return "", err
+		}
+		if res.Outcome != provider.OutcomeRevoked {
+			return "", fmt.Errorf("result %q, want %q", res.Outcome, provider.OutcomeRevoked)
+		}
+		out := string(res.Outcome) + ": " + res.Detail
+		if res.StillValid != "" {
+			out += "\naccess tokens already issued stay valid " + res.StillValid
+		}
+		return out, nil
+	})
+
+	r.step("token refresh as "+leaver+": the refresh token is dead", func() (string, error) {
+		if leaverSvc == nil {
+			return "", fmt.Errorf("no login from the previous steps")
+		}
+		_, err := leaverSvc.Get(ctx, tokens.Request{Options: leaverGrant.Options, Refresh: true, NoGrant: true})
+		if err == nil {
+			return "", fmt.Errorf("the refresh succeeded after the revocation")
+		}
+		if !errs.Is(err, errs.KindLoginRequired) || !strings.Contains(err.Error(), "invalid_grant") {
+			return "", fmt.Errorf("the refresh failed, but not with invalid_grant: %w", err)
+		}
+		return "invalid_grant (exit code 3): what was cached for " + leaver + " is of no use; only a new login would do", nil
+	})
+
+	ccGrant := cli.GrantOptions{Flow: cli.FlowClientCredentials, Options: oauth.TokenOptions{Scopes: []string{"api:read"}}}
+	r.step("app expiry set "+sandbox.ServiceClientID+" --access-token 2m: the next token shows it", func() (string, error) {
+		m, err := registry.ExpiryManager(prov)
+		if err != nil {
+			return "", err
+		}
+		d := 2 * time.Minute
+		plan, err := m.PlanExpiry(ctx, sandbox.ServiceClientID, provider.LifetimeChange{AccessToken: &d})
+		if err != nil {
+			return "", err
+		}
+		after, err := m.ApplyExpiry(ctx, plan)
+		if err != nil {
+			return "", err
+		}
+		svc, err := df.TokenService(ctx, base, ccGrant)
+		if err != nil {
+			return "", err
+		}
+		res, err := svc.Get(ctx, tokens.Request{Options: ccGrant.Options, NoCache: true})
+		if err != nil {
+			return "", err
+		}
+		v, err := jose.Verify(ctx, res.Token.AccessToken, df.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		if err != nil {
+			return "", err
+		}
+		if life := v.ExpiresAt.Sub(v.IssuedAt); life != d {
+			return "", fmt.Errorf("the new token lives %s, want %s", life, d)
+		}
+		return fmt.Sprintf("access token lifetime %s -> %s\na new token's exp - iat = %s", plan.Before.AccessToken.Native, after.AccessToken.Native, durations.Format(d)), nil
+	})
+
+	r.step("key regen authz signing, then token inspect: the new key signs and verifies", func() (string, error) {
+		kr, err := registry.KeyRotator(prov)
+		if err != nil {
+			return "", err
+		}
+		plan, err := kr.PlanRotate(ctx, provider.KeySigning, provider.RotateOptions{})
+		if err != nil {
+			return "", err
+		}
+		rotated, err := kr.Rotate(ctx, plan)
+		if err != nil {
+			return "", err
+		}
+		svc, err := df.TokenService(ctx, base, ccGrant)
+		if err != nil {
+			return "", err
+		}
+		res, err := svc.Get(ctx, tokens.Request{Options: ccGrant.Options, NoCache: true})
+		if err != nil {
+			return "", err
+		}
+		v, err := jose.Verify(ctx, res.Token.AccessToken, df.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		if err != nil {
+			return "", err
+		}
+		if v.KeyID != rotated.NewKID {
+			return "", fmt.Errorf("the new token is signed by %s, not the new key %s", v.KeyID, rotated.NewKID)
+		}
+		return fmt.Sprintf("new key %s in %s\na new token verifies with it (%s); the previous key stays published until retired", rotated.NewKID, rotated.JWKSURL, v.Algorithm), nil
+	})
 }

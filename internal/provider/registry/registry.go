@@ -16,6 +16,7 @@ import (
 	"github.com/idpctl/idpctl/internal/provider/keycloak"
 	"github.com/idpctl/idpctl/internal/provider/okta"
 	"github.com/idpctl/idpctl/internal/provider/oracle"
+	"github.com/idpctl/idpctl/internal/provider/sandbox"
 )
 
 // adapter is one registered provider.
@@ -39,6 +40,7 @@ func adapters() map[string]adapter {
 		auth0.Name:    {New: auth0.New},
 		oracle.Name:   {New: oracle.New},
 		ciscoucm.Name: {New: ciscoucm.New},
+		sandbox.Name:  {New: sandbox.New},
 	}
 }
 

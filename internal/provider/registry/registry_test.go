@@ -68,6 +68,7 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 		"auth0":     {Settings: map[string]string{"tenant": "acme.eu.auth0.com"}},
 		"oracle":    {BaseURL: "https://idcs-123.identity.oraclecloud.com"},
 		"cisco-ucm": {BaseURL: "https://ucm.example:8443"},
+		"sandbox":   {Issuer: "http://127.0.0.1:9400"},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {

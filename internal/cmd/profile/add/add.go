@@ -81,7 +81,7 @@ profile (add --store-secret to copy the secret into the credential store).`,
 	fl.StringSliceVar(&opts.Scopes, "scope", nil, "default scopes, repeated or comma-separated")
 	fl.StringVar(&opts.Audience, "audience", "", "default audience")
 	fl.StringSliceVar(&opts.Resources, "resource", nil, "default RFC 8707 resource indicators")
-	fl.StringVar(&opts.Provider, "provider", "", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm")
+	fl.StringVar(&opts.Provider, "provider", "", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox")
 	fl.StringVar(&opts.Flow, "flow", "", "default grant: "+strings.Join(cli.Flows, ", "))
 	fl.StringVar(&opts.RedirectURI, "redirect-uri", "", "exact loopback redirect URI, for IdPs that do not accept any port")
 	fl.StringArrayVar(&opts.Admin, "admin", nil, "provider admin setting KEY=VALUE (e.g. realm=master), repeatable")
