@@ -79,7 +79,7 @@ only at a terminal (in a script, run 'idpctl login' once first).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Grant.Flow, "flow", "", "grant to run when nothing usable is cached: "+strings.Join(cli.Flows, ", ")+" (default: the profile's, else client-credentials for a confidential client, else auth-code)")
-	fl.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, repeated or comma-separated (default: the profile's)")
+	fl.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, separated by spaces or commas, or repeated (default: the profile's)")
 	fl.StringVar(&opts.Grant.Options.Audience, "audience", "", "audience to request (RFC 8693, or the IdP's audience parameter)")
 	fl.StringSliceVar(&opts.Grant.Options.Resources, "resource", nil, "RFC 8707 resource indicator, repeatable")
 	fl.DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "shortest remaining lifetime a cached token may have to be returned (by default 60s, or half the token's lifetime if that is shorter)")
@@ -150,7 +150,7 @@ func PrepareGrant(p *config.Resolved, g cli.GrantOptions, scopes []string) (cli.
 	if err := cli.ValidateFlow(g.Flow); err != nil {
 		return g, err
 	}
-	if len(scopes) > 0 {
+	if scopes = config.SplitScopes(scopes); len(scopes) > 0 {
 		g.Options.Scopes = scopes
 	} else {
 		g.Options.Scopes = p.Scopes
