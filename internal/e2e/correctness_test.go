@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -35,5 +36,35 @@ func TestLoginWithSpaceSeparatedScopesAsOneArgumentAtOIDCProvider(t *testing.T) 
 	}
 	if !strings.Contains(r.Stdout, oidcpeer.AccountID) {
 		t.Errorf("the ID token is not the account's:\n%s", r.Stdout)
+	}
+}
+
+// An RFC 6749 §5.2 error object is an error whatever the status it came
+// with; some gateways and IdPs send it with 200 OK.
+func TestAnErrorObjectAnsweredWith200IsReportedAsTheIdPsError(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		code        string
+		exit        int
+		description string
+	}{
+		{"invalid_client", 4, "client authentication failed"},
+		{"invalid_grant", 3, "grant request is invalid"},
+		{"unauthorized_client", 4, "this client may not use client_credentials"},
+	} {
+		t.Run(c.code, func(t *testing.T) {
+			t.Parallel()
+			srv := hostileIdP(t, "", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"error":"` + c.code + `","error_description":"` + c.description + `"}`))
+			})
+			r := wantExit(t, hostileEnv(t, srv), c.exit, "", "token", "get")
+			if !strings.Contains(r.Stderr, c.code) || !strings.Contains(r.Stderr, c.description) {
+				t.Errorf("the message should carry the IdP's code and description:\n%s", r.Stderr)
+			}
+			if strings.Contains(r.Stderr, "no access_token") {
+				t.Errorf("an error object is reported as a token without access_token:\n%s", r.Stderr)
+			}
+		})
 	}
 }
