@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -64,6 +65,32 @@ func TestAnErrorObjectAnsweredWith200IsReportedAsTheIdPsError(t *testing.T) {
 			}
 			if strings.Contains(r.Stderr, "no access_token") {
 				t.Errorf("an error object is reported as a token without access_token:\n%s", r.Stderr)
+			}
+		})
+	}
+}
+
+// A bearer token goes into headers, shell exports and kubeconfig; one with a
+// CR/LF injected a header downstream. RFC 6750 §2.1 allows only b64token.
+func TestAMalformedAccessTokenIsRefusedBeforeItReachesAHeader(t *testing.T) {
+	t.Parallel()
+	for name, tok := range map[string]string{
+		"a CR/LF":  "abc\r\nX-Injected: yes",
+		"a space":  "abc def",
+		"a quote":  "abc'; rm -rf ~; '",
+		"a NUL":    "abc\u0000def",
+		"a padded": "=abc",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			srv := hostileIdP(t, "", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_ = json.NewEncoder(w).Encode(map[string]any{"access_token": tok, "token_type": "Bearer", "expires_in": 3600})
+			})
+			e := hostileEnv(t, srv)
+			r := wantExit(t, e, 5, "", "token", "get", "-o", "header")
+			if !strings.Contains(r.Stderr, "malformed access token") || strings.Contains(r.Stderr, "abc") {
+				t.Errorf("the message should say the token is malformed without quoting it:\n%s", r.Stderr)
 			}
 		})
 	}

@@ -94,7 +94,7 @@ func (s *Service) now() time.Time {
 
 // usable tells whether a cached access token can be returned for r.
 func (s *Service) usable(at *credstore.AccessToken, r Request) bool {
-	if at == nil || at.AccessToken == "" || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != RequestKey(r.Options) {
+	if at == nil || !oauth.ValidTokenChars(at.AccessToken) || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != RequestKey(r.Options) {
 		return false
 	}
 	if !coversScopes(at, r.Options.Scopes) {

@@ -248,3 +248,17 @@ func TestARefreshTokenIsNotSpentWhenTheStoreCannotSaveItsSuccessor(t *testing.T)
 		t.Fatalf("err %v, refresh calls %d: the token must not be sent", err, r.calls.Load())
 	}
 }
+
+func TestACachedTokenOutsideRFC6750sCharactersIsNotReturned(t *testing.T) {
+	r := &fakeRefresher{}
+	s, store := newService(t, r)
+	key := RequestKey(oauth.TokenOptions{})
+	seed(t, s, store, time.Now().Add(time.Hour), key)
+	if err := credstore.SaveJSON(context.Background(), store, "p", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "cached\r\nX-Injected: 1", ExpiresAt: time.Now().Add(time.Hour), Issuer: s.Issuer, ClientID: s.ClientID, Request: key}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
+	if err != nil || res.Source != FromRefresh || res.Token.AccessToken != "at-1" {
+		t.Fatalf("a malformed cached token must be replaced by a refresh: res %+v err %v", res, err)
+	}
+}
