@@ -306,7 +306,8 @@ func (f *Factory) clientAuth(p *config.Resolved, secret string) (oauth.ClientAut
 	method := AuthMethod(p, secret != "")
 	needSecret := func() error {
 		if secret == "" {
-			return errs.New(errs.KindLoginRequired, "%s needs the client secret: set IDPCTL_CLIENT_SECRET or IDPCTL_CLIENT_SECRET_FILE, or store it with 'idpctl profile add %s --client-secret-stdin'", method, p.Name)
+			// A missing setting, not a login: exit 2 (docs/exit-codes.md).
+			return missingSecret(p, method)
 		}
 		return nil
 	}

@@ -85,6 +85,12 @@ func IsInteractive(flow string) bool { return flow == FlowAuthCode || flow == Fl
 // TokenService builds the token use cases for a profile. The OAuth client
 // (and with it discovery and secrets) is built only if the network is needed.
 func (f *Factory) TokenService(ctx context.Context, p *config.Resolved, g GrantOptions) (*tokens.Service, error) {
+	if err := CheckClientConfig(p); err != nil {
+		return nil, err
+	}
+	if err := MissingCredential(p, g.Flow); err != nil {
+		return nil, err
+	}
 	store, err := f.Store()
 	if err != nil {
 		return nil, err
@@ -145,6 +151,9 @@ func (f *Factory) RunGrant(ctx context.Context, c *oauth.Client, p *config.Resol
 	errOut := f.IOStreams.ErrOut
 	switch g.Flow {
 	case FlowClientCredentials:
+		if err := checkGrantCredential(c, p, g.Flow); err != nil {
+			return nil, err
+		}
 		return c.ClientCredentials(ctx, g.Options)
 	case FlowAuthCode:
 		redirectURI := g.RedirectURI

@@ -95,3 +95,91 @@ func TestAMalformedAccessTokenIsRefusedBeforeItReachesAHeader(t *testing.T) {
 		})
 	}
 }
+
+// A missing setting is a configuration error (exit 2) that names what is
+// missing, whichever store is chosen and whether or not the IdP is asked.
+func TestAMissingSettingIsAUsageErrorNamingIt(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{})
+	noSecret := func(t *testing.T) *Env {
+		return peerEnv(t, p, oidcpeer.ClientCCBasic).Set("IDPCTL_STORE", "memory").Unset("IDPCTL_CLIENT_SECRET_FILE")
+	}
+	// No D-Bus session is passed on, so the keychain cannot answer: the
+	// missing setting must be reported before the store is touched.
+	noKeychain := func(e *Env) *Env {
+		return e.Set("IDPCTL_STORE", "keychain").Set("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+	}
+	cases := []struct {
+		name string
+		say  []string
+		args []string
+		env  func(t *testing.T) *Env
+	}{
+		{
+			name: "a client_secret method without a secret", say: []string{"client_secret_basic needs the client secret", "IDPCTL_CLIENT_SECRET_FILE"},
+			args: []string{"token", "get", "--flow", "client-credentials"},
+			env: func(t *testing.T) *Env {
+				return noSecret(t).Set("IDPCTL_CLIENT_AUTH_METHOD", "client_secret_basic")
+			},
+		},
+		{
+			name: "an empty IDPCTL_CLIENT_SECRET", say: []string{"client_secret_post needs the client secret"},
+			args: []string{"token", "get"},
+			env: func(t *testing.T) *Env {
+				return noSecret(t).Set("IDPCTL_CLIENT_AUTH_METHOD", "client_secret_post").Set("IDPCTL_CLIENT_SECRET", "")
+			},
+		},
+		{
+			name: "client credentials without any credential", say: []string{"client-credentials flow needs a client credential"},
+			args: []string{"token", "get", "--flow", "client-credentials"},
+			env:  noSecret,
+		},
+		{
+			name: "a profile in the file whose secret was never stored", say: []string{"client-credentials flow needs a client credential"},
+			args: []string{"token", "get", "--flow", "client-credentials"},
+			env: func(t *testing.T) *Env {
+				e := noSecret(t).Set("IDPCTL_STORE", "file")
+				mustRun(t, e.Clone().Unset("IDPCTL_PROFILE").Unset("IDPCTL_ISSUER").Unset("IDPCTL_CLIENT_ID"), "",
+					"profile", "add", e.Get("IDPCTL_PROFILE"), "--issuer", p.Issuer, "--client-id", oidcpeer.ClientCCBasic)
+				return e.Unset("IDPCTL_ISSUER").Unset("IDPCTL_CLIENT_ID")
+			},
+		},
+		{
+			name: "no client id, with a keychain that cannot answer", say: []string{"no client id", "IDPCTL_CLIENT_ID"},
+			args: []string{"token", "get"},
+			env: func(t *testing.T) *Env {
+				return noKeychain(noSecret(t).Unset("IDPCTL_CLIENT_ID"))
+			},
+		},
+		{
+			name: "no issuer, with a keychain that cannot answer", say: []string{"no issuer", "IDPCTL_ISSUER"},
+			args: []string{"token", "get"},
+			env: func(t *testing.T) *Env {
+				// The default profile: a named one would not exist.
+				return noKeychain(noSecret(t).Unset("IDPCTL_ISSUER").Unset("IDPCTL_PROFILE"))
+			},
+		},
+		{
+			name: "no secret, with a keychain that cannot answer", say: []string{"client-credentials flow needs a client credential"},
+			args: []string{"token", "get", "--flow", "client-credentials"},
+			env: func(t *testing.T) *Env {
+				return noKeychain(noSecret(t))
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := c.env(t)
+			r := wantExit(t, e, 2, "", c.args...)
+			for _, s := range c.say {
+				if !strings.Contains(r.Stderr, s) {
+					t.Errorf("the message should contain %q:\n%s", s, r.Stderr)
+				}
+			}
+			if lines := messageLines(r.Stderr); len(lines) != 1 {
+				t.Errorf("want a one-line message, got:\n%s", r.Stderr)
+			}
+		})
+	}
+}
