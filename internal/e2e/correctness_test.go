@@ -183,3 +183,25 @@ func TestAMissingSettingIsAUsageErrorNamingIt(t *testing.T) {
 		})
 	}
 }
+
+// --min-ttl promises a token that lives at least that long; when the IdP
+// issues shorter ones the promise cannot be kept and the command says so.
+func TestMinTTLLongerThanTheIdPIssuesFails(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{AccessTokenTTL: 5 * time.Minute})
+	e := peerEnv(t, p, oidcpeer.ClientCCBasic)
+
+	r := wantExit(t, e, 1, "", "token", "get", "--min-ttl", "10m")
+	if lines := messageLines(r.Stderr); len(lines) != 1 || !strings.Contains(r.Stderr, "less than the --min-ttl of 10m0s") {
+		t.Errorf("want one line saying the new token lives less than --min-ttl:\n%s", r.Stderr)
+	}
+	// The token the IdP issued is kept for calls that ask for less.
+	before := totalTokenRequests(p.Stats(t))
+	getToken(t, e, "--min-ttl", "4m")
+	getToken(t, e)
+	if n := totalTokenRequests(p.Stats(t)) - before; n != 0 {
+		t.Errorf("%d token requests after the refused one, want the cached token", n)
+	}
+	// Left at its default, --min-ttl never fails: a fresh token is returned.
+	getToken(t, e, "--no-cache")
+}
