@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -204,4 +206,31 @@ func TestMinTTLLongerThanTheIdPIssuesFails(t *testing.T) {
 	}
 	// Left at its default, --min-ttl never fails: a fresh token is returned.
 	getToken(t, e, "--no-cache")
+}
+
+// A login whose tokens cannot be saved must fail before the person logs
+// in, not after.
+func TestLoginChecksTheStoreCanSaveBeforeOpeningTheBrowser(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{})
+	e := peerEnv(t, p, oidcpeer.ClientCLIPublic).Set("IDPCTL_CLIENT_AUTH_METHOD", "none").Set("IDPCTL_STORE", "file")
+	// The credentials file is a directory: the store opens and locks, but
+	// no write can succeed.
+	if err := os.MkdirAll(filepath.Join(e.Get("XDG_STATE_HOME"), "idpctl", "credentials.json"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	proc := start(t, e, "", "login", "--no-browser", "--scope", loginScopes)
+	r := proc.waitResult(30 * time.Second)
+	if r.Code != 6 {
+		t.Fatalf("want exit 6\n%s", r)
+	}
+	if authURLLine.MatchString(r.Stderr) || strings.Contains(r.Stderr, "Open this URL") {
+		t.Errorf("the login showed the authorization URL although nothing could be saved:\n%s", r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "cannot save a login") {
+		t.Errorf("the message should say the store cannot save the login:\n%s", r.Stderr)
+	}
+	if n := tokenCount(t, p, "authorization_code"); n != 0 {
+		t.Errorf("the peer saw %d code redemptions", n)
+	}
 }

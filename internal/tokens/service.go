@@ -373,6 +373,15 @@ func (s *Service) Obtain(ctx context.Context, r Request) (*Result, error) {
 		return nil, errs.Wrap(errs.KindStore, fmt.Errorf("waiting for the refresh lock of profile %q: %w", s.Profile, err))
 	}
 	defer unlock()
+	// Prove the store takes writes before a person spends a login on it: a
+	// locked keychain or a read-only state directory found only afterwards
+	// throws the login away.
+	if _, err := credstore.Probe(ctx, s.Store); err != nil {
+		if errs.KindOf(err) == errs.KindUnknown {
+			err = errs.Wrap(errs.KindStore, err)
+		}
+		return nil, fmt.Errorf("the credential store cannot save a login, so none was started: %w", err)
+	}
 	tok, err := s.Grant(ctx)
 	if err != nil {
 		return nil, err
