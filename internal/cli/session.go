@@ -299,13 +299,19 @@ func (f *Factory) readSecretFile(path, what string) (string, error) {
 }
 
 // verifyIDToken checks the ID token of a login (OIDC Core §3.1.3.7).
+// Without a JWKS the signature cannot be checked, but the claims still
+// are: an ID token for another client, issuer or login, an expired one or
+// an unsigned one (alg none) is refused all the same.
 func (f *Factory) verifyIDToken(ctx context.Context, c *oauth.Client, idToken, nonce string) error {
+	opts := jose.VerifyOptions{Issuer: c.Metadata.Issuer, Audience: c.ClientID, Nonce: nonce, Now: f.Now}
 	if c.Metadata.JWKSURI == "" {
+		if _, err := jose.CheckUnverified(idToken, opts); err != nil {
+			return errs.New(errs.KindRefused, "the ID token from the login does not hold: %w", err)
+		}
+		fmt.Fprintln(f.IOStreams.ErrOut, "warning: the IdP publishes no JWKS, so the ID token's signature could not be verified; its iss, aud, exp and nonce were checked")
 		return nil
 	}
-	_, err := jose.Verify(ctx, idToken, f.JWKS(c.HTTP, c.Metadata.JWKSURI), jose.VerifyOptions{
-		Issuer: c.Metadata.Issuer, Audience: c.ClientID, Nonce: nonce, Now: f.Now,
-	})
+	_, err := jose.Verify(ctx, idToken, f.JWKS(c.HTTP, c.Metadata.JWKSURI), opts)
 	if err != nil {
 		return errs.New(errs.KindRefused, "the ID token from the login does not verify: %w", err)
 	}
