@@ -3,9 +3,11 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -232,5 +234,41 @@ func TestLoginChecksTheStoreCanSaveBeforeOpeningTheBrowser(t *testing.T) {
 	}
 	if n := tokenCount(t, p, "authorization_code"); n != 0 {
 		t.Errorf("the peer saw %d code redemptions", n)
+	}
+}
+
+// --timeout bounds one request; --deadline bounds the retries of the whole
+// command, and each wait is announced on stderr.
+func TestDeadlineCapsRetriesAndEachWaitIsAnnounced(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	e := newEnv(t).Set("IDPCTL_STORE", "memory").Set("IDPCTL_ISSUER", srv.URL).Set("IDPCTL_CLIENT_ID", "ci").
+		Set("IDPCTL_CLIENT_SECRET", "a-secret-that-is-never-sent")
+
+	r := wantExit(t, e, 5, "", "token", "get", "--deadline", "2500ms")
+	host := strings.TrimPrefix(srv.URL, "http://")
+	if !strings.Contains(r.Stderr, "IdP "+host+" answered 503; retrying in 1s (2/5)") {
+		t.Errorf("stderr does not announce the first retry:\n%s", r.Stderr)
+	}
+	// Attempts at about 0s, 1s and 2s fit in 2.5s; the two more the retry
+	// budget allows do not.
+	if n := hits.Load(); n < 2 || n > 3 {
+		t.Errorf("%d requests within a 2.5s deadline of 1s waits, want 2 or 3", n)
+	}
+	if strings.Contains(r.Stderr, "(5/5)") {
+		t.Errorf("a retry was announced past the deadline:\n%s", r.Stderr)
+	}
+
+	// Left at its default (four times the 30s timeout) all retries are made.
+	hits.Store(0)
+	r = wantExit(t, e, 5, "", "token", "get")
+	if n := hits.Load(); n != 5 || !strings.Contains(r.Stderr, "(5/5)") {
+		t.Errorf("%d requests with the default deadline, want 5 announced:\n%s", n, r.Stderr)
 	}
 }
