@@ -272,3 +272,66 @@ func TestDeadlineCapsRetriesAndEachWaitIsAnnounced(t *testing.T) {
 		t.Errorf("%d requests with the default deadline, want 5 announced:\n%s", n, r.Stderr)
 	}
 }
+
+// doctor tries the profile's client, so a wrong secret or a missing client
+// id is not reported as healthy.
+func TestDoctorTriesTheProfilesClient(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{})
+	type check struct{ Name, Status, Detail string }
+	cases := []struct {
+		name   string
+		env    func(t *testing.T) *Env
+		exit   int
+		status string
+		say    string
+	}{
+		{"a confidential client with its secret", func(t *testing.T) *Env {
+			return peerEnv(t, p, oidcpeer.ClientCCBasic)
+		}, 0, "ok", "got a token with client credentials"},
+		{"a wrong secret", func(t *testing.T) *Env {
+			e := peerEnv(t, p, oidcpeer.ClientCCBasic)
+			return e.Set("IDPCTL_CLIENT_SECRET_FILE", e.WriteFile(t, "wrong-secret", "not-the-secret-of-cc-basic", true))
+		}, 4, "fail", "invalid_client"},
+		{"no client id", func(t *testing.T) *Env {
+			return peerEnv(t, p, oidcpeer.ClientCCBasic).Unset("IDPCTL_CLIENT_ID")
+		}, 2, "fail", "no client id"},
+		{"a secret method without a secret", func(t *testing.T) *Env {
+			return peerEnv(t, p, oidcpeer.ClientCCBasic).Unset("IDPCTL_CLIENT_SECRET_FILE").Set("IDPCTL_CLIENT_AUTH_METHOD", "client_secret_post")
+		}, 2, "fail", "needs the client secret"},
+		{"a public client for logins", func(t *testing.T) *Env {
+			return peerEnv(t, p, oidcpeer.ClientCLIPublic).Set("IDPCTL_CLIENT_AUTH_METHOD", "none")
+		}, 0, "ok", "login needs"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			e := c.env(t).Set("IDPCTL_STORE", "memory")
+			r := run(t, e, "", "doctor", "-o", "json")
+			if r.Code != c.exit {
+				t.Fatalf("want exit %d\n%s", c.exit, r)
+			}
+			var checks []check
+			if err := json.Unmarshal([]byte(r.Stdout), &checks); err != nil {
+				t.Fatalf("doctor -o json: %v\n%s", err, r)
+			}
+			found := false
+			for _, ch := range checks {
+				if ch.Name == "client" {
+					found = true
+					if ch.Status != c.status || !strings.Contains(ch.Detail, c.say) {
+						t.Errorf("client check %s: %s, want %s saying %q", ch.Status, ch.Detail, c.status, c.say)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("doctor has no client check:\n%s", r.Stdout)
+			}
+			for _, s := range e.Secrets() {
+				if strings.Contains(r.Stdout+r.Stderr, s) {
+					t.Error("doctor printed a secret")
+				}
+			}
+		})
+	}
+}
