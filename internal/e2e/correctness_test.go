@@ -299,6 +299,13 @@ func TestDoctorTriesTheProfilesClient(t *testing.T) {
 		{"a secret method without a secret", func(t *testing.T) *Env {
 			return peerEnv(t, p, oidcpeer.ClientCCBasic).Unset("IDPCTL_CLIENT_SECRET_FILE").Set("IDPCTL_CLIENT_AUTH_METHOD", "client_secret_post")
 		}, 2, "fail", "needs the client secret"},
+		{"a confidential client for logins, with its secret", func(t *testing.T) *Env {
+			return peerEnv(t, p, oidcpeer.ClientCLIConfidential)
+		}, 0, "warn", "refused the client-credentials grant"},
+		{"a confidential client for logins, with a wrong secret", func(t *testing.T) *Env {
+			e := peerEnv(t, p, oidcpeer.ClientCLIConfidential)
+			return e.Set("IDPCTL_CLIENT_SECRET_FILE", e.WriteFile(t, "wrong-secret", "not-the-secret-of-cli-confidential", true))
+		}, 4, "fail", "invalid_client"},
 		{"a public client for logins", func(t *testing.T) *Env {
 			return peerEnv(t, p, oidcpeer.ClientCLIPublic).Set("IDPCTL_CLIENT_AUTH_METHOD", "none")
 		}, 0, "ok", "login needs"},

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -50,6 +51,14 @@ func checkClient(ctx context.Context, f *cli.Factory, p *config.Resolved, add fu
 			return
 		}
 		tok, err := c.ClientCredentials(ctx, oauth.TokenOptions{Scopes: p.Scopes, Audience: p.Audience, Resources: p.Resources})
+		var oe *oauth.Error
+		if err != nil && p.Flow == "" && errors.As(err, &oe) && oe.Code != "invalid_client" {
+			// The flow was only inferred from the secret: a confidential
+			// client made for logins authenticates, then may not use this
+			// grant. Only invalid_client says the credential is wrong.
+			add(Check{Name: name, Status: "warn", Detail: fmt.Sprintf("%s (%s) was not refused as a client, but the IdP refused the client-credentials grant: %s; if this client is for logins, set the profile's flow (IDPCTL_FLOW=auth-code)", p.ClientID, method, err)})
+			return
+		}
 		if err != nil {
 			add(Check{Name: name, Status: "fail", Detail: err.Error(), err: err})
 			return
