@@ -28,6 +28,8 @@ type GlobalFlags struct {
 	config.Overrides
 	Debug   bool
 	Timeout time.Duration
+	// Deadline caps the retries of the whole command (see deadline.go).
+	Deadline time.Duration
 }
 
 // Factory hands commands what they need, built on first use.
@@ -50,6 +52,9 @@ type Factory struct {
 	storeOnce sync.Once
 	store     credstore.Store
 	storeErr  error
+
+	deadlineOnce sync.Once
+	deadline     time.Time
 }
 
 // New returns a Factory wired to the real world.
@@ -136,7 +141,8 @@ func (f *Factory) Debug() io.Writer {
 }
 
 func (f *Factory) newHTTP(p *config.Resolved) (*httpx.Client, error) {
-	opts := httpx.Options{Timeout: f.Flags.Timeout, Debug: f.Debug(), UserAgent: "idpctl/" + f.Version}
+	opts := httpx.Options{Timeout: f.Flags.Timeout, Debug: f.Debug(), UserAgent: "idpctl/" + f.Version,
+		Notify: f.IOStreams.ErrOut, Deadline: f.CommandDeadline()}
 	if p != nil {
 		opts.CAFile = p.CAFile
 		opts.Proxy = p.Proxy
@@ -306,7 +312,8 @@ func (f *Factory) clientAuth(p *config.Resolved, secret string) (oauth.ClientAut
 	method := AuthMethod(p, secret != "")
 	needSecret := func() error {
 		if secret == "" {
-			return errs.New(errs.KindLoginRequired, "%s needs the client secret: set IDPCTL_CLIENT_SECRET or IDPCTL_CLIENT_SECRET_FILE, or store it with 'idpctl profile add %s --client-secret-stdin'", method, p.Name)
+			// A missing setting, not a login: exit 2 (docs/exit-codes.md).
+			return missingSecret(p, method)
 		}
 		return nil
 	}

@@ -74,6 +74,11 @@ func (f *Factory) ProviderEnv(ctx context.Context, p *config.Resolved) (*provide
 	if err != nil {
 		return nil, err
 	}
+	if f.Flags.Deadline <= 0 {
+		// A bulk admin run lasts as long as the IdP's rate limits make it;
+		// only an explicit --deadline caps its retries.
+		hc = hc.WithDeadline(time.Time{})
+	}
 	secret := ""
 	if scheme != provider.AuthNone {
 		if secret, err = f.AdminSecret(ctx, p); err != nil {

@@ -85,6 +85,12 @@ func IsInteractive(flow string) bool { return flow == FlowAuthCode || flow == Fl
 // TokenService builds the token use cases for a profile. The OAuth client
 // (and with it discovery and secrets) is built only if the network is needed.
 func (f *Factory) TokenService(ctx context.Context, p *config.Resolved, g GrantOptions) (*tokens.Service, error) {
+	if err := CheckClientConfig(p); err != nil {
+		return nil, err
+	}
+	if err := MissingCredential(p, g.Flow); err != nil {
+		return nil, err
+	}
 	store, err := f.Store()
 	if err != nil {
 		return nil, err
@@ -145,6 +151,9 @@ func (f *Factory) RunGrant(ctx context.Context, c *oauth.Client, p *config.Resol
 	errOut := f.IOStreams.ErrOut
 	switch g.Flow {
 	case FlowClientCredentials:
+		if err := checkGrantCredential(c, p, g.Flow); err != nil {
+			return nil, err
+		}
 		return c.ClientCredentials(ctx, g.Options)
 	case FlowAuthCode:
 		redirectURI := g.RedirectURI
@@ -290,13 +299,19 @@ func (f *Factory) readSecretFile(path, what string) (string, error) {
 }
 
 // verifyIDToken checks the ID token of a login (OIDC Core §3.1.3.7).
+// Without a JWKS the signature cannot be checked, but the claims still
+// are: an ID token for another client, issuer or login, an expired one or
+// an unsigned one (alg none) is refused all the same.
 func (f *Factory) verifyIDToken(ctx context.Context, c *oauth.Client, idToken, nonce string) error {
+	opts := jose.VerifyOptions{Issuer: c.Metadata.Issuer, Audience: c.ClientID, Nonce: nonce, Now: f.Now}
 	if c.Metadata.JWKSURI == "" {
+		if _, err := jose.CheckUnverified(idToken, opts); err != nil {
+			return errs.New(errs.KindRefused, "the ID token from the login does not hold: %w", err)
+		}
+		fmt.Fprintln(f.IOStreams.ErrOut, "warning: the IdP publishes no JWKS, so the ID token's signature could not be verified; its iss, aud, exp and nonce were checked")
 		return nil
 	}
-	_, err := jose.Verify(ctx, idToken, f.JWKS(c.HTTP, c.Metadata.JWKSURI), jose.VerifyOptions{
-		Issuer: c.Metadata.Issuer, Audience: c.ClientID, Nonce: nonce, Now: f.Now,
-	})
+	_, err := jose.Verify(ctx, idToken, f.JWKS(c.HTTP, c.Metadata.JWKSURI), opts)
 	if err != nil {
 		return errs.New(errs.KindRefused, "the ID token from the login does not verify: %w", err)
 	}

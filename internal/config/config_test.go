@@ -122,3 +122,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestScopesWrittenTheOAuthWayAreSplitWhereverTheyComeFrom(t *testing.T) {
+	file := &Config{CurrentProfile: "w", Profiles: map[string]*Profile{
+		"w": {Issuer: "https://idp.example", Scopes: []string{"openid offline_access", "api:read,openid"}},
+	}}
+	for name, c := range map[string]struct {
+		env map[string]string
+		o   Overrides
+	}{
+		"the file":        {env: map[string]string{}},
+		"the environment": {env: map[string]string{"IDPCTL_SCOPES": " openid  offline_access,api:read"}},
+		"a flag":          {env: map[string]string{}, o: Overrides{Scopes: []string{"openid offline_access", "api:read"}}},
+	} {
+		r, err := Resolve(file, envOf(c.env), c.o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(r.Scopes, "|"); got != "openid|offline_access|api:read" {
+			t.Errorf("scopes from %s resolve to %q, want openid|offline_access|api:read", name, got)
+		}
+	}
+}

@@ -101,6 +101,8 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 	} else if v := getenv("IDPCTL_SCOPES"); v != "" {
 		p.Scopes = SplitList(v)
 	}
+	// A file written by hand may hold "openid offline_access" as one item.
+	p.Scopes = SplitScopes(p.Scopes)
 	if len(o.Resources) > 0 {
 		p.Resources = o.Resources
 	} else if v := getenv("IDPCTL_RESOURCES"); v != "" {
@@ -127,6 +129,24 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 // SplitList splits on spaces and commas, dropping empties.
 func SplitList(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' })
+}
+
+// SplitScopes splits every value on spaces and commas and drops repeats,
+// keeping the order. OAuth writes a scope list as one space-separated string
+// (RFC 6749 §3.3), so `--scope "openid offline_access"` is two scopes, as is
+// `--scope openid,offline_access` or the flag given twice.
+func SplitScopes(vals []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range vals {
+		for _, s := range SplitList(v) {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 func first(vals ...string) string {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -45,11 +46,15 @@ func hostileEnv(t testing.TB, srv *httptest.Server) *Env {
 	return e
 }
 
-// messageLines is stderr without the lines that are not the error.
+// retryNotice is the line announcing a retry's wait (httpx.Client.notifyRetry).
+var retryNotice = regexp.MustCompile(`^IdP \S+ (answered \d{3}|did not answer); retrying in \S+ \(\d+/\d+\)$`)
+
+// messageLines is stderr without the lines that are not the error: warnings
+// and retry notices.
 func messageLines(stderr string) []string {
 	var out []string
 	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
-		if l != "" && !strings.HasPrefix(l, "warning:") {
+		if l != "" && !strings.HasPrefix(l, "warning:") && !retryNotice.MatchString(l) {
 			out = append(out, l)
 		}
 	}

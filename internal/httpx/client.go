@@ -48,6 +48,14 @@ type Options struct {
 	UserAgent  string
 	// Debug, when set, receives a redacted trace of every request and response.
 	Debug io.Writer
+	// Notify, when set, is told in one line each time a retry waits, so a
+	// person knows why a command is slow.
+	Notify io.Writer
+	// Deadline, when set, caps retries for the whole command: no retry
+	// waits or runs past it. The first attempt of a request is bounded by
+	// Timeout alone, so a request made late in a long command (after a
+	// person logged in) is still sent.
+	Deadline time.Time
 	// Sleep waits between retries; tests replace it. It must honour ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now is the clock used to read reset-time rate-limit headers.
@@ -233,7 +241,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			}
 			return resp, nil
 		}
-		if wait > c.opts.MaxWait {
+		if wait > c.opts.MaxWait || c.pastDeadline(wait) {
 			// The server asks for longer than we may wait: give the caller
 			// the answer rather than sleeping past what a person expects.
 			if err != nil {
@@ -241,11 +249,58 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			}
 			return resp, nil
 		}
+		c.notifyRetry(u.Host, resp, err, wait, attempt+1, attempts)
 		c.tracef("retrying in %s (attempt %d of %d)", wait.Round(time.Millisecond), attempt+1, attempts)
 		if err := c.opts.Sleep(ctx, wait); err != nil {
 			return nil, errs.Wrap(errs.KindInterrupted, fmt.Errorf("waiting to retry %s: %w", u.Host, err))
 		}
+		if !c.opts.Deadline.IsZero() {
+			// A retry must not run past the command's deadline either.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.opts.Deadline.Sub(c.opts.Now()))
+			defer cancel()
+		}
 	}
+}
+
+// WithDeadline returns a client like c whose retries stop at d (none when
+// d is zero). The copy shares the connection pool.
+func (c *Client) WithDeadline(d time.Time) *Client {
+	cp := *c
+	cp.opts.Deadline = d
+	return &cp
+}
+
+// pastDeadline tells whether a retry after wait would start too late to
+// finish by the deadline: it needs at least a moment to run.
+func (c *Client) pastDeadline(wait time.Duration) bool {
+	if c.opts.Deadline.IsZero() {
+		return false
+	}
+	return !c.opts.Now().Add(wait).Add(minAttempt).Before(c.opts.Deadline)
+}
+
+// minAttempt is the least time worth giving a retry before the deadline.
+const minAttempt = 100 * time.Millisecond
+
+// notifyRetry says on stderr why the command waits, e.g.
+// "IdP idp.example.com answered 503; retrying in 4s (2/5)".
+func (c *Client) notifyRetry(host string, resp *Response, err error, wait time.Duration, next, attempts int) {
+	if c.opts.Notify == nil {
+		return
+	}
+	what := "did not answer"
+	if err == nil && resp != nil {
+		what = fmt.Sprintf("answered %d", resp.Status)
+	}
+	fmt.Fprintf(c.opts.Notify, "IdP %s %s; retrying in %s (%d/%d)\n", host, what, roundWait(wait), next, attempts)
+}
+
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return d.Round(10 * time.Millisecond)
 }
 
 func (c *Client) once(ctx context.Context, req Request, attempt int) (*Response, error) {

@@ -415,3 +415,44 @@ func TestATransientVendorAnswerIsRetriedOnlyOnIdempotentRequests(t *testing.T) {
 		t.Fatalf("without Transient a 400 is final: resp %v err %v hits %d", resp, err, hits.Load())
 	}
 }
+
+func TestRetriesStopAtTheDeadlineAndSayWhyTheyWait(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Retry-After", "4")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	clock := time.Unix(1_700_000_000, 0)
+	var notes bytes.Buffer
+	c := newTestClient(t, Options{
+		Now:      func() time.Time { return clock },
+		Sleep:    func(_ context.Context, d time.Duration) error { clock = clock.Add(d); return nil },
+		Deadline: clock.Add(10 * time.Second),
+		Notify:   &notes,
+	})
+	resp, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true})
+	if err != nil || resp.Status != http.StatusServiceUnavailable {
+		t.Fatalf("resp %v err %v, want the last 503", resp, err)
+	}
+	// Attempts at 0s, 4s and 8s; one at 12s would be past the deadline.
+	if n := hits.Load(); n != 3 {
+		t.Errorf("%d attempts, want 3 within a 10s deadline of 4s waits", n)
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	want := "IdP " + host + " answered 503; retrying in 4s (2/5)\nIdP " + host + " answered 503; retrying in 4s (3/5)\n"
+	if notes.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", notes.String(), want)
+	}
+
+	// Without a deadline every retry is made.
+	hits.Store(0)
+	c = newTestClient(t, Options{Now: func() time.Time { return clock }})
+	if _, err := c.Do(context.Background(), Request{Method: "GET", URL: srv.URL, Idempotent: true}); err != nil {
+		t.Fatal(err)
+	}
+	if n := hits.Load(); n != 5 {
+		t.Errorf("%d attempts without a deadline, want 5", n)
+	}
+}

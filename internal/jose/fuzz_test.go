@@ -37,3 +37,22 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckUnverified: no input panics, every refusal is typed, and nothing
+// unsigned or without exp is ever accepted.
+func FuzzCheckUnverified(f *testing.F) {
+	opts := VerifyOptions{Issuer: "https://idp.example", Audience: "api://default", Now: fixedNow}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := CheckUnverified(s, opts)
+		if err != nil {
+			var te *TokenError
+			if !errors.As(err, &te) {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			return
+		}
+		if strings.EqualFold(v.Algorithm, "none") || v.ExpiresAt.IsZero() || v.Issuer != opts.Issuer {
+			t.Fatalf("accepted %+v", v)
+		}
+	})
+}

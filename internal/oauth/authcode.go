@@ -41,6 +41,9 @@ type AuthCodeOptions struct {
 // token (OIDC Core §3.1.3.7: the nonce must match).
 type AuthCodeResult struct {
 	Token *Token
+	// Nonce is the nonce sent with the authorization request, or "" when
+	// none was (a request without the openid scope): only a nonce that was
+	// sent can be demanded back.
 	Nonce string
 }
 
@@ -114,7 +117,7 @@ func (c *Client) AuthorizationCode(ctx context.Context, o AuthCodeOptions) (*Aut
 
 	verifier, challenge := PKCE()
 	state := randomString(24)
-	nonce := randomString(24)
+	nonce := ""
 	q := url.Values{
 		"response_type":         {"code"},
 		"client_id":             {c.ClientID},
@@ -127,6 +130,7 @@ func (c *Client) AuthorizationCode(ctx context.Context, o AuthCodeOptions) (*Aut
 		q.Set("scope", strings.Join(o.Scopes, " "))
 	}
 	if hasScope(o.Scopes, "openid") {
+		nonce = randomString(24)
 		q.Set("nonce", nonce)
 	}
 	if o.Audience != "" {
@@ -247,10 +251,14 @@ func writePage(w http.ResponseWriter, status int, title, body string) {
 	fmt.Fprintf(w, "<!doctype html><title>idpctl: %s</title><h1>%s</h1><p>%s</p>", html.EscapeString(title), html.EscapeString(title), html.EscapeString(body))
 }
 
+// hasScope looks through each value as a space-separated list too, so a
+// caller passing "openid profile" as one value still gets a nonce.
 func hasScope(scopes []string, s string) bool {
 	for _, x := range scopes {
-		if x == s {
-			return true
+		for _, y := range strings.Fields(x) {
+			if y == s {
+				return true
+			}
 		}
 	}
 	return false

@@ -68,6 +68,9 @@ func (c *Client) tokenRequest(ctx context.Context, form url.Values, secrets ...s
 	if resp.Status != http.StatusOK {
 		return nil, responseError("token", resp)
 	}
+	if err := okError("token", resp); err != nil {
+		return nil, err
+	}
 	return parseToken(resp, c.now())
 }
 

@@ -42,6 +42,9 @@ func (c *Client) StartDevice(ctx context.Context, o TokenOptions) (*DeviceAuth, 
 	if resp.Status != http.StatusOK {
 		return nil, fmt.Errorf("device authorization: %w", responseError("device authorization", resp))
 	}
+	if err := okError("device authorization", resp); err != nil {
+		return nil, fmt.Errorf("device authorization: %w", err)
+	}
 	var d DeviceAuth
 	if err := httpx.DecodeJSON(resp, &d); err != nil {
 		return nil, fmt.Errorf("device authorization: %w", err)

@@ -59,16 +59,8 @@ func (e *Error) Kind() errs.Kind {
 func responseError(what string, resp *httpx.Response) error {
 	endpoint := what + " endpoint"
 	var oe Error
-	if httpx.IsJSON(resp.Body) {
-		if err := httpx.DecodeJSON(resp, &oe); err == nil && oe.Code != "" {
-			oe.Code = clean(oe.Code, 64)
-			oe.Description = clean(oe.Description, 300)
-			oe.URI = clean(oe.URI, 200)
-			oe.Status = resp.Status
-			oe.Endpoint = "the " + endpoint
-		} else {
-			oe = Error{}
-		}
+	if e := errorObject(what, resp); e != nil {
+		oe = *e
 	}
 	said := ""
 	if oe.Code != "" {
@@ -102,6 +94,34 @@ func responseError(what string, resp *httpx.Response) error {
 		}
 		return errs.New(errs.KindRefused, "the %s answered HTTP %d without an OAuth error", endpoint, resp.Status)
 	}
+}
+
+// errorObject reads an RFC 6749 §5.2 error object from a response of any
+// status, or returns nil when the body is not one. Some IdPs and gateways
+// send it with 200 OK; it is still an error, never a token.
+func errorObject(what string, resp *httpx.Response) *Error {
+	if !httpx.IsJSON(resp.Body) {
+		return nil
+	}
+	var oe Error
+	if err := httpx.DecodeJSON(resp, &oe); err != nil || strings.TrimSpace(oe.Code) == "" {
+		return nil
+	}
+	oe.Code = clean(oe.Code, 64)
+	oe.Description = clean(oe.Description, 300)
+	oe.URI = clean(oe.URI, 200)
+	oe.Status = resp.Status
+	oe.Endpoint = "the " + what + " endpoint"
+	return &oe
+}
+
+// okError is the error object of a 200 answer, classified like one sent
+// with a 4xx status, or nil.
+func okError(what string, resp *httpx.Response) error {
+	if oe := errorObject(what, resp); oe != nil {
+		return errs.Wrap(oe.Kind(), oe)
+	}
+	return nil
 }
 
 // clean makes IdP-supplied text safe to print: no control characters (a

@@ -33,6 +33,9 @@ func FuzzParseToken(f *testing.F) {
 			}
 			return
 		}
+		if !ValidTokenChars(tok.AccessToken) || strings.ContainsAny(tok.AccessToken, "\r\n \t\"'") {
+			t.Fatalf("accepted a token outside RFC 6750's characters: %q", tok.AccessToken)
+		}
 		if tok.AccessToken == "" || (tok.TokenType != "Bearer" && tok.TokenType != "N_A") {
 			t.Fatalf("accepted an unusable token: %+v", tok)
 		}
@@ -104,6 +107,25 @@ func FuzzParseIntrospection(f *testing.F) {
 		}
 		if _, ok := in.Raw["active"].(bool); !ok {
 			t.Fatalf("accepted %s", body)
+		}
+	})
+}
+
+// FuzzValidTokenChars: the check accepts exactly RFC 6750's b64token.
+func FuzzValidTokenChars(f *testing.F) {
+	for _, s := range []string{"a", "abc.DEF-ghi_~+/", "YWJj==", "=", "a=b", "a\r\nX-Evil: 1", "a b", "", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		body := strings.TrimRight(s, "=")
+		want := body != ""
+		for _, r := range body {
+			if !(r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("-._~+/", r))) {
+				want = false
+			}
+		}
+		if got := ValidTokenChars(s); got != want {
+			t.Fatalf("ValidTokenChars(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

@@ -54,6 +54,12 @@ func parseToken(resp *httpx.Response, now time.Time) (*Token, error) {
 	if w.AccessToken == "" {
 		return nil, errs.New(errs.KindNetwork, "the token response from %s has no access_token", httpx.Host(resp.URL))
 	}
+	if !ValidTokenChars(w.AccessToken) {
+		// The token goes into Authorization headers, shell exports and
+		// kubeconfig: a CR/LF or space in it would inject a header or a
+		// command downstream. The value is never echoed.
+		return nil, errs.New(errs.KindNetwork, "the IdP at %s answered a malformed access token (%d characters, not all of them RFC 6750 token characters); refusing to use it", httpx.Host(resp.URL), len(w.AccessToken))
+	}
 	t := &Token{
 		AccessToken:     w.AccessToken,
 		RefreshToken:    w.RefreshToken,
@@ -91,6 +97,32 @@ func parseToken(resp *httpx.Response, now time.Time) (*Token, error) {
 		}
 	}
 	return t, nil
+}
+
+// ValidTokenChars tells whether s is an RFC 6750 §2.1 b64token, the only
+// form a bearer token can take in an Authorization header:
+//
+//	b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+func ValidTokenChars(s string) bool {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' {
+			i++
+			continue
+		}
+		break
+	}
+	if i == 0 {
+		return false
+	}
+	for ; i < len(s); i++ {
+		if s[i] != '=' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseSeconds reads a lifetime sent as a JSON number or, as some IdPs do, a

@@ -94,7 +94,7 @@ func (s *Service) now() time.Time {
 
 // usable tells whether a cached access token can be returned for r.
 func (s *Service) usable(at *credstore.AccessToken, r Request) bool {
-	if at == nil || at.AccessToken == "" || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != RequestKey(r.Options) {
+	if at == nil || !oauth.ValidTokenChars(at.AccessToken) || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != RequestKey(r.Options) {
 		return false
 	}
 	if !coversScopes(at, r.Options.Scopes) {
@@ -162,9 +162,29 @@ func (s *Service) LoadRefresh(ctx context.Context) (*credstore.RefreshToken, err
 	return &rt, nil
 }
 
+// ErrShortLived says the IdP issued a token that does not live as long as
+// the caller asked with an explicit MinTTL.
+var ErrShortLived = errors.New("the IdP issues tokens shorter-lived than asked for")
+
 // Get returns an access token with at least MinTTL left: from the cache,
-// else by refreshing, else by running the grant.
+// else by refreshing, else by running the grant. A fresh token that lives
+// less than an explicit MinTTL is stored, for later calls that ask for less,
+// but not returned: the caller's promise (a token valid for the next ten
+// minutes) cannot be kept.
 func (s *Service) Get(ctx context.Context, r Request) (*Result, error) {
+	res, err := s.get(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if res.Source != FromCache && r.MinTTL > 0 && !res.Token.ExpiresAt.IsZero() {
+		if left := res.Token.ExpiresAt.Sub(s.now()); left < r.MinTTL {
+			return nil, fmt.Errorf("%w: a new token from the IdP is valid for %s, less than the --min-ttl of %s; lower --min-ttl or raise the token lifetime at the IdP", ErrShortLived, left.Round(time.Second), r.MinTTL)
+		}
+	}
+	return res, nil
+}
+
+func (s *Service) get(ctx context.Context, r Request) (*Result, error) {
 	if !r.NoCache && !r.Refresh {
 		at, err := s.loadAccess(ctx)
 		if err != nil {
@@ -353,6 +373,15 @@ func (s *Service) Obtain(ctx context.Context, r Request) (*Result, error) {
 		return nil, errs.Wrap(errs.KindStore, fmt.Errorf("waiting for the refresh lock of profile %q: %w", s.Profile, err))
 	}
 	defer unlock()
+	// Prove the store takes writes before a person spends a login on it: a
+	// locked keychain or a read-only state directory found only afterwards
+	// throws the login away.
+	if _, err := credstore.Probe(ctx, s.Store); err != nil {
+		if errs.KindOf(err) == errs.KindUnknown {
+			err = errs.Wrap(errs.KindStore, err)
+		}
+		return nil, fmt.Errorf("the credential store cannot save a login, so none was started: %w", err)
+	}
 	tok, err := s.Grant(ctx)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -246,5 +247,38 @@ func TestARefreshTokenIsNotSpentWhenTheStoreCannotSaveItsSuccessor(t *testing.T)
 	_, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
 	if !errs.Is(err, errs.KindStore) || r.calls.Load() != 0 {
 		t.Fatalf("err %v, refresh calls %d: the token must not be sent", err, r.calls.Load())
+	}
+}
+
+func TestACachedTokenOutsideRFC6750sCharactersIsNotReturned(t *testing.T) {
+	r := &fakeRefresher{}
+	s, store := newService(t, r)
+	key := RequestKey(oauth.TokenOptions{})
+	seed(t, s, store, time.Now().Add(time.Hour), key)
+	if err := credstore.SaveJSON(context.Background(), store, "p", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "cached\r\nX-Injected: 1", ExpiresAt: time.Now().Add(time.Hour), Issuer: s.Issuer, ClientID: s.ClientID, Request: key}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Get(context.Background(), Request{MinTTL: time.Minute})
+	if err != nil || res.Source != FromRefresh || res.Token.AccessToken != "at-1" {
+		t.Fatalf("a malformed cached token must be replaced by a refresh: res %+v err %v", res, err)
+	}
+}
+
+func TestANewTokenShorterThanAnExplicitMinTTLIsRefusedButKept(t *testing.T) {
+	s, store := newService(t, &fakeRefresher{})
+	s.Grant = func(context.Context) (*oauth.Token, error) {
+		return &oauth.Token{AccessToken: "short", TokenType: "Bearer", ExpiresAt: time.Now().Add(5 * time.Minute)}, nil
+	}
+	if _, err := s.Get(context.Background(), Request{MinTTL: 10 * time.Minute}); !errors.Is(err, ErrShortLived) {
+		t.Fatalf("err = %v, want ErrShortLived", err)
+	}
+	var at credstore.AccessToken
+	if err := credstore.LoadJSON(context.Background(), store, "p", credstore.KindAccessToken, &at); err != nil || at.AccessToken != "short" {
+		t.Fatalf("the short-lived token was not kept: %+v %v", at, err)
+	}
+	for _, ttl := range []time.Duration{AutoMinTTL, 4 * time.Minute} {
+		if res, err := s.Get(context.Background(), Request{MinTTL: ttl, NoCache: true}); err != nil || res.Token.AccessToken != "short" {
+			t.Fatalf("min TTL %v: res %+v err %v", ttl, res, err)
+		}
 	}
 }

@@ -45,7 +45,9 @@ func NewCmdDoctor(f *cli.Factory, runF func(context.Context, *DoctorOptions) err
 the configuration file and profile; the credential store (which backend,
 whether the keychain answers and how fast, any plaintext file store);
 discovery of the issuer over the network, including TLS and the proxy in use;
-and the clock skew between this machine and the IdP, which breaks token
+the profile's client (a client-credentials client asks for a token, which is
+not cached; an interactive one has its login prerequisites checked); and the
+clock skew between this machine and the IdP, which breaks token
 validation when it exceeds the leeway. The exit status is that of the first
 failed check.`,
 		Example: "  idpctl doctor\n  idpctl doctor --profile prod -o json",
@@ -114,6 +116,7 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 
 	if profErr == nil {
 		checkIdP(ctx, f, p.Issuer, p.CAFile, opts.Now, add)
+		checkClient(ctx, f, p, add)
 		proxy := p.Proxy
 		if proxy == "" {
 			proxy = firstEnv("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")

@@ -56,7 +56,7 @@ To get a refresh token, most IdPs need the offline_access scope.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Device, "device", false, "use the device authorization grant (RFC 8628) instead of the browser redirect")
-	cmd.Flags().StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request (default: the profile's)")
+	cmd.Flags().StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, separated by spaces or commas, or repeated (default: the profile's)")
 	cmd.Flags().StringVar(&opts.Grant.Options.Audience, "audience", "", "audience to request")
 	cmd.Flags().StringSliceVar(&opts.Grant.Options.Resources, "resource", nil, "RFC 8707 resource indicator, repeatable")
 	cmd.Flags().BoolVar(&opts.Grant.NoBrowser, "no-browser", false, "print the URL on stderr instead of opening a browser")

@@ -78,6 +78,7 @@ stdout carries data only; messages go to stderr. Exit codes are listed by
 	fl.StringVar(&g.Store, "store", "", "credential store: keychain, file (plaintext, with a warning) or memory (default: keychain, or $IDPCTL_STORE)")
 	fl.BoolVar(&g.Debug, "debug", false, "trace HTTP requests and responses on stderr, with credentials redacted")
 	fl.DurationVar(&g.Timeout, "timeout", 0, "timeout of each HTTP request (default 30s)")
+	fl.DurationVar(&g.Deadline, "deadline", 0, "overall time limit for the command's retries: no retry waits or runs past it (default: 4 times --timeout; admin commands only when given)")
 	fl.StringVar(&g.Issuer, "issuer", "", "issuer URL, overriding the profile ($IDPCTL_ISSUER)")
 	fl.StringVar(&g.ClientID, "client-id", "", "client id, overriding the profile ($IDPCTL_CLIENT_ID)")
 	fl.StringVar(&g.ClientSecretFile, "client-secret-file", "", "file holding the client secret ($IDPCTL_CLIENT_SECRET_FILE); secrets are never taken from arguments")

@@ -78,7 +78,7 @@ profile (add --store-secret to copy the secret into the credential store).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&opts.Scopes, "scope", nil, "default scopes, repeated or comma-separated")
+	fl.StringSliceVar(&opts.Scopes, "scope", nil, "default scopes, separated by spaces or commas, or repeated")
 	fl.StringVar(&opts.Audience, "audience", "", "default audience")
 	fl.StringSliceVar(&opts.Resources, "resource", nil, "default RFC 8707 resource indicators")
 	fl.StringVar(&opts.Provider, "provider", "", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox")
@@ -132,7 +132,7 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	set(&p.Flow, opts.Flow)
 	set(&p.RedirectURI, opts.RedirectURI)
 	if len(opts.Scopes) > 0 {
-		p.Scopes = opts.Scopes
+		p.Scopes = config.SplitScopes(opts.Scopes)
 	}
 	if len(opts.Resources) > 0 {
 		p.Resources = opts.Resources

@@ -51,7 +51,8 @@ func NewCmdGet(f *cli.Factory, runF func(context.Context, *GetOptions) error) *c
 		Long: `Print an access token for the profile on stdout, and nothing else.
 
 A cached token with at least --min-ttl left is returned without contacting the
-IdP. Otherwise the cached refresh token is used (one refresh at a time across
+IdP. When --min-ttl is given and even a new token from the IdP lives less,
+the command fails (exit 1) rather than print a token that will not last. Otherwise the cached refresh token is used (one refresh at a time across
 processes), and failing that the profile's grant runs: client credentials,
 JWT bearer or token exchange without a person; the browser or device login
 only at a terminal (in a script, run 'idpctl login' once first).`,
@@ -79,10 +80,10 @@ only at a terminal (in a script, run 'idpctl login' once first).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Grant.Flow, "flow", "", "grant to run when nothing usable is cached: "+strings.Join(cli.Flows, ", ")+" (default: the profile's, else client-credentials for a confidential client, else auth-code)")
-	fl.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, repeated or comma-separated (default: the profile's)")
+	fl.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, separated by spaces or commas, or repeated (default: the profile's)")
 	fl.StringVar(&opts.Grant.Options.Audience, "audience", "", "audience to request (RFC 8693, or the IdP's audience parameter)")
 	fl.StringSliceVar(&opts.Grant.Options.Resources, "resource", nil, "RFC 8707 resource indicator, repeatable")
-	fl.DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "shortest remaining lifetime a cached token may have to be returned (by default 60s, or half the token's lifetime if that is shorter)")
+	fl.DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "shortest remaining lifetime of the returned token: a cached one with less is renewed, and a new one from the IdP with less fails the command (exit 1); when not given, 60s or half the token's lifetime, never failing")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "ignore a cached access token (a cached refresh token is still used)")
 	fl.StringVarP(&opts.Output, "output", "o", OutputRaw, "output: raw, json, header, env or exec-credential")
 	addGrantFlags(cmd, &opts.Grant)
@@ -150,7 +151,7 @@ func PrepareGrant(p *config.Resolved, g cli.GrantOptions, scopes []string) (cli.
 	if err := cli.ValidateFlow(g.Flow); err != nil {
 		return g, err
 	}
-	if len(scopes) > 0 {
+	if scopes = config.SplitScopes(scopes); len(scopes) > 0 {
 		g.Options.Scopes = scopes
 	} else {
 		g.Options.Scopes = p.Scopes
