@@ -35,6 +35,7 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_CA_FILE", "extra CA certificates (PEM) to trust"},
 	{"IDPCTL_PROXY", "HTTP proxy URL (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY)"},
 	{"IDPCTL_STORE", "credential store: keychain (default), file or memory"},
+	{"IDPCTL_FILE_STORE_WARNING", "off silences the file store's plaintext warning, said on stderr when the file is created ('idpctl doctor' still reports it)"},
 	{"IDPCTL_REDIRECT_URI", "exact redirect URI registered at the IdP, for IdPs that refuse loopback ports"},
 	{"NO_COLOR", "disable colour in human output"},
 }
