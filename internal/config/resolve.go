@@ -38,6 +38,7 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_FILE_STORE_WARNING", "off silences the file store's plaintext warning, said on stderr when the file is created ('idpctl doctor' still reports it)"},
 	{"IDPCTL_REDIRECT_URI", "exact redirect URI registered at the IdP, for IdPs that refuse loopback ports"},
 	{"NO_COLOR", "disable colour in human output"},
+	{"COLUMNS", "width tables fit in (default: the terminal's; piped output is not fitted unless COLUMNS is set)"},
 }
 
 // Overrides are values given as flags; a non-empty field wins over the

@@ -1,10 +1,15 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
 	"github.com/idpctl/idpctl/internal/sandbox"
 )
 
@@ -56,4 +61,64 @@ func TestFileStoreWarnsWhenItCreatesTheFileAndInDoctorOnly(t *testing.T) {
 			t.Errorf("doctor does not report the plaintext file\n%s", d)
 		}
 	}
+}
+
+// Tables fit the terminal: COLUMNS (or the terminal's width) limits every
+// line, and wrapping keeps each value whole; piped output without COLUMNS
+// is left as it was.
+func TestTablesFitColumnsThroughTheBinary(t *testing.T) {
+	t.Parallel()
+	f := oktafake.New(oktafake.Options{Token: "00e2eOktaApiToken-0123456789abcdef"})
+	t.Cleanup(f.Close)
+	f.AddApp(oktafake.OIDCApp("0oa1payroll", "0oa1payroll", "Payroll"))
+	f.AddAuthorizationServer("default")
+	f.AddPolicy("default", oktafake.Policy("00p1", "Payroll access policy for contractors and staff", 1, "0oa1payroll"))
+	f.AddRule("default", "00p1", oktafake.Rule("0pr1", "Payroll rule for every grant type and every group", 1, 60, 0, 10080))
+	e := adminEnv(t, "okta", f.URL+"/oauth2/default", f.Token(), viaFile, "url="+f.URL)
+
+	// An audit log as a busy operator's looks.
+	log := filepath.Join(e.Get("XDG_STATE_HOME"), "idpctl", "audit.log")
+	if err := os.MkdirAll(filepath.Dir(log), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	lines := `{"time":"2026-12-03T08:00:25Z","profile":"okta-prod","provider":"okta","action":"token.revoke","user":"alice@example.com","client":"0oa1b2c3d4e5f6g7h8i9","result":"revoked","request_id":"XkZ2mA9q7Yb3cD4eF5gH6iJ7","detail":"revoked 3 grants and 2 refresh tokens; sessions kept"}
+{"time":"2026-12-03T08:01:02Z","profile":"kc","provider":"keycloak","action":"key.regen","result":"failed","detail":"the server answered 409 Conflict: another rotation is running"}
+`
+	if err := os.WriteFile(log, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, args := range [][]string{{"app", "expiry", "get", "0oa1payroll"}, {"audit"}} {
+		wide := mustRun(t, e.Clone().Set("TZ", "UTC"), "", args...)
+		if longest(wide.Stdout) <= 120 {
+			t.Fatalf("%v: the fixture fits in 120 columns, so it tests nothing:\n%s", args, wide)
+		}
+		for _, width := range []int{80, 120} {
+			r := mustRun(t, e.Clone().Set("TZ", "UTC").Set("COLUMNS", strconv.Itoa(width)), "", args...)
+			if n := longest(r.Stdout); n > width {
+				t.Errorf("%v at %d columns: a line is %d wide\n%s", args, width, n, r)
+			}
+			// Nothing is lost: every word of the unfitted table is there.
+			if got, want := words(r.Stdout), words(wide.Stdout); got != want {
+				t.Errorf("%v at %d columns: the words differ from the unfitted table\n%s", args, width, r)
+			}
+		}
+	}
+}
+
+func longest(s string) int {
+	n := 0
+	for _, l := range strings.Split(s, "\n") {
+		n = max(n, utf8.RuneCountInString(l))
+	}
+	return n
+}
+
+// words is the sorted multiset of the characters of s other than blanks:
+// wrapping moves characters between lines but must neither lose nor add
+// any.
+func words(s string) string {
+	r := []rune(strings.Join(strings.Fields(s), ""))
+	slices.Sort(r)
+	return string(r)
 }

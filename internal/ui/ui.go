@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -19,6 +20,8 @@ type Printer struct {
 	w     io.Writer
 	color bool
 	r     *lipgloss.Renderer
+	// width is the terminal width tables fit in; 0 means no limit.
+	width int
 }
 
 // New returns a Printer. The renderer is told the colour profile and the
@@ -85,8 +88,25 @@ func (p *Printer) KeyValues(pairs []Pair) {
 
 // Table writes rows under headers, aligned. Cells are plain strings; style
 // them with the Printer's methods before passing them in only when colour
-// is off, since escape codes upset alignment.
+// is off, since escape codes upset alignment. With a width (WithWidth,
+// ForStdout) the table is fitted to it, wrapping the widest columns.
 func (p *Printer) Table(headers []string, rows [][]string) {
+	rows, fitted := fitTable(headers, rows, p.width)
+	if fitted {
+		// Continuation rows leave cells empty; tabwriter would pad them
+		// into trailing blanks.
+		w := p.w
+		var buf bytes.Buffer
+		p.w = &buf
+		defer func() {
+			p.w = w
+			for _, l := range strings.SplitAfter(buf.String(), "\n") {
+				if l != "" {
+					fmt.Fprintln(w, strings.TrimRight(l, " \n"))
+				}
+			}
+		}()
+	}
 	if p.color {
 		p.colorTable(headers, rows)
 		return

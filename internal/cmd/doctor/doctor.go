@@ -140,7 +140,7 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 			return err
 		}
 	} else {
-		pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+		pr := ui.ForStdout(opts.IO)
 		rows := [][]string{}
 		for _, c := range checks {
 			status := c.Status

@@ -106,7 +106,7 @@ func sandboxRun(ctx context.Context, opts *SandboxOptions) error {
 	case "env":
 		fmt.Fprintf(opts.IO.Out, "export IDPCTL_ISSUER=%s\nexport IDPCTL_CLIENT_ID=%s\nexport IDPCTL_CLIENT_SECRET=%s\nexport IDPCTL_STORE=memory\n", srv.Issuer(), service.ID, service.Secret)
 	default:
-		pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+		pr := ui.ForStdout(opts.IO)
 		pr.Println(pr.Heading("idpctl sandbox") + " " + pr.Dim("(in memory, loopback only, every login approved as "+srv.DemoUser()+")"))
 		pr.KeyValues([]ui.Pair{{Key: "issuer", Value: srv.Issuer()}})
 		rows := [][]string{}

@@ -93,7 +93,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	for i, k := range out {
 		rows[i] = []string{k.KID, dash(k.Algorithm), dash(k.Use), k.Status, dash(k.Created), dash(k.Provider)}
 	}
-	ui.New(opts.IO.Out, opts.IO.ColorEnabled()).Table([]string{"KID", "ALG", "USE", "STATUS", "CREATED", "PROVIDER"}, rows)
+	ui.ForStdout(opts.IO).Table([]string{"KID", "ALG", "USE", "STATUS", "CREATED", "PROVIDER"}, rows)
 	return nil
 }
 

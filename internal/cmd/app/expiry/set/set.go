@@ -178,7 +178,7 @@ func setRun(ctx context.Context, opts *SetOptions) error {
 	}
 	changes := view.Diff(&plan.Before, &plan.After)
 	res := result{App: opts.App, Provider: prov.Name(), DryRun: opts.DryRun, Changes: changes, Before: view.ToJSON(&plan.Before), After: view.ToJSON(&plan.After), Calls: plan.Calls, Warnings: plan.Warnings}
-	out := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	out := ui.ForStdout(opts.IO)
 	errP := ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr())
 	if opts.Output == "text" {
 		writeDiff(out, plan)
