@@ -3,10 +3,12 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
@@ -121,4 +123,92 @@ func words(s string) string {
 	r := []rune(strings.Join(strings.Fields(s), ""))
 	slices.Sort(r)
 	return string(r)
+}
+
+// docs/ci.md: parallel processes share one grant through the file store;
+// the memory store cannot share, so each process runs the grant itself.
+func TestParallelGetsShareOneTokenThroughTheFileStoreOnly(t *testing.T) {
+	t.Parallel()
+	const processes = 8
+	for _, c := range []struct {
+		store      string
+		wantGrants int
+	}{{"file", 1}, {"memory", processes}} {
+		t.Run(c.store, func(t *testing.T) {
+			t.Parallel()
+			srv := startSandbox(t, sandbox.Options{})
+			e := sandboxEnv(t, srv, sandbox.ServiceClientID).Set("IDPCTL_STORE", c.store).Set("IDPCTL_FILE_STORE_WARNING", "off")
+			procs := make([]*Proc, processes)
+			for i := range procs {
+				procs[i] = start(t, e, "", "token", "get")
+			}
+			tokens := map[string]bool{}
+			for i, p := range procs {
+				r := p.waitResult(runTimeout)
+				if r.Code != 0 {
+					t.Fatalf("process %d failed\n%s", i+1, r)
+				}
+				if r.Stderr != "" {
+					t.Errorf("process %d wrote on stderr\n%s", i+1, r)
+				}
+				tok := tokenLine(t, r)
+				e.Secret(tok)
+				tokens[tok] = true
+			}
+			if n := srv.Requests(sandbox.PathToken); n != c.wantGrants {
+				t.Errorf("%d parallel gets with the %s store made %d token requests, want %d", processes, c.store, n, c.wantGrants)
+			}
+			if len(tokens) != c.wantGrants {
+				t.Errorf("%d parallel gets with the %s store printed %d distinct tokens, want %d", processes, c.store, len(tokens), c.wantGrants)
+			}
+		})
+	}
+}
+
+// The README's CI recipe works against the sandbox, as the README says:
+// every scope it shows is one a sandbox client may ask for, and the
+// `token get --scope` line succeeds with the variables `sandbox -o env`
+// writes.
+func TestTheReadmeScopesWorkAgainstTheSandbox(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	allowed := map[string]bool{}
+	srv := startSandbox(t, sandbox.Options{})
+	for _, c := range srv.Clients() {
+		for _, s := range c.Scopes {
+			allowed[s] = true
+		}
+	}
+	for _, m := range regexp.MustCompile("--scope[ =]([^\\s)\"'`]+)").FindAllStringSubmatch(readme, -1) {
+		for _, s := range strings.Split(m[1], ",") {
+			if !allowed[s] {
+				t.Errorf("the README shows scope %q, which no sandbox client may ask for (%v)", s, allowed)
+			}
+		}
+	}
+	m := regexp.MustCompile(`\$\(idpctl (token get[^)]*)\)`).FindStringSubmatch(readme)
+	if m == nil {
+		t.Fatal("the README no longer shows a $(idpctl token get ...) line")
+	}
+	args := strings.Fields(m[1])
+
+	e := newEnv(t)
+	sb := start(t, e, "", "sandbox", "-o", "env", "--addr", "127.0.0.1:0")
+	sb.waitStdout(regexp.MustCompile(`(?m)^export IDPCTL_STORE=\S+\n`), 30*time.Second)
+	for _, l := range strings.Split(sb.stdout.String(), "\n") {
+		k, v, ok := strings.Cut(strings.TrimPrefix(l, "export "), "=")
+		if ok {
+			e.Set(k, v)
+			if k == "IDPCTL_CLIENT_SECRET" {
+				e.Secret(v)
+			}
+		}
+	}
+	r := mustRun(t, e, "", args...)
+	tok := tokenLine(t, r)
+	e.Secret(tok)
 }
