@@ -212,3 +212,23 @@ func TestTheReadmeScopesWorkAgainstTheSandbox(t *testing.T) {
 	tok := tokenLine(t, r)
 	e.Secret(tok)
 }
+
+// With TZ=UTC, token inspect prints each time once, not the same clock
+// reading as local time and again as UTC.
+func TestInspectPrintsUTCTimesOnceWhenLocalTimeIsUTC(t *testing.T) {
+	t.Parallel()
+	srv := startSandbox(t, sandbox.Options{})
+	e := sandboxEnv(t, srv, sandbox.ServiceClientID).Set("IDPCTL_STORE", "memory").Set("TZ", "UTC")
+	tok := getToken(t, e)
+	r := mustRun(t, e, tok+"\n", "token", "inspect", "-")
+	// The last exp line is the one under Times; the first is the claim.
+	all := regexp.MustCompile(`(?m)^\s*exp\s+(.*)$`).FindAllStringSubmatch(r.Stdout, -1)
+	if len(all) < 2 {
+		t.Fatalf("no exp line under Times\n%s", r)
+	}
+	exp := all[len(all)-1]
+	stamp := regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
+	if n := len(stamp.FindAllString(exp[1], -1)); n != 1 || strings.Count(exp[1], "UTC") != 1 {
+		t.Errorf("with TZ=UTC the exp line shows %d times: %q", n, exp[1])
+	}
+}
