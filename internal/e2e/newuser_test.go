@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -230,5 +231,25 @@ func TestInspectPrintsUTCTimesOnceWhenLocalTimeIsUTC(t *testing.T) {
 	stamp := regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
 	if n := len(stamp.FindAllString(exp[1], -1)); n != 1 || strings.Count(exp[1], "UTC") != 1 {
 		t.Errorf("with TZ=UTC the exp line shows %d times: %q", n, exp[1])
+	}
+}
+
+// One setting, one name: IDPCTL_CLIENT_AUTH, IDPCTL_SCOPE and
+// IDPCTL_RESOURCE reach the profile as client_auth, scope and resource,
+// and the earlier IDPCTL_CLIENT_AUTH_METHOD, IDPCTL_SCOPES and
+// IDPCTL_RESOURCES still do.
+func TestSettingsGoByTheirCurrentAndEarlierNames(t *testing.T) {
+	t.Parallel()
+	for _, names := range [][3]string{
+		{"IDPCTL_CLIENT_AUTH", "IDPCTL_SCOPE", "IDPCTL_RESOURCE"},
+		{"IDPCTL_CLIENT_AUTH_METHOD", "IDPCTL_SCOPES", "IDPCTL_RESOURCES"},
+	} {
+		e := newEnv(t).Set("IDPCTL_ISSUER", "https://idp.example.com").Set("IDPCTL_CLIENT_ID", "c").
+			Set(names[0], "private_key_jwt").Set(names[1], "openid,api:read").Set(names[2], "https://api.example.com")
+		doc := jsonObject(t, mustRun(t, e, "", "profile", "show", "-o", "json"))
+		prof := object(doc, "profile")
+		if prof["client_auth"] != "private_key_jwt" || fmt.Sprint(prof["scope"]) != "[openid api:read]" || fmt.Sprint(prof["resource"]) != "[https://api.example.com]" {
+			t.Errorf("%v: profile %v", names, prof)
+		}
 	}
 }
