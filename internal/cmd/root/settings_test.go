@@ -251,3 +251,40 @@ func TestTheConfigurationDocListsEverySetting(t *testing.T) {
 		t.Errorf("the settings table of docs/configuration.md differs from config.Settings:\ngot\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// Duration flags are durations: a flag that takes a length of time says
+// "duration" in help and refuses a malformed value as a flag error, rather
+// than taking a string that fails later, or not at all.
+func TestDurationFlagsAreDurations(t *testing.T) {
+	ios, _, _, _ := iostreams.Test()
+	root := NewCmdRoot(cli.New(ios, func(string) string { return "" }, "test"))
+	// A name or an example that says the flag is a length of time.
+	timeName := regexp.MustCompile(`(^|-)(timeout|ttl|leeway|after|idle|interval|lifetime)$|^(access|refresh)-token(-ttl)?$`)
+	timeExample := regexp.MustCompile(`e\.g\. \d+(ms|s|m|h|d|w)\b`)
+	// --since is the audit filter, which may take a point in time as well;
+	// it checks its value itself.
+	notOnlyDuration := map[string]bool{"audit since": true}
+	seen := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.LocalFlags().VisitAll(func(fl *pflag.Flag) {
+			path := strings.TrimPrefix(c.CommandPath()+" "+fl.Name, "idpctl ")
+			if notOnlyDuration[path] {
+				return
+			}
+			if (timeName.MatchString(fl.Name) || timeExample.MatchString(fl.Usage)) && fl.Value.Type() != "duration" {
+				t.Errorf("%s --%s takes a length of time but is a %s flag", c.CommandPath(), fl.Name, fl.Value.Type())
+			}
+			if fl.Value.Type() == "duration" {
+				seen++
+			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	if seen < 8 {
+		t.Fatalf("found only %d duration flags: the walk is broken", seen)
+	}
+}
