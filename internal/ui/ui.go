@@ -91,21 +91,18 @@ func (p *Printer) KeyValues(pairs []Pair) {
 // is off, since escape codes upset alignment. With a width (WithWidth,
 // ForStdout) the table is fitted to it, wrapping the widest columns.
 func (p *Printer) Table(headers []string, rows [][]string) {
-	rows, fitted := fitTable(headers, rows, p.width)
-	if fitted {
-		// Continuation rows leave cells empty; tabwriter would pad them
-		// into trailing blanks.
-		w := p.w
+	if fitted, ok := fitTable(headers, rows, p.width); ok {
+		// Render the fitted rows on a copy of the Printer, then drop the
+		// trailing blanks tabwriter pads the empty cells of continuation
+		// rows into.
 		var buf bytes.Buffer
-		p.w = &buf
-		defer func() {
-			p.w = w
-			for _, l := range strings.SplitAfter(buf.String(), "\n") {
-				if l != "" {
-					fmt.Fprintln(w, strings.TrimRight(l, " \n"))
-				}
-			}
-		}()
+		plain := *p
+		plain.w, plain.width = &buf, 0
+		plain.Table(headers, fitted)
+		for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+			fmt.Fprintln(p.w, strings.TrimRight(l, " "))
+		}
+		return
 	}
 	if p.color {
 		p.colorTable(headers, rows)
