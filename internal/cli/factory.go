@@ -107,13 +107,28 @@ func (f *Factory) StoreBackend() string {
 func (f *Factory) openStore() (credstore.Store, error) {
 	f.storeOnce.Do(func() {
 		stateDir, _ := xdg.StateDir()
+		var warn io.Writer = f.IOStreams.ErrOut
+		if FileStoreWarningOff(f.Getenv) {
+			warn = nil
+		}
 		f.store, f.storeErr = credstore.Open(credstore.OpenOptions{
 			Backend:  f.StoreBackend(),
 			StateDir: stateDir,
-			Warn:     f.IOStreams.ErrOut,
+			Warn:     warn,
 		})
 	})
 	return f.store, f.storeErr
+}
+
+// FileStoreWarningOff tells whether IDPCTL_FILE_STORE_WARNING silences the
+// file store's plaintext warning (off, false, 0 or no). doctor reports the
+// plaintext file regardless.
+func FileStoreWarningOff(getenv func(string) string) bool {
+	switch strings.ToLower(strings.TrimSpace(getenv("IDPCTL_FILE_STORE_WARNING"))) {
+	case "off", "false", "0", "no":
+		return true
+	}
+	return false
 }
 
 // Locker returns the refresh lock that goes with the store.

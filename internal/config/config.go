@@ -44,11 +44,11 @@ func (e Endpoints) IsZero() bool { return e == Endpoints{} }
 type Profile struct {
 	Issuer           string    `yaml:"issuer,omitempty" json:"issuer,omitempty"`
 	ClientID         string    `yaml:"client_id,omitempty" json:"client_id,omitempty"`
-	ClientAuthMethod string    `yaml:"client_auth_method,omitempty" json:"client_auth_method,omitempty"`
+	ClientAuthMethod string    `yaml:"client_auth,omitempty" json:"client_auth,omitempty"`
 	Flow             string    `yaml:"flow,omitempty" json:"flow,omitempty"`
-	Scopes           []string  `yaml:"scopes,omitempty" json:"scopes,omitempty"`
+	Scopes           []string  `yaml:"scope,omitempty" json:"scope,omitempty"`
 	Audience         string    `yaml:"audience,omitempty" json:"audience,omitempty"`
-	Resources        []string  `yaml:"resources,omitempty" json:"resources,omitempty"`
+	Resources        []string  `yaml:"resource,omitempty" json:"resource,omitempty"`
 	Provider         string    `yaml:"provider,omitempty" json:"provider,omitempty"`
 	Endpoints        Endpoints `yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
 	CAFile           string    `yaml:"ca_file,omitempty" json:"ca_file,omitempty"`
@@ -66,6 +66,40 @@ type Profile struct {
 	Store       string `yaml:"store,omitempty" json:"store,omitempty"`
 	// Admin holds provider-specific admin settings (base URL, realm, ...).
 	Admin map[string]string `yaml:"admin,omitempty" json:"admin,omitempty"`
+
+	// Earlier spellings of client_auth, scope and resource, still read:
+	// Parse folds them into the fields above, so they are never written.
+	OldClientAuthMethod string   `yaml:"client_auth_method,omitempty" json:"-"`
+	OldScopes           []string `yaml:"scopes,omitempty" json:"-"`
+	OldResources        []string `yaml:"resources,omitempty" json:"-"`
+}
+
+// foldOldKeys moves values given under earlier key names to the current
+// ones; both spellings with different values is an error, since either
+// choice would silently ignore one.
+func (p *Profile) foldOldKeys(name string) error {
+	conflict := func(now, old string) error {
+		return fmt.Errorf("profile %q sets both %s and %s, its earlier name: keep %s", name, now, old, now)
+	}
+	if p.OldClientAuthMethod != "" {
+		if p.ClientAuthMethod != "" && p.ClientAuthMethod != p.OldClientAuthMethod {
+			return conflict("client_auth", "client_auth_method")
+		}
+		p.ClientAuthMethod, p.OldClientAuthMethod = p.OldClientAuthMethod, ""
+	}
+	if len(p.OldScopes) > 0 {
+		if len(p.Scopes) > 0 && strings.Join(p.Scopes, " ") != strings.Join(p.OldScopes, " ") {
+			return conflict("scope", "scopes")
+		}
+		p.Scopes, p.OldScopes = p.OldScopes, nil
+	}
+	if len(p.OldResources) > 0 {
+		if len(p.Resources) > 0 && strings.Join(p.Resources, " ") != strings.Join(p.OldResources, " ") {
+			return conflict("resource", "resources")
+		}
+		p.Resources, p.OldResources = p.OldResources, nil
+	}
+	return nil
 }
 
 // Config is the whole configuration file.
@@ -116,6 +150,9 @@ func Parse(raw []byte, path string) (*Config, error) {
 			c.Profiles[name] = &Profile{}
 		}
 		if err := ValidateName(name); err != nil {
+			return nil, errs.New(errs.KindUsage, "the configuration file %s is invalid: %w", path, err)
+		}
+		if err := c.Profiles[name].foldOldKeys(name); err != nil {
 			return nil, errs.New(errs.KindUsage, "the configuration file %s is invalid: %w", path, err)
 		}
 	}

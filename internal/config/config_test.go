@@ -144,3 +144,52 @@ func TestScopesWrittenTheOAuthWayAreSplitWhereverTheyComeFrom(t *testing.T) {
 		}
 	}
 }
+
+// client_auth, scope and resource were client_auth_method, scopes and
+// resources (IDPCTL_CLIENT_AUTH_METHOD, IDPCTL_SCOPES, IDPCTL_RESOURCES):
+// files and environments written for the earlier names keep working, and
+// saving writes the current names only.
+func TestEarlierSettingNamesAreStillRead(t *testing.T) {
+	old := []byte("profiles:\n  work:\n    issuer: https://idp.example.com\n    client_auth_method: private_key_jwt\n    scopes: [openid, api:read]\n    resources: [https://api.example.com]\n")
+	c, err := Parse(old, "config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Profiles["work"]
+	if p.ClientAuthMethod != "private_key_jwt" || strings.Join(p.Scopes, " ") != "openid api:read" || strings.Join(p.Resources, " ") != "https://api.example.com" {
+		t.Fatalf("earlier keys not read: %+v", p)
+	}
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := c.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	saved, _ := os.ReadFile(path)
+	for _, want := range []string{"client_auth: private_key_jwt", "scope:", "resource:"} {
+		if !strings.Contains(string(saved), want) {
+			t.Errorf("saved file lacks %q:\n%s", want, saved)
+		}
+	}
+	for _, gone := range []string{"client_auth_method", "scopes", "resources"} {
+		if strings.Contains(string(saved), gone) {
+			t.Errorf("saved file still says %q:\n%s", gone, saved)
+		}
+	}
+
+	both := []byte("profiles:\n  work:\n    client_auth: none\n    client_auth_method: private_key_jwt\n")
+	if _, err := Parse(both, "config.yaml"); err == nil || !strings.Contains(err.Error(), "client_auth_method") {
+		t.Errorf("conflicting spellings: err %v, want one naming both", err)
+	}
+
+	env := map[string]string{"IDPCTL_ISSUER": "https://idp.example.com", "IDPCTL_CLIENT_AUTH_METHOD": "none", "IDPCTL_SCOPES": "a,b", "IDPCTL_RESOURCES": "https://r.example"}
+	r, err := Resolve(&Config{Profiles: map[string]*Profile{}}, func(k string) string { return env[k] }, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ClientAuthMethod != "none" || strings.Join(r.Scopes, " ") != "a b" || strings.Join(r.Resources, " ") != "https://r.example" {
+		t.Fatalf("earlier variables not read: %+v", r.Profile)
+	}
+	env["IDPCTL_CLIENT_AUTH"] = "private_key_jwt"
+	if r, _ := Resolve(&Config{Profiles: map[string]*Profile{}}, func(k string) string { return env[k] }, Overrides{}); r.ClientAuthMethod != "private_key_jwt" {
+		t.Errorf("IDPCTL_CLIENT_AUTH did not win over its earlier name: %q", r.ClientAuthMethod)
+	}
+}

@@ -20,14 +20,14 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_CLIENT_ID", "client identifier"},
 	{"IDPCTL_CLIENT_SECRET", "client secret (kept out of argv; prefer IDPCTL_CLIENT_SECRET_FILE where the CI offers files)"},
 	{"IDPCTL_CLIENT_SECRET_FILE", "file holding the client secret"},
-	{"IDPCTL_CLIENT_AUTH_METHOD", "client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth or none"},
+	{"IDPCTL_CLIENT_AUTH", "client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth or none (earlier name: IDPCTL_CLIENT_AUTH_METHOD)"},
 	{"IDPCTL_PRIVATE_KEY_FILE", "PEM or JWK file signing private_key_jwt assertions"},
 	{"IDPCTL_CLIENT_CERT_FILE", "client certificate (PEM) for tls_client_auth"},
 	{"IDPCTL_CLIENT_KEY_FILE", "key of the client certificate (PEM)"},
 	{"IDPCTL_FLOW", "default grant: client-credentials, auth-code, device, jwt-bearer, token-exchange or refresh"},
-	{"IDPCTL_SCOPES", "scopes to request, separated by spaces or commas"},
+	{"IDPCTL_SCOPE", "scopes to request, separated by spaces or commas (earlier name: IDPCTL_SCOPES)"},
 	{"IDPCTL_AUDIENCE", "audience to request (RFC 8693 audience, or the vendor's audience parameter)"},
-	{"IDPCTL_RESOURCES", "RFC 8707 resource indicators, separated by spaces or commas"},
+	{"IDPCTL_RESOURCE", "RFC 8707 resource indicators, separated by spaces or commas (earlier name: IDPCTL_RESOURCES)"},
 	{"IDPCTL_PROVIDER", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox"},
 	{"IDPCTL_ADMIN_URL", "admin API base (the profile's admin url setting), for profiles defined by environment variables"},
 	{"IDPCTL_ADMIN_AUTH", "admin authentication: none, bearer, ssws, basic or client_credentials (the profile's admin auth setting)"},
@@ -37,8 +37,10 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_CA_FILE", "extra CA certificates (PEM) to trust"},
 	{"IDPCTL_PROXY", "HTTP proxy URL (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY)"},
 	{"IDPCTL_STORE", "credential store: keychain (default), file or memory"},
+	{"IDPCTL_FILE_STORE_WARNING", "off silences the file store's plaintext warning, said on stderr when the file is created ('idpctl doctor' still reports it)"},
 	{"IDPCTL_REDIRECT_URI", "exact redirect URI registered at the IdP, for IdPs that refuse loopback ports"},
 	{"NO_COLOR", "disable colour in human output"},
+	{"COLUMNS", "width tables fit in (default: the terminal's; piped output is not fitted unless COLUMNS is set)"},
 }
 
 // Overrides are values given as flags; a non-empty field wins over the
@@ -80,10 +82,10 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 		return nil, errs.New(errs.KindUsage, "no profile named %q: create it with 'idpctl profile add %s --issuer URL --client-id ID'", name, name)
 	}
 	p := &r.Profile
-	set := func(dst *string, flag, env string) { *dst = first(flag, getenv(env), *dst) }
+	set := func(dst *string, flag, env string) { *dst = first(flag, lookupEnv(getenv, env), *dst) }
 	set(&p.Issuer, o.Issuer, "IDPCTL_ISSUER")
 	set(&p.ClientID, o.ClientID, "IDPCTL_CLIENT_ID")
-	set(&p.ClientAuthMethod, o.ClientAuthMethod, "IDPCTL_CLIENT_AUTH_METHOD")
+	set(&p.ClientAuthMethod, o.ClientAuthMethod, "IDPCTL_CLIENT_AUTH")
 	set(&p.ClientSecretFile, o.ClientSecretFile, "IDPCTL_CLIENT_SECRET_FILE")
 	set(&p.PrivateKeyFile, o.PrivateKeyFile, "IDPCTL_PRIVATE_KEY_FILE")
 	set(&p.ClientCertFile, o.ClientCertFile, "IDPCTL_CLIENT_CERT_FILE")
@@ -98,14 +100,14 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 	set(&p.RedirectURI, o.RedirectURI, "IDPCTL_REDIRECT_URI")
 	if len(o.Scopes) > 0 {
 		p.Scopes = o.Scopes
-	} else if v := getenv("IDPCTL_SCOPES"); v != "" {
+	} else if v := lookupEnv(getenv, "IDPCTL_SCOPE"); v != "" {
 		p.Scopes = SplitList(v)
 	}
 	// A file written by hand may hold "openid offline_access" as one item.
 	p.Scopes = SplitScopes(p.Scopes)
 	if len(o.Resources) > 0 {
 		p.Resources = o.Resources
-	} else if v := getenv("IDPCTL_RESOURCES"); v != "" {
+	} else if v := lookupEnv(getenv, "IDPCTL_RESOURCE"); v != "" {
 		p.Resources = SplitList(v)
 	}
 	p.Issuer = strings.TrimSpace(p.Issuer)

@@ -32,7 +32,9 @@ type fileDoc struct {
 
 // File is a Store in one JSON file, mode 0600, for machines without a usable
 // keychain. It keeps secrets in plaintext, so it is only ever chosen
-// explicitly and says so each time it is opened.
+// explicitly, and it says so when it creates its file (and doctor says so
+// every time). It does not say so on every call: twenty parallel CI jobs or
+// a kubectl exec plugin would repeat the line until nobody reads it.
 //
 // Every change rewrites the whole file atomically (a temporary file in the
 // same directory, fsync, rename), so a reader sees the old or the new file
@@ -46,10 +48,14 @@ type File struct {
 	// sem serialises this process's writers before they queue on the file
 	// lock, so they wait on a channel (honouring ctx) rather than poll.
 	sem chan struct{}
+	// warn receives the plaintext warning when this store creates its
+	// file; nil writes none.
+	warn io.Writer
 }
 
-// NewFile opens the file store in dir, creating dir (0700) if needed, and
-// writes a one-line plaintext warning to warn (nil writes none).
+// NewFile opens the file store in dir, creating dir (0700) if needed. The
+// store writes a one-line plaintext warning to warn (nil writes none) when
+// it creates the credential file, and only then.
 func NewFile(dir string, warn io.Writer) (*File, error) {
 	if dir == "" {
 		return nil, errs.New(errs.KindStore, "no directory for the file credential store: set XDG_STATE_HOME or HOME")
@@ -62,11 +68,15 @@ func NewFile(dir string, warn io.Writer) (*File, error) {
 		path:  filepath.Join(dir, FileStoreName),
 		locks: FileLocker{Dir: dir},
 		sem:   make(chan struct{}, 1),
-	}
-	if warn != nil {
-		fmt.Fprintf(warn, "warning: credentials are stored unencrypted in %s (file store, readable by your user); prefer the OS keychain where one is available\n", f.path)
+		warn:  warn,
 	}
 	return f, nil
+}
+
+// PlaintextWarning is the sentence the file store says once, when it
+// creates its file, and doctor says every time.
+func (f *File) PlaintextWarning() string {
+	return fmt.Sprintf("credentials are stored unencrypted in %s (file store, readable by your user); prefer the OS keychain where one is available", f.path)
 }
 
 func (f *File) Backend() string { return BackendFile }
@@ -135,6 +145,10 @@ func (f *File) update(ctx context.Context, change func(map[string][]byte) bool) 
 	}
 	defer func() { _ = fl.Unlock() }()
 
+	// Under the writers' lock, exactly one writer sees the file missing,
+	// so parallel processes print the warning once between them.
+	_, statErr := os.Lstat(f.path)
+	creating := errors.Is(statErr, fs.ErrNotExist)
 	doc, err := f.read()
 	if err != nil {
 		return err
@@ -142,7 +156,13 @@ func (f *File) update(ctx context.Context, change func(map[string][]byte) bool) 
 	if !change(doc.Items) {
 		return nil
 	}
-	return f.write(doc)
+	if err := f.write(doc); err != nil {
+		return err
+	}
+	if creating && f.warn != nil {
+		fmt.Fprintf(f.warn, "warning: %s\n", f.PlaintextWarning())
+	}
+	return nil
 }
 
 func (f *File) read() (fileDoc, error) {

@@ -18,7 +18,7 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 )
 
-func TestFileStoreRoundTripsItemsAndWarnsEachTimeItIsOpened(t *testing.T) {
+func TestFileStoreRoundTripsItemsAndWarnsOnlyWhenItCreatesTheFile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "state")
@@ -26,6 +26,12 @@ func TestFileStoreRoundTripsItemsAndWarnsEachTimeItIsOpened(t *testing.T) {
 	f, err := NewFile(dir, &warn)
 	if err != nil {
 		t.Fatalf("NewFile: %v", err)
+	}
+	if _, err := f.Get(ctx, "work", KindClientSecret); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Get of an empty store = %v, want ErrNotFound", err)
+	}
+	if warn.Len() != 0 {
+		t.Fatalf("opening and reading warned before any file exists: %q", warn.String())
 	}
 	binary := []byte{0, 1, 2, 0xff, '\n', '"'}
 	if err := f.Set(ctx, "work", KindClientSecret, binary); err != nil {
@@ -56,19 +62,63 @@ func TestFileStoreRoundTripsItemsAndWarnsEachTimeItIsOpened(t *testing.T) {
 		t.Fatalf("the other item was lost: %q", got)
 	}
 
+	// One line, from the Set that created the file: not one per open or
+	// per write, which parallel jobs would repeat endlessly.
 	lines := strings.Split(strings.TrimSuffix(warn.String(), "\n"), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("want one warning line per open, got %q", warn.String())
+	if len(lines) != 1 {
+		t.Fatalf("want one warning line, when the file was created, got %q", warn.String())
 	}
 	for _, l := range lines {
 		if !strings.Contains(l, "unencrypted") || !strings.Contains(l, filepath.Join(dir, "credentials.json")) {
 			t.Errorf("the warning does not say plaintext and where: %q", l)
 		}
 	}
+	if !strings.Contains(f.PlaintextWarning(), filepath.Join(dir, "credentials.json")) {
+		t.Errorf("PlaintextWarning does not say where: %q", f.PlaintextWarning())
+	}
 	if f.Backend() != "file" {
 		t.Fatalf("Backend = %q", f.Backend())
 	}
 }
+
+func TestFileStoreWarnsOnceWhenParallelWritersCreateTheFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "state")
+	var mu sync.Mutex
+	var warn bytes.Buffer
+	w := writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return warn.Write(p)
+	})
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A store per writer, as separate processes would have.
+			f, err := NewFile(dir, w)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := f.Set(ctx, "job"+strconv.Itoa(i), KindAccessToken, []byte("v")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if n := strings.Count(warn.String(), "\n"); n != 1 {
+		t.Fatalf("20 writers printed %d warning lines, want 1: %q", n, warn.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
 
 func TestFileStoreKeepsItsFileAndDirectoryPrivate(t *testing.T) {
 	if runtime.GOOS == "windows" {

@@ -54,7 +54,11 @@ func TestOpenRejectsAnUnknownBackendAsAUsageError(t *testing.T) {
 func TestOpenFileStoreWarnsAndKeychainPassesItsTimeout(t *testing.T) {
 	var warn bytes.Buffer
 	dir := t.TempDir()
-	if _, err := Open(OpenOptions{Backend: "file", StateDir: dir, Warn: &warn}); err != nil {
+	fs, err := Open(OpenOptions{Backend: "file", StateDir: dir, Warn: &warn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Set(context.Background(), "work", KindAccessToken, []byte("v")); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(warn.String(), filepath.Join(dir, "credentials.json")) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"golang.org/x/term"
@@ -26,12 +27,16 @@ type IOStreams struct {
 	// NeverPrompt is set in tests and by --yes style flags to forbid prompts.
 	NeverPrompt bool
 
-	inFd int
+	inFd  int
+	outFd int
+	// columns is $COLUMNS when it is a positive number; 0 otherwise.
+	columns int
 }
 
 // System wraps the process's streams.
 func System() *IOStreams {
-	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, inFd: int(os.Stdin.Fd())}
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, inFd: int(os.Stdin.Fd()), outFd: int(os.Stdout.Fd())}
+	s.columns = parseColumns(os.Getenv("COLUMNS"))
 	s.inTTY = term.IsTerminal(int(os.Stdin.Fd()))
 	s.outTTY = term.IsTerminal(int(os.Stdout.Fd()))
 	s.errTTY = term.IsTerminal(int(os.Stderr.Fd()))
@@ -43,7 +48,38 @@ func System() *IOStreams {
 // Test returns streams over buffers, none of them a terminal.
 func Test() (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut, noColor: true, inFd: -1}, in, out, errOut
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, noColor: true, inFd: -1, outFd: -1}, in, out, errOut
+}
+
+// SetColumns sets the terminal width, as COLUMNS does, for tests of
+// rendering at a given width; 0 means unknown.
+func (s *IOStreams) SetColumns(n int) { s.columns = max(n, 0) }
+
+// TerminalWidth is the width, in cells, that tables on stdout should fit:
+// $COLUMNS when it is a positive number (so a script, a pager or a test
+// can ask for a width), else the width of stdout when it is a terminal,
+// else 0, meaning no limit: piped output is left as it is, whole lines
+// for grep and awk.
+func (s *IOStreams) TerminalWidth() int {
+	if s.columns > 0 {
+		return s.columns
+	}
+	if !s.outTTY || s.outFd < 0 {
+		return 0
+	}
+	w, _, err := term.GetSize(s.outFd)
+	if err != nil || w <= 0 {
+		return 0
+	}
+	return w
+}
+
+func parseColumns(v string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }
 
 // SetTTY marks the streams as terminals, for tests of interactive paths.

@@ -253,7 +253,10 @@ type Key struct {
 	Use       string    `json:"use,omitempty"`
 	Status    string    `json:"status"` // active, next, passive, expired, disabled
 	Created   time.Time `json:"created,omitempty"`
-	Provider  string    `json:"provider_id,omitempty"`
+	// KeySet names the set the key belongs to: Hydra's JSON Web Key Set
+	// (hydra.openid.id-token, hydra.jwt.access-token), Keycloak's key
+	// provider component. Not an idpctl provider.
+	KeySet string `json:"key_set,omitempty"`
 }
 
 // KeyRetirer withdraws the keys a rotation replaced (deletes them, or stops

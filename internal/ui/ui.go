@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -19,6 +20,8 @@ type Printer struct {
 	w     io.Writer
 	color bool
 	r     *lipgloss.Renderer
+	// width is the terminal width tables fit in; 0 means no limit.
+	width int
 }
 
 // New returns a Printer. The renderer is told the colour profile and the
@@ -85,8 +88,22 @@ func (p *Printer) KeyValues(pairs []Pair) {
 
 // Table writes rows under headers, aligned. Cells are plain strings; style
 // them with the Printer's methods before passing them in only when colour
-// is off, since escape codes upset alignment.
+// is off, since escape codes upset alignment. With a width (WithWidth,
+// ForStdout) the table is fitted to it, wrapping the widest columns.
 func (p *Printer) Table(headers []string, rows [][]string) {
+	if fitted, ok := fitTable(headers, rows, p.width); ok {
+		// Render the fitted rows on a copy of the Printer, then drop the
+		// trailing blanks tabwriter pads the empty cells of continuation
+		// rows into.
+		var buf bytes.Buffer
+		plain := *p
+		plain.w, plain.width = &buf, 0
+		plain.Table(headers, fitted)
+		for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+			fmt.Fprintln(p.w, strings.TrimRight(l, " "))
+		}
+		return
+	}
 	if p.color {
 		p.colorTable(headers, rows)
 		return

@@ -125,7 +125,7 @@ func auditRun(_ context.Context, opts *AuditOptions) error {
 	for i, e := range entries {
 		rows[i] = []string{e.Time.Local().Format(time.DateTime), e.Profile, e.Provider, e.Action, target(e), e.Result, dash(e.RequestID), dash(e.Detail)}
 	}
-	ui.New(opts.IO.Out, opts.IO.ColorEnabled()).Table([]string{"TIME", "PROFILE", "PROVIDER", "ACTION", "TARGET", "RESULT", "REQUEST ID", "DETAIL"}, rows)
+	ui.ForStdout(opts.IO).Table([]string{"TIME", "PROFILE", "PROVIDER", "ACTION", "TARGET", "RESULT", "REQUEST ID", "DETAIL"}, rows)
 	return nil
 }
 

@@ -106,7 +106,15 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 			switch store.Backend() {
 			case credstore.BackendFile:
 				c.Status = "warn"
-				c.Detail += "; secrets are stored in PLAINTEXT (0600 file); prefer the keychain where there is one"
+				c.Detail += "; PLAINTEXT: "
+				if fs, ok := store.(*credstore.File); ok {
+					// The same sentence the store says once, when it
+					// creates the file; doctor says it every time, even
+					// with IDPCTL_FILE_STORE_WARNING=off.
+					c.Detail += fs.PlaintextWarning()
+				} else {
+					c.Detail += "credentials are stored unencrypted in a 0600 file; prefer the OS keychain where one is available"
+				}
 			case credstore.BackendMemory:
 				c.Detail += "; nothing persists after the command"
 			}
@@ -135,7 +143,7 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 			return err
 		}
 	} else {
-		pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+		pr := ui.ForStdout(opts.IO)
 		rows := [][]string{}
 		for _, c := range checks {
 			status := c.Status

@@ -82,7 +82,7 @@ stdout carries data only; messages go to stderr. Exit codes are listed by
 	fl.StringVar(&g.Issuer, "issuer", "", "issuer URL, overriding the profile ($IDPCTL_ISSUER)")
 	fl.StringVar(&g.ClientID, "client-id", "", "client id, overriding the profile ($IDPCTL_CLIENT_ID)")
 	fl.StringVar(&g.ClientSecretFile, "client-secret-file", "", "file holding the client secret ($IDPCTL_CLIENT_SECRET_FILE); secrets are never taken from arguments")
-	fl.StringVar(&g.ClientAuthMethod, "client-auth", "", "client authentication: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth or none")
+	fl.StringVar(&g.ClientAuthMethod, "client-auth", "", "client authentication: client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth or none ($IDPCTL_CLIENT_AUTH)")
 	fl.StringVar(&g.PrivateKeyFile, "private-key-file", "", "PEM or JWK private key signing private_key_jwt assertions")
 	fl.StringVar(&g.ClientCertFile, "client-cert-file", "", "client certificate (PEM) for tls_client_auth")
 	fl.StringVar(&g.ClientKeyFile, "client-key-file", "", "key of the client certificate (PEM)")

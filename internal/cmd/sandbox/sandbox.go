@@ -128,7 +128,7 @@ func sandboxRun(ctx context.Context, opts *SandboxOptions) error {
 		fmt.Fprintf(opts.IO.Out, "export IDPCTL_ISSUER=%s\nexport IDPCTL_CLIENT_ID=%s\nexport IDPCTL_CLIENT_SECRET=%s\nexport IDPCTL_STORE=memory\nexport IDPCTL_PROVIDER=%s\nexport IDPCTL_ADMIN_URL=%s\nexport IDPCTL_ADMIN_AUTH=bearer\nexport IDPCTL_ADMIN_SECRET=%s\n",
 			srv.Issuer(), service.ID, service.Secret, providerName, srv.AdminURL(), srv.AdminSecret())
 	default:
-		pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+		pr := ui.ForStdout(opts.IO)
 		pr.Println(pr.Heading("idpctl sandbox") + " " + pr.Dim("(in memory, loopback only, every login approved as "+srv.DemoUser()+")"))
 		pr.KeyValues([]ui.Pair{{Key: "issuer", Value: srv.Issuer()}})
 		rows := [][]string{}

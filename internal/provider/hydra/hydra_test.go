@@ -620,9 +620,9 @@ func TestListKeysMarksTheNewestKeyOfEachSetActive(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []provider.Key{
-		{KID: newer, Algorithm: "RS256", Use: "sig", Status: "active", Provider: IDTokenKeySet},
-		{KID: older, Algorithm: "RS256", Use: "sig", Status: "passive", Provider: IDTokenKeySet},
-		{KID: at, Algorithm: "RS256", Use: "sig", Status: "active", Provider: AccessTokenKeySet},
+		{KID: newer, Algorithm: "RS256", Use: "sig", Status: "active", KeySet: IDTokenKeySet},
+		{KID: older, Algorithm: "RS256", Use: "sig", Status: "passive", KeySet: IDTokenKeySet},
+		{KID: at, Algorithm: "RS256", Use: "sig", Status: "active", KeySet: AccessTokenKeySet},
 	}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("keys = %+v", keys)

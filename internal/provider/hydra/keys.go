@@ -94,7 +94,7 @@ func (p *Provider) ListKeys(ctx context.Context) ([]provider.Key, error) {
 			if i == 0 {
 				status = "active"
 			}
-			out = append(out, provider.Key{KID: k.KID, Algorithm: k.Alg, Use: k.Use, Status: status, Provider: set})
+			out = append(out, provider.Key{KID: k.KID, Algorithm: k.Alg, Use: k.Use, Status: status, KeySet: set})
 		}
 	}
 	return out, nil

@@ -525,7 +525,7 @@ func TestListKeysNormalisesKeycloaksMetadata(t *testing.T) {
 	for _, k := range keys {
 		uses[k.Use] = k
 	}
-	if uses["sig"].Algorithm != "RS256" || uses["sig"].Status != "active" || uses["enc"].Algorithm != "RSA-OAEP" || uses["sig"].Provider == "" {
+	if uses["sig"].Algorithm != "RS256" || uses["sig"].Status != "active" || uses["enc"].Algorithm != "RSA-OAEP" || uses["sig"].KeySet == "" {
 		t.Fatalf("keys = %+v", keys)
 	}
 	providertest.NoPrivateKeys(t, h.fake.PrivateMembers(), keys)
@@ -537,7 +537,7 @@ func TestRotatingTheSigningKeyAddsAHigherPriorityProviderAndKeepsTheOldOne(t *te
 	var oldComp, oldKID string
 	for _, k := range before {
 		if k.Use == "sig" {
-			oldComp, oldKID = k.Provider, k.KID
+			oldComp, oldKID = k.KeySet, k.KID
 		}
 	}
 	plan, err := h.p.PlanRotate(context.Background(), provider.KeySigning, provider.RotateOptions{})
@@ -586,7 +586,7 @@ func TestRetiringMakesThePreviousProviderPassiveWithoutLosingItsConfig(t *testin
 	var oldComp, oldKID string
 	for _, k := range before {
 		if k.Use == "sig" {
-			oldComp, oldKID = k.Provider, k.KID
+			oldComp, oldKID = k.KeySet, k.KID
 		}
 	}
 	plan, err := h.p.PlanRotate(context.Background(), provider.KeySigning, provider.RotateOptions{RetireOldAfter: time.Hour})

@@ -59,7 +59,7 @@ func (p *Provider) ListKeys(ctx context.Context) ([]provider.Key, error) {
 	}
 	out := make([]provider.Key, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, provider.Key{KID: k.KID, Algorithm: k.Algorithm, Use: strings.ToLower(k.Use), Status: strings.ToLower(k.Status), Provider: k.ProviderID})
+		out = append(out, provider.Key{KID: k.KID, Algorithm: k.Algorithm, Use: strings.ToLower(k.Use), Status: strings.ToLower(k.Status), KeySet: k.ProviderID})
 	}
 	return out, nil
 }

@@ -78,7 +78,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	for i, a := range apps {
 		rows[i] = []string{a.ID, dash(a.ClientID), dash(a.Name)}
 	}
-	ui.New(opts.IO.Out, opts.IO.ColorEnabled()).Table([]string{"ID", "CLIENT ID", "NAME"}, rows)
+	ui.ForStdout(opts.IO).Table([]string{"ID", "CLIENT ID", "NAME"}, rows)
 	return nil
 }
 

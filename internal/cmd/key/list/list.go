@@ -31,8 +31,9 @@ func NewCmdList(f *cli.Factory, runF func(context.Context, *ListOptions) error) 
 		Use:   "list",
 		Short: "List the IdP's token signing and encryption keys (public facts only)",
 		Long: `List the keys the IdP uses for tokens, as its admin API reports them: key id,
-algorithm, use, status (active, next, passive, expired, disabled) and when
-it was created. Key material is never shown.`,
+algorithm, use, status (active, next, passive, expired, disabled), when it
+was created, and the key set it belongs to at the IdP (Hydra's JSON Web Key
+Set, Keycloak's key provider component). Key material is never shown.`,
 		Example: `  idpctl key list
   idpctl key list -o json | jq -r '.[] | select(.status=="active") | .kid'`,
 		Args: cobra.NoArgs,
@@ -54,7 +55,12 @@ type keyJSON struct {
 	Use       string `json:"use,omitempty"`
 	Status    string `json:"status"`
 	Created   string `json:"created,omitempty"`
-	Provider  string `json:"provider_id,omitempty"`
+	// KeySet is the key's set at the IdP (Hydra's JWK set, Keycloak's key
+	// provider component).
+	KeySet string `json:"key_set,omitempty"`
+	// ProviderID is KeySet under the name earlier versions printed, kept
+	// for scripts that read it.
+	ProviderID string `json:"provider_id,omitempty"`
 }
 
 func listRun(ctx context.Context, opts *ListOptions) error {
@@ -75,7 +81,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	out := make([]keyJSON, len(keys))
 	for i, k := range keys {
-		out[i] = keyJSON{KID: k.KID, Algorithm: k.Algorithm, Use: k.Use, Status: k.Status, Provider: k.Provider}
+		out[i] = keyJSON{KID: k.KID, Algorithm: k.Algorithm, Use: k.Use, Status: k.Status, KeySet: k.KeySet, ProviderID: k.KeySet}
 		if !k.Created.IsZero() {
 			out[i].Created = k.Created.UTC().Format(time.RFC3339)
 		}
@@ -91,9 +97,9 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	}
 	rows := make([][]string, len(out))
 	for i, k := range out {
-		rows[i] = []string{k.KID, dash(k.Algorithm), dash(k.Use), k.Status, dash(k.Created), dash(k.Provider)}
+		rows[i] = []string{k.KID, dash(k.Algorithm), dash(k.Use), k.Status, dash(k.Created), dash(k.KeySet)}
 	}
-	ui.New(opts.IO.Out, opts.IO.ColorEnabled()).Table([]string{"KID", "ALG", "USE", "STATUS", "CREATED", "PROVIDER"}, rows)
+	ui.ForStdout(opts.IO).Table([]string{"KID", "ALG", "USE", "STATUS", "CREATED", "KEY SET"}, rows)
 	return nil
 }
 

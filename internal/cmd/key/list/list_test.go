@@ -36,3 +36,40 @@ func TestKeysAreListedWithUTCTimes(t *testing.T) {
 		}
 	}
 }
+
+type keySets struct{ provider.KeyRotator }
+
+func (keySets) Name() string { return "hydra" }
+func (keySets) ListKeys(context.Context) ([]provider.Key, error) {
+	return []provider.Key{{KID: "k3", Algorithm: "RS256", Use: "sig", Status: "active", KeySet: "hydra.openid.id-token"}}, nil
+}
+
+// The column holding Hydra's JWK set (Keycloak's key provider component)
+// is the key set, not a "PROVIDER": idpctl calls the IdP's adapter that.
+func TestTheKeySetColumnIsNotCalledProvider(t *testing.T) {
+	run := func(output string) string {
+		ios, _, out, _ := iostreams.Test()
+		err := listRun(context.Background(), &ListOptions{IO: ios, Output: output,
+			Provider: func(context.Context) (provider.Provider, *config.Resolved, error) {
+				return keySets{}, &config.Resolved{}, nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	table := run("table")
+	header := strings.Fields(strings.SplitN(table, "\n", 2)[0])
+	if strings.Contains(table, "PROVIDER") || strings.Join(header[len(header)-2:], " ") != "KEY SET" {
+		t.Errorf("table header %q, want the last column KEY SET:\n%s", header, table)
+	}
+	if !strings.Contains(table, "hydra.openid.id-token") {
+		t.Errorf("the key set is missing:\n%s", table)
+	}
+	js := run("json")
+	for _, want := range []string{`"key_set": "hydra.openid.id-token"`, `"provider_id": "hydra.openid.id-token"`} {
+		if !strings.Contains(js, want) {
+			t.Errorf("json lacks %s:\n%s", want, js)
+		}
+	}
+}

@@ -95,9 +95,9 @@ Key material is never printed. The rotation is recorded in the audit log.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and its consequences, and send nothing")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
-	fl.StringVar(&opts.RetireOldAfter, "retire-old-after", "", "retire the previous keys this long after the new key is published (e.g. 24h; the command waits), where the IdP's API can retire keys")
+	durations.TextVar(fl, &opts.RetireOldAfter, "retire-old-after", "", "retire the previous keys this long after the new key is published (e.g. 24h; the command waits), where the IdP's API can retire keys")
 	fl.BoolVar(&opts.RestartServices, "restart-services", false, "restart the services the IdP needs restarted after a rotation (cisco-ucm: XCP Authentication Service)")
-	fl.StringVar(&opts.JWKSTimeout, "jwks-timeout", "2m", "how long to wait for the new key to appear in the JWKS")
+	durations.TextVar(fl, &opts.JWKSTimeout, "jwks-timeout", "2m", "how long to wait for the new key to appear in the JWKS")
 	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
 	return cmd
 }

@@ -65,7 +65,7 @@ func listRun(opts *ListOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(out)
 	}
-	pr := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	pr := ui.ForStdout(opts.IO)
 	rows := [][]string{}
 	for _, n := range cfg.Names() {
 		p := cfg.Profiles[n]

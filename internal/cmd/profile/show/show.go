@@ -33,7 +33,7 @@ func NewCmdShow(f *cli.Factory, runF func(context.Context, *ShowOptions) error) 
 		Long: `Show the settings of a profile (default: the current one) after environment
 variables and flags are applied, and where its client secret comes from. The
 secret itself is never shown.`,
-		Example: "  idpctl profile show\n  IDPCTL_SCOPES=api:read idpctl profile show ci -o json",
+		Example: "  idpctl profile show\n  IDPCTL_SCOPE=api:read idpctl profile show ci -o json",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
@@ -82,9 +82,9 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 	add("client auth", cli.AuthMethod(p, secretSource != "none"))
 	add("client secret", secretSource)
 	add("flow", p.Flow)
-	add("scopes", strings.Join(p.Scopes, " "))
+	add("scope", strings.Join(p.Scopes, " "))
 	add("audience", p.Audience)
-	add("resources", strings.Join(p.Resources, " "))
+	add("resource", strings.Join(p.Resources, " "))
 	add("provider", p.Provider)
 	add("token endpoint", p.Endpoints.Token)
 	add("private key file", p.PrivateKeyFile)

@@ -297,7 +297,7 @@ func write(opts *InspectOptions, rep *Report, now time.Time) error {
 	var times []ui.Pair
 	for _, claim := range []string{"iat", "nbf", "exp", "auth_time"} {
 		if t, ok := numericDate(rep.Claims[claim]); ok {
-			times = append(times, ui.Pair{Key: claim, Value: fmt.Sprintf("%s  (%s UTC)  %s", t.Local().Format("2006-01-02 15:04:05 MST"), t.UTC().Format("2006-01-02 15:04:05"), relative(t, now))})
+			times = append(times, ui.Pair{Key: claim, Value: localAndUTC(t) + "  " + relative(t, now)})
 		}
 	}
 	if len(times) > 0 {
@@ -366,4 +366,16 @@ func leewayFor(d time.Duration) time.Duration {
 		return -1
 	}
 	return d
+}
+
+// localAndUTC is a time in local time and, unless local time is UTC (TZ=UTC
+// on servers and in containers), in UTC as well: the same clock reading
+// twice is noise.
+func localAndUTC(t time.Time) string {
+	local := t.Local()
+	s := local.Format("2006-01-02 15:04:05 MST")
+	if _, offset := local.Zone(); offset != 0 {
+		s += "  (" + t.UTC().Format("2006-01-02 15:04:05") + " UTC)"
+	}
+	return s
 }

@@ -130,7 +130,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(entries)
 	}
-	p := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	p := ui.ForStdout(opts.IO)
 	rows := [][]string{}
 	for _, e := range entries {
 		access := "-"

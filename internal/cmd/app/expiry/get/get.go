@@ -75,7 +75,7 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(view.ToJSON(l))
 	}
-	p := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	p := ui.ForStdout(opts.IO)
 	WriteTable(p, l)
 	return nil
 }

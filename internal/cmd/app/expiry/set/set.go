@@ -81,9 +81,9 @@ Every applied change is recorded in the audit log.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.AccessToken, "access-token", "", "access-token lifetime (e.g. 15m, 1h)")
-	fl.StringVar(&opts.RefreshToken, "refresh-token", "", "refresh-token lifetime (e.g. 7d, 90d; 0 where the IdP allows unlimited)")
-	fl.StringVar(&opts.RefreshIdle, "refresh-idle", "", "how long an unused refresh token stays valid (e.g. 24h)")
+	durations.TextVar(fl, &opts.AccessToken, "access-token", "", "access-token lifetime (e.g. 15m, 1h)")
+	durations.TextVar(fl, &opts.RefreshToken, "refresh-token", "", "refresh-token lifetime (e.g. 7d, 90d; 0 where the IdP allows unlimited)")
+	durations.TextVar(fl, &opts.RefreshIdle, "refresh-idle", "", "how long an unused refresh token stays valid (e.g. 24h)")
 	fl.StringVar(&opts.Rotation, "rotation", "", "refresh-token rotation: on or off")
 	fl.StringVar(&opts.API, "api", "", "the API (resource server) whose access-token lifetime to change, where the IdP sets it there (auth0)")
 	fl.BoolVar(&opts.SharedRuleOK, "shared-rule-ok", false, "allow changing a policy rule that other apps share too (okta)")
@@ -178,7 +178,7 @@ func setRun(ctx context.Context, opts *SetOptions) error {
 	}
 	changes := view.Diff(&plan.Before, &plan.After)
 	res := result{App: opts.App, Provider: prov.Name(), DryRun: opts.DryRun, Changes: changes, Before: view.ToJSON(&plan.Before), After: view.ToJSON(&plan.After), Calls: plan.Calls, Warnings: plan.Warnings}
-	out := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
+	out := ui.ForStdout(opts.IO)
 	errP := ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr())
 	if opts.Output == "text" {
 		writeDiff(out, plan)
