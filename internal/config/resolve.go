@@ -36,6 +36,7 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_PROXY", "HTTP proxy URL (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY)"},
 	{"IDPCTL_STORE", "credential store: keychain (default), file or memory"},
 	{"IDPCTL_REDIRECT_URI", "exact redirect URI registered at the IdP, for IdPs that refuse loopback ports"},
+	{"IDPCTL_DPOP", "1 or true: ask for DPoP-bound tokens (RFC 9449), as --dpop does"},
 	{"NO_COLOR", "disable colour in human output"},
 }
 
@@ -47,6 +48,9 @@ type Overrides struct {
 	Provider, Store, CAFile, Proxy, Flow, TokenEndpoint           string
 	RedirectURI, Audience                                         string
 	Scopes, Resources                                             []string
+	// DPoP, PAR and RequestObject turn the feature on; false leaves the
+	// profile's setting.
+	DPoP, PAR, RequestObject bool
 }
 
 // Resolved is the profile in force after file, environment and flags.
@@ -108,8 +112,19 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 	if p.Provider == "" {
 		p.Provider = "generic"
 	}
+	p.DPoP = p.DPoP || o.DPoP || isTrue(getenv("IDPCTL_DPOP"))
+	p.PAR = p.PAR || o.PAR
+	p.RequestObject = p.RequestObject || o.RequestObject
 	r.ClientSecretFromEnv = getenv("IDPCTL_CLIENT_SECRET")
 	return r, nil
+}
+
+func isTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 // SplitList splits on spaces and commas, dropping empties.

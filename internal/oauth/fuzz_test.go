@@ -26,7 +26,7 @@ func FuzzParseToken(f *testing.F) {
 	f.Add(`<html>oops</html>`)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body string) {
-		tok, err := parseToken(fuzzResponse(200, body), now)
+		tok, err := parseToken(fuzzResponse(200, body), now, "")
 		if err != nil {
 			if errs.KindOf(err) == errs.KindUnknown {
 				t.Fatalf("unclassified error: %v", err)
