@@ -138,7 +138,8 @@ type Config struct {
 	// (features.requestObjects) and registers cli-jar.
 	RequestObjects bool
 	// AuthorizationDetailsTypes enables RFC 9396 rich authorization
-	// requests (features.richAuthorizationRequests) for these types.
+	// requests (features.richAuthorizationRequests) for these types, and
+	// allows them to every client (authorization_details_types).
 	AuthorizationDetailsTypes []string
 }
 
@@ -394,6 +395,14 @@ func (p *Peer) prepare(cfg Config, dir string) (serverConfig, error) {
 	sc.RARTypes = cfg.AuthorizationDetailsTypes
 
 	sc.Clients = append(p.defaultClients(pub), cfg.ExtraClients...)
+	if len(cfg.AuthorizationDetailsTypes) > 0 {
+		// oidc-provider allows a client only the types it is registered for.
+		for _, c := range sc.Clients {
+			if _, set := c["authorization_details_types"]; !set {
+				c["authorization_details_types"] = cfg.AuthorizationDetailsTypes
+			}
+		}
+	}
 	if cfg.RequestObjects {
 		sc.Clients = append(sc.Clients, map[string]any{
 			"client_id":                     ClientCLIJAR,
