@@ -283,3 +283,71 @@ func discoveryField(t testing.TB, p *oidcpeer.Peer, name string) string {
 	}
 	return s
 }
+
+// storedItem reads one item of the file credential store of e.
+func storedItem(t testing.TB, e *Env, kind string) []byte {
+	t.Helper()
+	raw := mustRead(t, e.Get("XDG_STATE_HOME")+"/idpctl/credentials.json")
+	var doc struct {
+		Items map[string][]byte `json:"items"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	item, ok := doc.Items[e.Get("IDPCTL_PROFILE")+":"+kind]
+	if !ok {
+		t.Fatalf("the store holds no %s item", kind)
+	}
+	return item
+}
+
+func TestTheDPoPPrivateKeyStaysInTheStore(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{DPoPNonce: true})
+	e := peerEnv(t, p, oidcpeer.ClientCCBasic).Set("IDPCTL_STORE", "file")
+
+	first := mustRun(t, e, "", "token", "get", "--dpop", "--debug")
+	e.Secret(strings.TrimSpace(first.Stdout))
+	var key map[string]any
+	if err := json.Unmarshal(storedItem(t, e, "dpop_key"), &key); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := key["d"].(string)
+	if d == "" || key["crv"] != "P-256" {
+		t.Fatalf("the stored DPoP key is not a private P-256 JWK: crv %v", key["crv"])
+	}
+	e.Secret(d)
+	runs := []Result{
+		first,
+		mustRun(t, e, "", "token", "get", "--dpop", "--no-cache", "--debug"),
+		mustRun(t, e, "", "token", "proof", "--method", "POST", "--url", p.Issuer+"/token", "--debug"),
+		mustRun(t, e, "", "token", "inspect", "--introspect", "--dpop", "--debug", "-o", "json"),
+		mustRun(t, e, "", "token", "revoke", "--dpop", "--debug"),
+	}
+	for _, r := range runs {
+		if strings.Contains(r.Stdout+r.Stderr, d) {
+			t.Errorf("the DPoP private key shows in the output of %s", strings.Join(r.Args, " "))
+		}
+	}
+	if !strings.Contains(strings.ToLower(first.Stderr), "dpop: [redacted]") {
+		t.Errorf("the --debug trace shows no masked DPoP header:\n%s", first.Stderr)
+	}
+}
+
+func TestLoginUsesDPoPWhenTheClientRequiresIt(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{})
+	e := peerEnv(t, p, oidcpeer.ClientCLIDPoP).Set("IDPCTL_SCOPES", loginScopes).Set("IDPCTL_CLIENT_AUTH_METHOD", "none")
+	login(t, e, p.FollowAuthorization, "--scope", loginScopes)
+	tj := getTokenJSON(t, e)
+	if tj.TokenType != "DPoP" || tj.DPoPJkt == "" {
+		t.Fatalf("after a login without --dpop: token_type %q", tj.TokenType)
+	}
+	// The refresh token is bound too: refreshing proves the same key.
+	if rep := refreshJSON(t, e); rep.Status != "refreshed" {
+		t.Fatalf("refresh: %q", rep.Status)
+	}
+	if again := getTokenJSON(t, e); again.DPoPJkt != tj.DPoPJkt || again.AccessToken == tj.AccessToken {
+		t.Errorf("after refresh: jkt %q want %q", again.DPoPJkt, tj.DPoPJkt)
+	}
+}
