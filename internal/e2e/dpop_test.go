@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,57 @@ func TestLoginUsesDPoPWhenTheClientRequiresIt(t *testing.T) {
 	}
 	if again := getTokenJSON(t, e); again.DPoPJkt != tj.DPoPJkt || again.AccessToken == tj.AccessToken {
 		t.Errorf("after refresh: jkt %q want %q", again.DPoPJkt, tj.DPoPJkt)
+	}
+}
+
+// dropStoredItem removes one item from the file credential store of e, as a
+// lost or replaced key would.
+func dropStoredItem(t testing.TB, e *Env, kind string) {
+	t.Helper()
+	path := e.Get("XDG_STATE_HOME") + "/idpctl/credentials.json"
+	var doc map[string]any
+	if err := json.Unmarshal(mustRead(t, path), &doc); err != nil {
+		t.Fatal(err)
+	}
+	items, _ := doc["items"].(map[string]any)
+	delete(items, e.Get("IDPCTL_PROFILE")+":"+kind)
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestABoundTokenIsNotServedOnceItsKeyIsGoneAndLogoutRemovesTheKey(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{AccessTokenTTL: 10 * time.Minute})
+	e := peerEnv(t, p, oidcpeer.ClientCCBasic).Set("IDPCTL_STORE", "file")
+
+	first := getTokenJSON(t, e, "--dpop")
+	dropStoredItem(t, e, "dpop_key")
+	before := tokenCount(t, p, "client_credentials")
+	second := getTokenJSON(t, e)
+	if second.Source == "cache" || second.AccessToken == first.AccessToken {
+		t.Fatal("the token bound to the lost key was served from the cache")
+	}
+	// This client does not require DPoP: without --dpop the new token is
+	// Bearer, and says so.
+	if second.TokenType != "Bearer" || second.DPoPJkt != "" || tokenCount(t, p, "client_credentials")-before != 1 {
+		t.Errorf("the new token: type %q jkt %q", second.TokenType, second.DPoPJkt)
+	}
+	third := getTokenJSON(t, e, "--dpop")
+	if third.TokenType != "DPoP" || third.DPoPJkt == "" || third.DPoPJkt == first.DPoPJkt {
+		t.Errorf("with a new key: type %q, jkt %q (the lost key's %q)", third.TokenType, third.DPoPJkt, first.DPoPJkt)
+	}
+
+	mustRun(t, e, "", "logout", "--local-only")
+	var doc struct {
+		Items map[string][]byte `json:"items"`
+	}
+	_ = json.Unmarshal(mustRead(t, e.Get("XDG_STATE_HOME")+"/idpctl/credentials.json"), &doc)
+	if _, ok := doc.Items[e.Get("IDPCTL_PROFILE")+":dpop_key"]; ok {
+		t.Error("logout left the DPoP key in the store")
 	}
 }
