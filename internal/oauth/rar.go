@@ -52,9 +52,8 @@ func ParseAuthorizationDetails(raw []byte) (string, error) {
 			if !ok {
 				continue
 			}
-			var list []string
-			if err := json.Unmarshal(v, &list); err != nil {
-				return "", errs.New(errs.KindUsage, "authorization details entry %d: %q must be an array of strings (RFC 9396 §2.2)", i, field)
+			if !stringArray(v) {
+				return "", errs.New(errs.KindUsage, "authorization details entry %d: %q must be an array of non-empty strings (RFC 9396 §2.2)", i, field)
 			}
 		}
 		if v, ok := obj["identifier"]; ok {
@@ -69,6 +68,22 @@ func ParseAuthorizationDetails(raw []byte) (string, error) {
 		return "", errs.New(errs.KindUsage, "the authorization details are not valid JSON: %s", jsonProblem(err))
 	}
 	return out.String(), nil
+}
+
+// stringArray tells whether raw is a JSON array of non-empty strings; a
+// null member would decode as "" and slip through a []string.
+func stringArray(raw json.RawMessage) bool {
+	var members []json.RawMessage
+	if err := json.Unmarshal(raw, &members); err != nil {
+		return false
+	}
+	for _, m := range members {
+		var s string
+		if !bytes.HasPrefix(bytes.TrimSpace(m), []byte(`"`)) || json.Unmarshal(m, &s) != nil || s == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonProblem names a JSON error by position, without quoting the input.
