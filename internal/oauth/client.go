@@ -45,8 +45,9 @@ func (c *Client) endpoint(name, value string) (string, error) {
 	return value, nil
 }
 
-// post sends a form to an endpoint with client authentication. It is never
-// retried: a token request may consume a code or a refresh token.
+// post sends a form to an endpoint with client authentication, once: a
+// token request may consume a code or a refresh token. The only repeats are
+// send's, after a definite refusal that consumed nothing.
 func (c *Client) post(ctx context.Context, endpoint string, form url.Values, secrets []string, header http.Header) (*httpx.Response, error) {
 	req := httpx.Request{Method: http.MethodPost, URL: endpoint, Form: form, Secrets: secrets, Header: header}
 	if c.Auth == nil {
@@ -59,9 +60,9 @@ func (c *Client) post(ctx context.Context, endpoint string, form url.Values, sec
 }
 
 // tokenRequest posts to the token endpoint and parses the answer. With
-// DPoP active the request carries a proof; without, an IdP that demands one
-// gets the request again, once, with a proof.
-// proof forces a proof, for a refresh token bound to the key.
+// DPoP active, or proof set (a refresh token bound to the key), the request
+// carries a DPoP proof; without, an IdP that demands one gets the request
+// again, once, with a proof.
 func (c *Client) tokenRequest(ctx context.Context, form url.Values, proof bool, secrets ...string) (*Token, error) {
 	endpoint, err := c.endpoint("token_endpoint", c.Metadata.TokenEndpoint)
 	if err != nil {
