@@ -320,7 +320,7 @@ func (f *Factory) newOAuthClient(ctx context.Context, p *config.Resolved) (*oaut
 	if err != nil {
 		return nil, err
 	}
-	return &oauth.Client{HTTP: hc, Metadata: md, ClientID: p.ClientID, Auth: auth, Now: f.Now}, nil
+	return &oauth.Client{HTTP: hc, Metadata: md, ClientID: p.ClientID, Auth: auth, Now: f.Now, DPoP: f.dpopFor(p, md)}, nil
 }
 
 func (f *Factory) clientAuth(p *config.Resolved, secret string) (oauth.ClientAuth, error) {

@@ -117,6 +117,10 @@ func (f *Factory) TokenService(ctx context.Context, p *config.Resolved, g GrantO
 			return c, nil
 		},
 		LoginHint: fmt.Sprintf("run 'idpctl login --profile %s'", p.Name),
+		DPoPKey: func(ctx context.Context) (string, error) {
+			return f.DPoPThumbprint(ctx, p)
+		},
+		DPoPRequired: p.DPoP,
 	}
 	if g.Flow == FlowRefresh {
 		return svc, nil
@@ -160,8 +164,13 @@ func (f *Factory) RunGrant(ctx context.Context, c *oauth.Client, p *config.Resol
 		if redirectURI == "" {
 			redirectURI = p.RedirectURI
 		}
+		sign, err := f.requestSigner(c, p)
+		if err != nil {
+			return nil, err
+		}
 		res, err := c.AuthorizationCode(ctx, oauth.AuthCodeOptions{
 			TokenOptions: g.Options, RedirectURI: redirectURI, RedirectPort: g.RedirectPort,
+			PAR: p.PAR, RequestObject: p.RequestObject, SignRequest: sign,
 			Show: func(u string) error {
 				if !g.NoBrowser {
 					if err := f.Browser(u); err == nil {
@@ -229,6 +238,24 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// requestObjectLifetime is short: the browser follows the request at once.
+const requestObjectLifetime = 5 * time.Minute
+
+// requestSigner signs RFC 9101 request objects with the client's private
+// key, when the profile has one; nil otherwise.
+func (f *Factory) requestSigner(c *oauth.Client, p *config.Resolved) (oauth.RequestSigner, error) {
+	if p.PrivateKeyFile == "" {
+		return nil, nil
+	}
+	signer, _, err := jose.LoadSigningKey(p.PrivateKeyFile)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindUsage, err)
+	}
+	return func(params map[string]any) (string, error) {
+		return jose.RequestObject(signer, p.ClientID, c.Metadata.Issuer, params, f.Now(), requestObjectLifetime)
+	}, nil
 }
 
 // userAssertion reads a ready assertion, or signs one (RFC 7523 §3).

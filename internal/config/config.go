@@ -64,6 +64,17 @@ type Profile struct {
 	// redirect URI; by default a loopback URI with an OS-chosen port is used.
 	RedirectURI string `yaml:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
 	Store       string `yaml:"store,omitempty" json:"store,omitempty"`
+	// DPoP asks for DPoP-bound tokens (RFC 9449) with a per-profile key
+	// kept in the credential store; DPoPAlg is that key's algorithm
+	// (default ES256).
+	DPoP    bool   `yaml:"dpop,omitempty" json:"dpop,omitempty"`
+	DPoPAlg string `yaml:"dpop_alg,omitempty" json:"dpop_alg,omitempty"`
+	// PAR pushes authorization requests (RFC 9126) even when the IdP does
+	// not require it.
+	PAR bool `yaml:"par,omitempty" json:"par,omitempty"`
+	// RequestObject signs authorization requests (RFC 9101) with the
+	// client's private key even when the IdP does not require it.
+	RequestObject bool `yaml:"request_object,omitempty" json:"request_object,omitempty"`
 	// Admin holds provider-specific admin settings (base URL, realm, ...).
 	Admin map[string]string `yaml:"admin,omitempty" json:"admin,omitempty"`
 

@@ -39,6 +39,7 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_STORE", "credential store: keychain (default), file or memory"},
 	{"IDPCTL_FILE_STORE_WARNING", "off silences the file store's plaintext warning, said on stderr when the file is created ('idpctl doctor' still reports it)"},
 	{"IDPCTL_REDIRECT_URI", "exact redirect URI registered at the IdP, for IdPs that refuse loopback ports"},
+	{"IDPCTL_DPOP", "1 or true: ask for DPoP-bound tokens (RFC 9449), as --dpop does"},
 	{"NO_COLOR", "disable colour in human output"},
 	{"COLUMNS", "width tables fit in (default: the terminal's; piped output is not fitted unless COLUMNS is set)"},
 }
@@ -51,6 +52,9 @@ type Overrides struct {
 	Provider, Store, CAFile, Proxy, Flow, TokenEndpoint           string
 	RedirectURI, Audience                                         string
 	Scopes, Resources                                             []string
+	// DPoP, PAR and RequestObject turn the feature on; false leaves the
+	// profile's setting.
+	DPoP, PAR, RequestObject bool
 }
 
 // Resolved is the profile in force after file, environment and flags.
@@ -124,8 +128,19 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 			p.Admin[key] = v
 		}
 	}
+	p.DPoP = p.DPoP || o.DPoP || isTrue(getenv("IDPCTL_DPOP"))
+	p.PAR = p.PAR || o.PAR
+	p.RequestObject = p.RequestObject || o.RequestObject
 	r.ClientSecretFromEnv = getenv("IDPCTL_CLIENT_SECRET")
 	return r, nil
+}
+
+func isTrue(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
 }
 
 // SplitList splits on spaces and commas, dropping empties.

@@ -28,6 +28,12 @@ type AccessToken struct {
 	// (what was granted, when the IdP says) it decides whether a later
 	// request for some scopes can be served this token.
 	RequestedScope string `json:"requested_scope,omitempty"`
+	// DPoPJkt is the thumbprint of the DPoP key a DPoP-bound token is bound
+	// to (RFC 9449 §6); it is served only while the profile holds that key.
+	DPoPJkt string `json:"dpop_jkt,omitempty"`
+	// AuthorizationDetails are the RFC 9396 authorization details the IdP
+	// granted, as JSON.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
 }
 
 // RefreshToken is the cached refresh token of a profile.
@@ -42,6 +48,9 @@ type RefreshToken struct {
 	Scope     string    `json:"scope,omitempty"`
 	Issuer    string    `json:"issuer,omitempty"`
 	ClientID  string    `json:"client_id,omitempty"`
+	// DPoPJkt is the thumbprint of the key whose proof obtained this
+	// refresh token: refreshes must prove the same key (RFC 9449 §5).
+	DPoPJkt string `json:"dpop_jkt,omitempty"`
 }
 
 // LoadJSON reads the item and decodes it into v. A missing item gives an

@@ -19,10 +19,12 @@ const (
 	KindRefreshToken    Kind = "refresh_token"
 	KindClientSecret    Kind = "client_secret"
 	KindAdminCredential Kind = "admin_credential"
+	// KindDPoPKey is the profile's DPoP private key (RFC 9449), a JWK.
+	KindDPoPKey Kind = "dpop_key"
 )
 
 // AllKinds lists every kind, for removing everything a profile has.
-var AllKinds = []Kind{KindAccessToken, KindRefreshToken, KindClientSecret, KindAdminCredential}
+var AllKinds = []Kind{KindAccessToken, KindRefreshToken, KindClientSecret, KindAdminCredential, KindDPoPKey}
 
 // ErrNotFound is returned by Get when the item does not exist.
 var ErrNotFound = errors.New("not in the credential store")

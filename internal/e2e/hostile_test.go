@@ -210,13 +210,19 @@ func hostileCases() []hostileCase {
 		},
 		{
 			name: "a token expired 30 seconds ago holds within the default leeway of a minute", code: 0,
-			args:  inspect,
-			stdin: signed(map[string]any{"iat": minutes(-60), "exp": time.Now().Add(-30 * time.Second).Unix()}),
+			args: inspect,
+			// Signed when the case runs, not when the table is built: on
+			// a busy machine parallel cases wait minutes for their turn.
+			stdin: func(s *hostile.Server) string {
+				return signed(map[string]any{"iat": minutes(-60), "exp": time.Now().Add(-30 * time.Second).Unix()})(s)
+			},
 		},
 		{
 			name: "a token expired 30 seconds ago is refused with --leeway 0s", code: 1, say: []string{"expired"},
-			args:  append(inspect, "--leeway", "0s"),
-			stdin: signed(map[string]any{"iat": minutes(-60), "exp": time.Now().Add(-30 * time.Second).Unix()}),
+			args: append(inspect, "--leeway", "0s"),
+			stdin: func(s *hostile.Server) string {
+				return signed(map[string]any{"iat": minutes(-60), "exp": time.Now().Add(-30 * time.Second).Unix()})(s)
+			},
 		},
 		{
 			name: "a token not valid for another ten minutes is refused", code: 1, say: []string{"not valid before"},

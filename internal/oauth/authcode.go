@@ -35,6 +35,13 @@ type AuthCodeOptions struct {
 	Show func(authURL string) error
 	// Timeout bounds the wait for the user; default 5 minutes.
 	Timeout time.Duration
+	// PAR pushes the request (RFC 9126) even when the IdP does not
+	// require it.
+	PAR bool
+	// RequestObject signs the request (RFC 9101) with SignRequest even
+	// when the IdP does not require it.
+	RequestObject bool
+	SignRequest   RequestSigner
 }
 
 // AuthCodeResult is the token plus what the caller needs to verify the ID
@@ -145,11 +152,20 @@ func (c *Client) AuthorizationCode(ctx context.Context, o AuthCodeOptions) (*Aut
 	if o.LoginHint != "" {
 		q.Set("login_hint", o.LoginHint)
 	}
-	authURL := authEndpoint
-	if strings.Contains(authURL, "?") {
-		authURL += "&" + q.Encode()
-	} else {
-		authURL += "?" + q.Encode()
+	if o.AuthorizationDetails != "" {
+		q.Set("authorization_details", o.AuthorizationDetails)
+	}
+	if c.DPoP.Active() {
+		// RFC 9449 §10: bind the code to the key that will redeem it.
+		signer, err := c.DPoP.key(ctx)
+		if err != nil {
+			return nil, err
+		}
+		q.Set("dpop_jkt", signer.Thumbprint())
+	}
+	authURL, err := c.authorizationURL(ctx, authEndpoint, q, o)
+	if err != nil {
+		return nil, err
 	}
 
 	results := make(chan callbackResult, 1)

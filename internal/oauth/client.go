@@ -19,6 +19,9 @@ type Client struct {
 	ClientID string
 	Auth     ClientAuth
 	Now      func() time.Time
+	// DPoP, when set, sender-constrains tokens (RFC 9449); nil never sends
+	// proofs.
+	DPoP *DPoP
 }
 
 func (c *Client) now() time.Time {
@@ -42,10 +45,11 @@ func (c *Client) endpoint(name, value string) (string, error) {
 	return value, nil
 }
 
-// post sends a form to an endpoint with client authentication. It is never
-// retried: a token request may consume a code or a refresh token.
-func (c *Client) post(ctx context.Context, endpoint string, form url.Values, secrets []string) (*httpx.Response, error) {
-	req := httpx.Request{Method: http.MethodPost, URL: endpoint, Form: form, Secrets: secrets}
+// post sends a form to an endpoint with client authentication, once: a
+// token request may consume a code or a refresh token. The only repeats are
+// send's, after a definite refusal that consumed nothing.
+func (c *Client) post(ctx context.Context, endpoint string, form url.Values, secrets []string, header http.Header) (*httpx.Response, error) {
+	req := httpx.Request{Method: http.MethodPost, URL: endpoint, Form: form, Secrets: secrets, Header: header}
 	if c.Auth == nil {
 		return nil, errs.New(errs.KindUsage, "no client authentication configured")
 	}
@@ -55,23 +59,35 @@ func (c *Client) post(ctx context.Context, endpoint string, form url.Values, sec
 	return c.HTTP.Do(ctx, req)
 }
 
-// tokenRequest posts to the token endpoint and parses the answer.
-func (c *Client) tokenRequest(ctx context.Context, form url.Values, secrets ...string) (*Token, error) {
+// tokenRequest posts to the token endpoint and parses the answer. With
+// DPoP active, or proof set (a refresh token bound to the key), the request
+// carries a DPoP proof; without, an IdP that demands one gets the request
+// again, once, with a proof.
+func (c *Client) tokenRequest(ctx context.Context, form url.Values, proof bool, secrets ...string) (*Token, error) {
 	endpoint, err := c.endpoint("token_endpoint", c.Metadata.TokenEndpoint)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.post(ctx, endpoint, form, secrets)
+	if proof && c.DPoP == nil {
+		return nil, errs.New(errs.KindUsage, "this request needs a DPoP proof, but no DPoP key is configured")
+	}
+	s, err := c.send(ctx, endpoint, form, secrets, proof || c.DPoP.Active())
 	if err != nil {
 		return nil, err
 	}
-	if resp.Status != http.StatusOK {
-		return nil, responseError("token", resp)
+	if s.resp.Status != http.StatusOK && s.jkt == "" && c.DPoP != nil && c.DPoP.Key != nil && isDPoPDemand(s.resp, form.Get("grant_type"), len(c.Metadata.DPoPSigningAlgValuesSupported) > 0) {
+		c.DPoP.turnOn()
+		if s, err = c.send(ctx, endpoint, form, secrets, true); err != nil {
+			return nil, err
+		}
 	}
-	if err := okError("token", resp); err != nil {
+	if s.resp.Status != http.StatusOK {
+		return nil, responseError("token", s.resp)
+	}
+	if err := okError("token", s.resp); err != nil {
 		return nil, err
 	}
-	return parseToken(resp, c.now())
+	return parseToken(s.resp, c.now(), s.jkt)
 }
 
 // TokenOptions are the parameters shared by grants that request a token.
@@ -82,6 +98,12 @@ type TokenOptions struct {
 	Audience string
 	// Resources are RFC 8707 resource indicators.
 	Resources []string
+	// AuthorizationDetails is an RFC 9396 authorization_details JSON array,
+	// already validated; empty when none.
+	AuthorizationDetails string
+	// DPoP sends a DPoP proof even when the client would not (the refresh
+	// token to use is bound to the key).
+	DPoP bool
 }
 
 func (o TokenOptions) apply(form url.Values) {
@@ -94,13 +116,16 @@ func (o TokenOptions) apply(form url.Values) {
 	for _, r := range o.Resources {
 		form.Add("resource", r)
 	}
+	if o.AuthorizationDetails != "" {
+		form.Set("authorization_details", o.AuthorizationDetails)
+	}
 }
 
 // ClientCredentials runs the RFC 6749 §4.4 grant.
 func (c *Client) ClientCredentials(ctx context.Context, o TokenOptions) (*Token, error) {
 	form := url.Values{"grant_type": {"client_credentials"}}
 	o.apply(form)
-	t, err := c.tokenRequest(ctx, form)
+	t, err := c.tokenRequest(ctx, form, o.DPoP)
 	if err != nil {
 		return nil, fmt.Errorf("client credentials grant: %w", err)
 	}
@@ -112,7 +137,7 @@ func (c *Client) ClientCredentials(ctx context.Context, o TokenOptions) (*Token,
 func (c *Client) Refresh(ctx context.Context, refreshToken string, o TokenOptions) (*Token, error) {
 	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
 	o.apply(form)
-	t, err := c.tokenRequest(ctx, form, refreshToken)
+	t, err := c.tokenRequest(ctx, form, o.DPoP, refreshToken)
 	if err != nil {
 		return nil, fmt.Errorf("refresh token grant: %w", err)
 	}
@@ -123,7 +148,7 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string, o TokenOption
 func (c *Client) JWTBearer(ctx context.Context, assertion string, o TokenOptions) (*Token, error) {
 	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}}
 	o.apply(form)
-	t, err := c.tokenRequest(ctx, form, assertion)
+	t, err := c.tokenRequest(ctx, form, o.DPoP, assertion)
 	if err != nil {
 		return nil, fmt.Errorf("JWT bearer grant: %w", err)
 	}
@@ -167,7 +192,7 @@ func (c *Client) TokenExchange(ctx context.Context, r ExchangeRequest) (*Token, 
 		form.Set("requested_token_type", r.RequestedTokenType)
 	}
 	r.TokenOptions.apply(form)
-	t, err := c.tokenRequest(ctx, form, r.SubjectToken, r.ActorToken)
+	t, err := c.tokenRequest(ctx, form, r.DPoP, r.SubjectToken, r.ActorToken)
 	if err != nil {
 		return nil, fmt.Errorf("token exchange: %w", err)
 	}
@@ -183,7 +208,7 @@ func (c *Client) ExchangeCode(ctx context.Context, code, verifier, redirectURI s
 		"code_verifier": {verifier},
 		"redirect_uri":  {redirectURI},
 	}
-	t, err := c.tokenRequest(ctx, form, code, verifier)
+	t, err := c.tokenRequest(ctx, form, false, code, verifier)
 	if err != nil {
 		return nil, fmt.Errorf("authorization code grant: %w", err)
 	}

@@ -35,7 +35,7 @@ func (c *Client) StartDevice(ctx context.Context, o TokenOptions) (*DeviceAuth, 
 	}
 	form := url.Values{}
 	o.apply(form)
-	resp, err := c.post(ctx, endpoint, form, nil)
+	resp, err := c.post(ctx, endpoint, form, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("device authorization: %w", err)
 	}
@@ -81,7 +81,7 @@ func (c *Client) PollDevice(ctx context.Context, d *DeviceAuth, sleep func(conte
 		if !c.now().Before(d.ExpiresAt) {
 			return nil, errs.New(errs.KindLoginRequired, "the device code expired before it was approved; start again")
 		}
-		t, err := c.tokenRequest(ctx, form, d.DeviceCode)
+		t, err := c.tokenRequest(ctx, form, false, d.DeviceCode)
 		if err == nil {
 			return t, nil
 		}

@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func FuzzParseToken(f *testing.F) {
 	f.Add(`<html>oops</html>`)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, body string) {
-		tok, err := parseToken(fuzzResponse(200, body), now)
+		tok, err := parseToken(fuzzResponse(200, body), now, "")
 		if err != nil {
 			if errs.KindOf(err) == errs.KindUnknown {
 				t.Fatalf("unclassified error: %v", err)
@@ -126,6 +127,34 @@ func FuzzValidTokenChars(f *testing.F) {
 		}
 		if got := ValidTokenChars(s); got != want {
 			t.Fatalf("ValidTokenChars(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
+
+// FuzzParseAuthorizationDetails: any input gives either a usage error or a
+// compact JSON array of objects that each have a non-empty string type.
+func FuzzParseAuthorizationDetails(f *testing.F) {
+	f.Add(`[{"type":"payment_initiation","actions":["initiate"],"locations":["https://a"]}]`)
+	f.Add(`[{"type":""}]`)
+	f.Add(`{"type":"a"}`)
+	f.Add(`[{"type":"a","identifier":1}]`)
+	f.Add(`[[]]`)
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := ParseAuthorizationDetails([]byte(in))
+		if err != nil {
+			if errs.KindOf(err) != errs.KindUsage {
+				t.Fatalf("not a usage error: %v", err)
+			}
+			return
+		}
+		var list []map[string]any
+		if json.Unmarshal([]byte(out), &list) != nil || len(list) == 0 {
+			t.Fatalf("accepted %q as %q", in, out)
+		}
+		for _, d := range list {
+			if s, ok := d["type"].(string); !ok || s == "" {
+				t.Fatalf("accepted an entry without a type: %q", out)
+			}
 		}
 	})
 }

@@ -48,6 +48,13 @@ type Metadata struct {
 	AuthorizationResponseIssParameterSupported bool              `json:"authorization_response_iss_parameter_supported,omitempty"`
 	TLSClientCertificateBoundAccessTokens      bool              `json:"tls_client_certificate_bound_access_tokens,omitempty"`
 	MTLSEndpointAliases                        map[string]string `json:"mtls_endpoint_aliases,omitempty"`
+	// RequirePushedAuthorizationRequests is RFC 9126 §5.
+	RequirePushedAuthorizationRequests bool `json:"require_pushed_authorization_requests,omitempty"`
+	// RequireSignedRequestObject is RFC 9101 §10.5.
+	RequireSignedRequestObject             bool     `json:"require_signed_request_object,omitempty"`
+	RequestObjectSigningAlgValuesSupported []string `json:"request_object_signing_alg_values_supported,omitempty"`
+	// AuthorizationDetailsTypesSupported is RFC 9396 §10.
+	AuthorizationDetailsTypesSupported []string `json:"authorization_details_types_supported,omitempty"`
 
 	Raw json.RawMessage `json:"-"`
 	// Source is the URL the document came from; empty for a profile that

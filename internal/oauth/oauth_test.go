@@ -129,7 +129,7 @@ func TestTokenResponsesAreValidated(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tok, err := parseToken(&httpx.Response{Status: 200, Body: []byte(tc.body), Header: http.Header{}, URL: "https://idp/token"}, now)
+			tok, err := parseToken(&httpx.Response{Status: 200, Body: []byte(tc.body), Header: http.Header{}, URL: "https://idp/token"}, now, "")
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

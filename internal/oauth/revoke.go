@@ -30,10 +30,13 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	resp, err := c.post(ctx, endpoint, form, []string{token})
+	// RFC 9449 defines no proof for revocation, but an IdP that binds
+	// tokens may want one there too; it costs nothing to send.
+	s, err := c.send(ctx, endpoint, form, []string{token}, c.DPoP.Active())
 	if err != nil {
 		return fmt.Errorf("revoking: %w", err)
 	}
+	resp := s.resp
 	if resp.Status == http.StatusOK {
 		return nil
 	}
@@ -73,10 +76,11 @@ func (c *Client) Introspect(ctx context.Context, token, hint string) (*Introspec
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	resp, err := c.post(ctx, endpoint, form, []string{token})
+	s, err := c.send(ctx, endpoint, form, []string{token}, c.DPoP.Active())
 	if err != nil {
 		return nil, fmt.Errorf("introspecting: %w", err)
 	}
+	resp := s.resp
 	if resp.Status != http.StatusOK {
 		return nil, fmt.Errorf("introspecting: %w", responseError("introspection", resp))
 	}

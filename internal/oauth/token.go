@@ -27,6 +27,12 @@ type Token struct {
 	// or refresh_expires_in (Keycloak); zero when not sent.
 	RefreshExpiresAt time.Time
 	ReceivedAt       time.Time
+	// DPoPJkt is the thumbprint of the key a DPoP-bound token is bound to
+	// (RFC 9449 §5); "" for a Bearer token.
+	DPoPJkt string
+	// AuthorizationDetails is the RFC 9396 §7 authorization_details the IdP
+	// granted, as JSON; empty when it sent none.
+	AuthorizationDetails json.RawMessage
 }
 
 // maxLifetime bounds expires_in: a larger value is nonsense or an attempt to
@@ -43,10 +49,12 @@ type tokenWire struct {
 	ExpiresIn             json.RawMessage `json:"expires_in"`
 	RefreshTokenExpiresIn json.RawMessage `json:"refresh_token_expires_in"`
 	RefreshExpiresIn      json.RawMessage `json:"refresh_expires_in"`
+	AuthorizationDetails  json.RawMessage `json:"authorization_details"`
 }
 
-// parseToken validates a 200 response of the token endpoint.
-func parseToken(resp *httpx.Response, now time.Time) (*Token, error) {
+// parseToken validates a 200 response of the token endpoint; jkt is the
+// thumbprint of the key whose proof the request carried, "" for none.
+func parseToken(resp *httpx.Response, now time.Time, jkt string) (*Token, error) {
 	var w tokenWire
 	if err := httpx.DecodeJSON(resp, &w); err != nil {
 		return nil, fmt.Errorf("reading the token response: %w", err)
@@ -67,16 +75,21 @@ func parseToken(resp *httpx.Response, now time.Time) (*Token, error) {
 		IssuedTokenType: w.IssuedTokenType,
 		ReceivedAt:      now,
 	}
-	// RFC 6750 §1 and RFC 6749 §7.1: the type is case-insensitive; only
-	// Bearer can be used as idpctl presents tokens. RFC 8693 §2.2.1 allows
-	// N_A for issued tokens that are not access tokens.
+	// RFC 6750 §1 and RFC 6749 §7.1: the type is case-insensitive. RFC
+	// 8693 §2.2.1 allows N_A for issued tokens that are not access tokens.
+	// RFC 9449 §5: DPoP only in answer to a proof; an IdP may ignore the
+	// proof and issue a Bearer token, which is then reported as such.
 	switch tt := strings.TrimSpace(w.TokenType); {
 	case tt == "" || strings.EqualFold(tt, "bearer"):
 		t.TokenType = "Bearer"
 	case tt == "N_A" && w.IssuedTokenType != "":
 		t.TokenType = "N_A"
-	case strings.EqualFold(tt, "DPoP"):
-		return nil, errs.New(errs.KindRefused, "the IdP issued a DPoP-bound token (RFC 9449), which idpctl cannot present yet; disable DPoP binding for this client")
+	case strings.EqualFold(tt, TokenTypeDPoP):
+		if jkt == "" {
+			return nil, errs.New(errs.KindRefused, "the IdP issued a DPoP-bound token (RFC 9449) to a request without a DPoP proof; turn DPoP on for this profile (--dpop, or dpop: true in the profile)")
+		}
+		t.TokenType = TokenTypeDPoP
+		t.DPoPJkt = jkt
 	default:
 		return nil, errs.New(errs.KindRefused, "the IdP issued a token of type %q; only Bearer tokens are supported", clean(tt, 40))
 	}
@@ -85,6 +98,12 @@ func parseToken(resp *httpx.Response, now time.Time) (*Token, error) {
 		return nil, errs.New(errs.KindNetwork, "the token response has an invalid scope: %v", err)
 	}
 	t.Scope = scope
+	if ad := strings.TrimSpace(string(w.AuthorizationDetails)); ad != "" && ad != "null" {
+		if !strings.HasPrefix(ad, "[") {
+			return nil, errs.New(errs.KindNetwork, "the token response has authorization_details that are not a JSON array (RFC 9396 §7)")
+		}
+		t.AuthorizationDetails = json.RawMessage(ad)
+	}
 	if d, ok, err := parseSeconds(w.ExpiresIn); err != nil {
 		return nil, errs.New(errs.KindNetwork, "the token response has an invalid expires_in: %v", err)
 	} else if ok {

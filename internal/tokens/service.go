@@ -47,6 +47,20 @@ type Service struct {
 	Grant func(ctx context.Context) (*oauth.Token, error)
 	// GrantNeedsPerson explains, when Grant is nil, how to log in.
 	LoginHint string
+	// DPoPKey returns the thumbprint of the profile's stored DPoP key, ""
+	// when it has none; it never makes one. nil means no key can exist.
+	DPoPKey func(ctx context.Context) (string, error)
+	// DPoPRequired refuses cached Bearer tokens: the profile asks for
+	// DPoP-bound ones (RFC 9449).
+	DPoPRequired bool
+}
+
+// dpopKey is the stored key's thumbprint, "" when there is none.
+func (s *Service) dpopKey(ctx context.Context) (string, error) {
+	if s.DPoPKey == nil {
+		return "", nil
+	}
+	return s.DPoPKey(ctx)
 }
 
 // Request is what the caller wants.
@@ -79,10 +93,16 @@ type Result struct {
 // Neither the grant that produced a token nor the exact scope list is part
 // of it: a token from a browser login serves a later `token get` of the
 // same profile, and scopes are compared as sets (see usable).
+// RFC 9396 authorization details are part of it: a token granted for one
+// payment is no token for another.
 func RequestKey(o oauth.TokenOptions) string {
 	res := append([]string(nil), o.Resources...)
 	sort.Strings(res)
-	return o.Audience + "|" + strings.Join(res, " ")
+	key := o.Audience + "|" + strings.Join(res, " ")
+	if o.AuthorizationDetails != "" {
+		key += "|" + o.AuthorizationDetails
+	}
+	return key
 }
 
 func (s *Service) now() time.Time {
@@ -92,10 +112,20 @@ func (s *Service) now() time.Time {
 	return time.Now()
 }
 
-// usable tells whether a cached access token can be returned for r.
-func (s *Service) usable(at *credstore.AccessToken, r Request) bool {
+// usable tells whether a cached access token can be returned for r. A
+// DPoP-bound token is worthless without its key (RFC 9449 §7), so it is
+// served only while the profile holds that very key.
+func (s *Service) usable(ctx context.Context, at *credstore.AccessToken, r Request) bool {
 	if at == nil || !oauth.ValidTokenChars(at.AccessToken) || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != RequestKey(r.Options) {
 		return false
+	}
+	if at.DPoPJkt == "" && s.DPoPRequired {
+		return false
+	}
+	if at.DPoPJkt != "" {
+		if jkt, err := s.dpopKey(ctx); err != nil || jkt != at.DPoPJkt {
+			return false
+		}
 	}
 	if !coversScopes(at, r.Options.Scopes) {
 		return false
@@ -190,7 +220,7 @@ func (s *Service) get(ctx context.Context, r Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.usable(at, r) {
+		if s.usable(ctx, at, r) {
 			return &Result{Token: at, Source: FromCache}, nil
 		}
 	}
@@ -207,7 +237,7 @@ func (s *Service) get(ctx context.Context, r Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.usable(at, r) {
+		if s.usable(ctx, at, r) {
 			return &Result{Token: at, Source: FromCache}, nil
 		}
 	}
@@ -268,6 +298,18 @@ func (s *Service) refreshLocked(ctx context.Context, rt *credstore.RefreshToken,
 	}
 	opts := r.Options
 	opts.Scopes = grantedScopes(opts.Scopes, rt.Scope)
+	if rt.DPoPJkt != "" {
+		// RFC 9449 §5: a bound refresh token is refused without a proof
+		// of its key, so the key must still be the same one.
+		jkt, err := s.dpopKey(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if jkt != rt.DPoPJkt {
+			return nil, errs.New(errs.KindLoginRequired, "the cached refresh token of profile %q is bound to a DPoP key the profile no longer holds%s", s.Profile, hint(s.LoginHint))
+		}
+		opts.DPoP = true
+	}
 	tok, err := client.Refresh(ctx, rt.RefreshToken, opts)
 	if err != nil {
 		if errs.Is(err, errs.KindLoginRequired) {
@@ -324,7 +366,7 @@ func (s *Service) save(ctx context.Context, tok *oauth.Token, old *credstore.Ref
 	case tok.RefreshToken != "" && (old == nil || tok.RefreshToken != old.RefreshToken):
 		rt = &credstore.RefreshToken{
 			RefreshToken: tok.RefreshToken, IssuedAt: now, ExpiresAt: tok.RefreshExpiresAt.UTC(),
-			Scope: tok.Scope, Issuer: s.Issuer, ClientID: s.ClientID,
+			Scope: tok.Scope, Issuer: s.Issuer, ClientID: s.ClientID, DPoPJkt: tok.DPoPJkt,
 		}
 		if err := credstore.SaveJSON(ctx, s.Store, s.Profile, credstore.KindRefreshToken, rt); err != nil {
 			return nil, nil, fmt.Errorf("saving the new refresh token: %w", err)
@@ -343,6 +385,7 @@ func (s *Service) save(ctx context.Context, tok *oauth.Token, old *credstore.Ref
 		AccessToken: tok.AccessToken, TokenType: tok.TokenType, ExpiresAt: tok.ExpiresAt.UTC(),
 		Scope: tok.Scope, IDToken: tok.IDToken, ObtainedAt: now, Issuer: s.Issuer, ClientID: s.ClientID,
 		Request: RequestKey(r.Options), RequestedScope: strings.Join(r.Options.Scopes, " "),
+		DPoPJkt: tok.DPoPJkt, AuthorizationDetails: tok.AuthorizationDetails,
 	}
 	if err := credstore.SaveJSON(ctx, s.Store, s.Profile, credstore.KindAccessToken, at); err != nil {
 		return nil, nil, fmt.Errorf("saving the access token: %w", err)

@@ -25,6 +25,8 @@ type LoginOptions struct {
 	Device bool
 	Scopes []string
 	Grant  cli.GrantOptions
+	// AuthorizationDetails is the raw --authorization-details value.
+	AuthorizationDetails string
 }
 
 // NewCmdLogin builds the command.
@@ -62,6 +64,10 @@ To get a refresh token, most IdPs need the offline_access scope.`,
 	cmd.Flags().BoolVar(&opts.Grant.NoBrowser, "no-browser", false, "print the URL on stderr instead of opening a browser")
 	cmd.Flags().IntVar(&opts.Grant.RedirectPort, "redirect-port", 0, "fixed port of the loopback redirect (default: chosen by the OS)")
 	cmd.Flags().StringVar(&opts.Grant.RedirectURI, "redirect-uri", "", "exact loopback redirect URI registered at the IdP")
+	cmd.Flags().BoolVar(&f.Flags.DPoP, "dpop", false, cli.DPoPFlagUsage)
+	cmd.Flags().BoolVar(&f.Flags.PAR, "par", false, "push the authorization request to the IdP first (RFC 9126); automatic when the IdP requires it")
+	cmd.Flags().BoolVar(&f.Flags.RequestObject, "request-object", false, "send the authorization request as a request object signed with the client's private key (RFC 9101); automatic when the IdP requires it")
+	cmd.Flags().StringVar(&opts.AuthorizationDetails, "authorization-details", "", cli.AuthorizationDetailsFlagUsage)
 	return cmd
 }
 
@@ -72,6 +78,9 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 		return err
 	}
 	g := opts.Grant
+	if g.Options.AuthorizationDetails, err = f.AuthorizationDetails(opts.AuthorizationDetails); err != nil {
+		return err
+	}
 	g.Flow = cli.FlowAuthCode
 	if opts.Device {
 		g.Flow = cli.FlowDevice
@@ -103,6 +112,7 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if res.Token.Scope != "" {
 		pairs = append(pairs, ui.Pair{Key: "scope", Value: res.Token.Scope})
 	}
+	pairs = append(pairs, ui.Pair{Key: "token type", Value: res.Token.TokenType})
 	pr.Println(pr.Success("Logged in"))
 	pr.KeyValues(pairs)
 	if res.Token.AccessToken == "" {

@@ -68,6 +68,12 @@ func fieldText(p *config.Profile, index []int) string {
 		return strings.Join(v.Interface().([]string), " ")
 	case reflect.Map:
 		return ""
+	case reflect.Bool:
+		// A switch read from a variable: the marker turns it on.
+		if v.Bool() {
+			return "https://marker.example/value"
+		}
+		return "off"
 	default:
 		return v.String()
 	}
@@ -146,10 +152,14 @@ func TestEverySettingHasOneNameAcrossFlagEnvironmentAndFile(t *testing.T) {
 		if !ok || s.Env == "" {
 			continue
 		}
+		value := marker
+		if reflect.ValueOf(&config.Profile{}).Elem().FieldByIndex(index).Kind() == reflect.Bool {
+			value = "1"
+		}
 		for _, env := range append([]string{s.Env}, s.OldEnv...) {
 			r, err := config.Resolve(empty, func(k string) string {
 				if k == env {
-					return marker
+					return value
 				}
 				return ""
 			}, config.Overrides{})

@@ -8,6 +8,7 @@ import (
 	"github.com/idpctl/idpctl/internal/cmd/token/get"
 	"github.com/idpctl/idpctl/internal/cmd/token/inspect"
 	"github.com/idpctl/idpctl/internal/cmd/token/list"
+	"github.com/idpctl/idpctl/internal/cmd/token/proof"
 	"github.com/idpctl/idpctl/internal/cmd/token/refresh"
 	"github.com/idpctl/idpctl/internal/cmd/token/revoke"
 )
@@ -29,6 +30,6 @@ refresh, inspect (JWT verification, RFC 7662 introspection), revoke
 	if revokeCmd == nil {
 		revokeCmd = revoke.NewCmdRevoke(f, nil)
 	}
-	cmd.AddCommand(get.NewCmdGet(f, nil), refresh.NewCmdRefresh(f, nil), revokeCmd, inspect.NewCmdInspect(f, nil), list.NewCmdList(f, nil))
+	cmd.AddCommand(get.NewCmdGet(f, nil), refresh.NewCmdRefresh(f, nil), revokeCmd, inspect.NewCmdInspect(f, nil), list.NewCmdList(f, nil), proof.NewCmdProof(f, nil))
 	return cmd
 }

@@ -62,6 +62,19 @@ const (
 	ClientCLIConfidential = "cli-confidential" // native, client_secret_basic; authorization_code, refresh_token, device_code
 	ClientExchanger       = "exchanger"        // client_secret_basic; token-exchange, jwt-bearer
 	ClientTLS             = "tls-client"       // tls_client_auth (TLS mode only); client_credentials
+	// ClientCCDPoP and ClientCLIDPoP are registered with
+	// dpop_bound_access_tokens: the peer refuses their token requests
+	// without a DPoP proof (RFC 9449 §5.2).
+	ClientCCDPoP  = "cc-dpop"  // client_secret_basic; client_credentials; DPoP required
+	ClientCLIDPoP = "cli-dpop" // native, none; authorization_code, refresh_token; DPoP required
+	// ClientCLIPAR must push its authorization requests (RFC 9126 §6,
+	// require_pushed_authorization_requests).
+	ClientCLIPAR = "cli-par" // native, none; authorization_code, refresh_token; PAR required
+	// ClientCLIJAR authenticates with private_key_jwt and must sign its
+	// authorization requests (RFC 9101, require_signed_request_object);
+	// registered only with Config.RequestObjects. Its keys are those of
+	// cc-private-jwt.
+	ClientCLIJAR = "cli-jar"
 )
 
 // Protocol values the peer is configured with.
@@ -112,6 +125,22 @@ type Config struct {
 	// ExtraClients are appended to the default clients as oidc-provider
 	// client metadata (snake_case, e.g. "client_id", "grant_types").
 	ExtraClients []map[string]any
+	// DPoPNonce has the peer require a server nonce in every DPoP proof
+	// (features.dPoP.nonceSecret with requireNonce, RFC 9449 §8).
+	DPoPNonce bool
+	// DPoPNonceLoop makes the token endpoint a broken IdP that answers every
+	// request carrying a DPoP proof with use_dpop_nonce and a new nonce.
+	DPoPNonceLoop bool
+	// RequirePAR refuses authorization requests that were not pushed
+	// (features.pushedAuthorizationRequests.requirePushedAuthorizationRequests).
+	RequirePAR bool
+	// RequestObjects enables RFC 9101 request objects
+	// (features.requestObjects) and registers cli-jar.
+	RequestObjects bool
+	// AuthorizationDetailsTypes enables RFC 9396 rich authorization
+	// requests (features.richAuthorizationRequests) for these types, and
+	// allows them to every client (authorization_details_types).
+	AuthorizationDetailsTypes []string
 }
 
 // Peer is a running oidc-provider.
@@ -169,6 +198,15 @@ type serverConfig struct {
 	ResourceServers map[string]resourceServer `json:"resourceServers"`
 	Assertion       assertionTrust            `json:"assertion"`
 	Account         account                   `json:"account"`
+	DPoP            serverDPoP                `json:"dpop"`
+	RequirePAR      bool                      `json:"requirePAR"`
+	RequestObjects  bool                      `json:"requestObjects"`
+	RARTypes        []string                  `json:"authorizationDetailsTypes,omitempty"`
+}
+
+type serverDPoP struct {
+	NonceSecret string `json:"nonceSecret,omitempty"`
+	NonceLoop   bool   `json:"nonceLoop,omitempty"`
 }
 
 type serverTLS struct {
@@ -326,7 +364,7 @@ func (p *Peer) prepare(cfg Config, dir string) (serverConfig, error) {
 	}
 
 	p.Secrets = map[string]string{}
-	for _, id := range []string{ClientCCBasic, ClientCCPost, ClientCCSecretJWT, ClientCLIConfidential, ClientExchanger} {
+	for _, id := range []string{ClientCCBasic, ClientCCPost, ClientCCSecretJWT, ClientCLIConfidential, ClientExchanger, ClientCCDPoP} {
 		s, err := randomSecret()
 		if err != nil {
 			return serverConfig{}, err
@@ -344,7 +382,39 @@ func (p *Peer) prepare(cfg Config, dir string) (serverConfig, error) {
 		p.ClientSubjectDN = m.clientSubjectDN
 	}
 
+	if cfg.DPoPNonce {
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return serverConfig{}, fmt.Errorf("generate DPoP nonce secret: %w", err)
+		}
+		sc.DPoP.NonceSecret = base64.RawURLEncoding.EncodeToString(secret)
+	}
+	sc.DPoP.NonceLoop = cfg.DPoPNonceLoop
+	sc.RequirePAR = cfg.RequirePAR
+	sc.RequestObjects = cfg.RequestObjects
+	sc.RARTypes = cfg.AuthorizationDetailsTypes
+
 	sc.Clients = append(p.defaultClients(pub), cfg.ExtraClients...)
+	if len(cfg.AuthorizationDetailsTypes) > 0 {
+		// oidc-provider allows a client only the types it is registered for.
+		for _, c := range sc.Clients {
+			if _, set := c["authorization_details_types"]; !set {
+				c["authorization_details_types"] = cfg.AuthorizationDetailsTypes
+			}
+		}
+	}
+	if cfg.RequestObjects {
+		sc.Clients = append(sc.Clients, map[string]any{
+			"client_id":                     ClientCLIJAR,
+			"application_type":              "native",
+			"token_endpoint_auth_method":    "private_key_jwt",
+			"jwks":                          pub,
+			"grant_types":                   []string{"authorization_code", "refresh_token"},
+			"response_types":                []string{"code"},
+			"redirect_uris":                 []string{RedirectURI},
+			"require_signed_request_object": true,
+		})
+	}
 	return sc, nil
 }
 
@@ -397,6 +467,31 @@ func (p *Peer) defaultClients(privateJWT jose.JSONWebKeySet) []map[string]any {
 			"grant_types":                cliGrants,
 			"response_types":             []string{"code"},
 			"redirect_uris":              []string{RedirectURI},
+		},
+		noRedirect(map[string]any{
+			"client_id":                  ClientCCDPoP,
+			"client_secret":              p.Secrets[ClientCCDPoP],
+			"token_endpoint_auth_method": "client_secret_basic",
+			"grant_types":                []string{"client_credentials"},
+			"dpop_bound_access_tokens":   true,
+		}),
+		{
+			"client_id":                  ClientCLIDPoP,
+			"application_type":           "native",
+			"token_endpoint_auth_method": "none",
+			"grant_types":                []string{"authorization_code", "refresh_token"},
+			"response_types":             []string{"code"},
+			"redirect_uris":              []string{RedirectURI},
+			"dpop_bound_access_tokens":   true,
+		},
+		{
+			"client_id":                             ClientCLIPAR,
+			"application_type":                      "native",
+			"token_endpoint_auth_method":            "none",
+			"grant_types":                           []string{"authorization_code", "refresh_token"},
+			"response_types":                        []string{"code"},
+			"redirect_uris":                         []string{RedirectURI},
+			"require_pushed_authorization_requests": true,
 		},
 		noRedirect(map[string]any{
 			"client_id":                  ClientExchanger,

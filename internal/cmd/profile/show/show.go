@@ -93,6 +93,19 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 	add("proxy", p.Proxy)
 	add("redirect uri", p.RedirectURI)
 	add("store", f.StoreBackend())
+	if p.DPoP {
+		alg := p.DPoPAlg
+		if alg == "" {
+			alg = "ES256"
+		}
+		add("dpop", "on ("+alg+" key in the credential store)")
+	}
+	if p.PAR {
+		add("pushed requests", "on")
+	}
+	if p.RequestObject {
+		add("request objects", "signed")
+	}
 	for k, v := range p.Admin {
 		add("admin."+k, v)
 	}

@@ -40,6 +40,8 @@ type GetOptions struct {
 	MinTTL  time.Duration
 	NoCache bool
 	Output  string
+	// AuthorizationDetails is the raw --authorization-details value.
+	AuthorizationDetails string
 }
 
 // NewCmdGet builds the command; runF replaces the run function in tests.
@@ -86,6 +88,8 @@ only at a terminal (in a script, run 'idpctl login' once first).`,
 	fl.DurationVar(&opts.MinTTL, "min-ttl", 60*time.Second, "shortest remaining lifetime of the returned token: a cached one with less is renewed, and a new one from the IdP with less fails the command (exit 1); when not given, 60s or half the token's lifetime, never failing")
 	fl.BoolVar(&opts.NoCache, "no-cache", false, "ignore a cached access token (a cached refresh token is still used)")
 	fl.StringVarP(&opts.Output, "output", "o", OutputRaw, "output: raw, json, header, env or exec-credential")
+	fl.BoolVar(&f.Flags.DPoP, "dpop", false, cli.DPoPFlagUsage)
+	fl.StringVar(&opts.AuthorizationDetails, "authorization-details", "", cli.AuthorizationDetailsFlagUsage)
 	addGrantFlags(cmd, &opts.Grant)
 	return cmd
 }
@@ -116,11 +120,16 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 		return errs.New(errs.KindUsage, "unknown output %q: choose raw, json, header, env or exec-credential", opts.Output)
 	}
 	f := opts.Factory
+	grant := opts.Grant
+	var err error
+	if grant.Options.AuthorizationDetails, err = f.AuthorizationDetails(opts.AuthorizationDetails); err != nil {
+		return err
+	}
 	p, err := f.Profile()
 	if err != nil {
 		return err
 	}
-	g, err := PrepareGrant(p, opts.Grant, opts.Scopes)
+	g, err := PrepareGrant(p, grant, opts.Scopes)
 	if err != nil {
 		return err
 	}
@@ -182,6 +191,10 @@ func Write(ios *iostreams.IOStreams, output string, at *credstore.AccessToken, s
 		}
 		return nil
 	case OutputExecCredential:
+		if at.DPoPJkt != "" {
+			// client-go sends exec credentials as Bearer tokens only.
+			return errs.New(errs.KindUsage, "a DPoP-bound token cannot be a Kubernetes exec credential (client-go presents Bearer tokens only); use a profile without DPoP")
+		}
 		return writeExecCredential(out, at, getenv)
 	default:
 		return writeJSON(out, at, source, now)
@@ -193,6 +206,12 @@ func writeJSON(out interface{ Write([]byte) (int, error) }, at *credstore.Access
 		"access_token": at.AccessToken,
 		"token_type":   at.TokenType,
 		"source":       source,
+	}
+	if at.DPoPJkt != "" {
+		doc["dpop_jkt"] = at.DPoPJkt
+	}
+	if len(at.AuthorizationDetails) > 0 {
+		doc["authorization_details"] = at.AuthorizationDetails
 	}
 	if at.Scope != "" {
 		doc["scope"] = at.Scope

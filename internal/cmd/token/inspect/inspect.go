@@ -83,6 +83,7 @@ Without an argument the profile's cached access token is inspected
 	fl.DurationVar(&opts.Leeway, "leeway", jose.DefaultLeeway, "clock skew tolerated when checking exp, nbf and iat")
 	fl.StringVar(&opts.Hint, "hint", "", "token_type_hint for --introspect: access_token or refresh_token")
 	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	cmd.Flags().BoolVar(&f.Flags.DPoP, "dpop", false, cli.DPoPFlagUsage)
 	return cmd
 }
 
@@ -96,8 +97,20 @@ type Report struct {
 	ExpiresIn     *int64         `json:"expires_in,omitempty"`
 	Signature     *Signature     `json:"signature,omitempty"`
 	Introspection map[string]any `json:"introspection,omitempty"`
-	Valid         bool           `json:"valid"`
-	Problems      []string       `json:"problems,omitempty"`
+	// DPoP is the token's key binding (RFC 9449 §6), when it has one.
+	DPoP *Binding `json:"dpop,omitempty"`
+	// AuthorizationDetails are the RFC 9396 details the token carries.
+	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`
+	Valid                bool            `json:"valid"`
+	Problems             []string        `json:"problems,omitempty"`
+}
+
+// Binding is a DPoP-bound token's cnf.jkt and whether the profile holds
+// that key.
+type Binding struct {
+	Jkt             string `json:"jkt"`
+	ProfileKeyJkt   string `json:"profile_key_jkt,omitempty"`
+	ProfileHoldsKey bool   `json:"profile_holds_key"`
 }
 
 // Signature is the verification outcome.
@@ -117,7 +130,7 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 	if err != nil {
 		return err
 	}
-	token, err := opts.readToken(ctx, p)
+	token, cached, err := opts.readToken(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -209,6 +222,9 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 			rep.ExpiresIn = &left
 		}
 	}
+	if err := opts.binding(ctx, p, rep, cached); err != nil {
+		return err
+	}
 	if rep.Format == "opaque" && !opts.Introspect || rep.Format == "jwe" {
 		rep.Valid = false
 	}
@@ -226,40 +242,81 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 	return nil
 }
 
-func (opts *InspectOptions) readToken(ctx context.Context, p *config.Resolved) (string, error) {
+// readToken returns the token to inspect and, for the cached access token,
+// its cache record.
+func (opts *InspectOptions) readToken(ctx context.Context, p *config.Resolved) (string, *credstore.AccessToken, error) {
 	switch opts.Token {
 	case "-":
 		raw, err := opts.IO.ReadAllIn(1 << 20)
 		if err != nil {
-			return "", errs.New(errs.KindUsage, "reading the token from stdin: %w", err)
+			return "", nil, errs.New(errs.KindUsage, "reading the token from stdin: %w", err)
 		}
 		s := strings.TrimSpace(string(raw))
 		if s == "" {
-			return "", errs.New(errs.KindUsage, "no token on stdin")
+			return "", nil, errs.New(errs.KindUsage, "no token on stdin")
 		}
-		return s, nil
+		return s, nil, nil
 	case "":
 		store, err := opts.Factory.Store()
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		var at credstore.AccessToken
 		if err := credstore.LoadJSON(ctx, store, p.Name, credstore.KindAccessToken, &at); err != nil {
 			if errors.Is(err, credstore.ErrNotFound) {
-				return "", errs.New(errs.KindLoginRequired, "profile %q has no cached token: pass one, or run 'idpctl token get' first", p.Name)
+				return "", nil, errs.New(errs.KindLoginRequired, "profile %q has no cached token: pass one, or run 'idpctl token get' first", p.Name)
 			}
-			return "", err
+			return "", nil, err
 		}
 		if opts.IDToken {
 			if at.IDToken == "" {
-				return "", errs.New(errs.KindLoginRequired, "profile %q has no cached ID token (it comes from an openid login)", p.Name)
+				return "", nil, errs.New(errs.KindLoginRequired, "profile %q has no cached ID token (it comes from an openid login)", p.Name)
 			}
-			return at.IDToken, nil
+			return at.IDToken, nil, nil
 		}
-		return at.AccessToken, nil
+		return at.AccessToken, &at, nil
 	default:
-		return opts.Token, nil
+		return opts.Token, nil, nil
 	}
+}
+
+// binding fills in the token's DPoP key binding and authorization details
+// from its claims, the introspection answer or the cache record, in that
+// order of trust.
+func (opts *InspectOptions) binding(ctx context.Context, p *config.Resolved, rep *Report, cached *credstore.AccessToken) error {
+	jkt := cnfJkt(rep.Claims)
+	if jkt == "" {
+		jkt = cnfJkt(rep.Introspection)
+	}
+	if jkt == "" && cached != nil {
+		jkt = cached.DPoPJkt
+	}
+	for _, src := range []map[string]any{rep.Claims, rep.Introspection} {
+		if ad, ok := src["authorization_details"]; ok && len(rep.AuthorizationDetails) == 0 {
+			if raw, err := json.Marshal(ad); err == nil {
+				rep.AuthorizationDetails = raw
+			}
+		}
+	}
+	if len(rep.AuthorizationDetails) == 0 && cached != nil && len(cached.AuthorizationDetails) > 0 {
+		rep.AuthorizationDetails = cached.AuthorizationDetails
+	}
+	if jkt == "" {
+		return nil
+	}
+	own, err := opts.Factory.DPoPThumbprint(ctx, p)
+	if err != nil {
+		return err
+	}
+	rep.DPoP = &Binding{Jkt: jkt, ProfileKeyJkt: own, ProfileHoldsKey: own == jkt}
+	return nil
+}
+
+// cnfJkt reads the RFC 9449 §6 confirmation of a claims set.
+func cnfJkt(m map[string]any) string {
+	cnf, _ := m["cnf"].(map[string]any)
+	jkt, _ := cnf["jkt"].(string)
+	return jkt
 }
 
 func numericDate(v any) (time.Time, bool) {
@@ -315,6 +372,18 @@ func write(opts *InspectOptions, rep *Report, now time.Time) error {
 	if rep.Introspection != nil {
 		p.Println(p.Heading("Introspection (RFC 7662)"))
 		p.KeyValues(pairs(rep.Introspection))
+	}
+	if rep.DPoP != nil {
+		holds := p.Success("yes")
+		if !rep.DPoP.ProfileHoldsKey {
+			holds = p.Warning("no") + " (the token cannot be used from this profile)"
+		}
+		p.Println(p.Heading("DPoP binding (RFC 9449)"))
+		p.KeyValues([]ui.Pair{{Key: "jkt", Value: rep.DPoP.Jkt}, {Key: "profile holds the key", Value: holds}})
+	}
+	if len(rep.AuthorizationDetails) > 0 {
+		p.Println(p.Heading("Authorization details (RFC 9396)"))
+		p.Println(string(rep.AuthorizationDetails))
 	}
 	for _, problem := range rep.Problems {
 		p.Println(p.Warning("! ") + problem)

@@ -62,6 +62,7 @@ refresh token lives (refresh_token_expires_in, as Webex sends); without it
 	cmd.Flags().StringVar(&opts.RenewAt, "renew-at", "50%", "share of the refresh token's life after which --if-due renews (percent or fraction)")
 	cmd.Flags().StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, no broader than the original grant (default: the profile's)")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	cmd.Flags().BoolVar(&f.Flags.DPoP, "dpop", false, cli.DPoPFlagUsage)
 	return cmd
 }
 

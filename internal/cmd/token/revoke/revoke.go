@@ -108,6 +108,7 @@ interrupted run continues with --resume.`,
 	}
 	cmd.Flags().StringVar(&opts.Hint, "hint", "", "token_type_hint: access_token or refresh_token")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	cmd.Flags().BoolVar(&f.Flags.DPoP, "dpop", false, cli.DPoPFlagUsage)
 	fl := cmd.Flags()
 	fl.StringVar(&opts.User, "user", "", "revoke every token of this user through the provider's admin API")
 	fl.StringVar(&opts.Client, "client", "", "with --user or --users-file: only the tokens of this client (application)")

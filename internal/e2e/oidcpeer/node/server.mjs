@@ -90,6 +90,32 @@ function page(title, body) {
 // Token lifetimes in seconds, chosen by the harness so tests can expire them.
 const ttl = cfg.ttl;
 
+// Optional protocol features, turned on per test by the harness.
+const dpop = cfg.dpop ?? {};
+const rarTypes = cfg.authorizationDetailsTypes ?? [];
+
+// RFC 9396: every configured type is accepted as sent; the grant, access
+// token and introspection answer carry the details the client asked for.
+const richAuthorizationRequests = rarTypes.length === 0 ? { enabled: false } : {
+  enabled: true,
+  types: Object.fromEntries(rarTypes.map((type) => [type, {
+    validate: async (_ctx, detail) => {
+      if (detail.actions !== undefined && !detail.actions.every((a) => typeof a === 'string')) {
+        throw new errors.InvalidAuthorizationDetails('actions must be strings');
+      }
+    },
+  }])),
+  authorizationDetailsForGrantSource: async (ctx) => (ctx.oidc.params.authorization_details
+    ? JSON.parse(ctx.oidc.params.authorization_details) : undefined),
+  authorizationDetailsForAccessToken: async (ctx, _token, source) => {
+    if (ctx.oidc.params.authorization_details) {
+      return JSON.parse(ctx.oidc.params.authorization_details);
+    }
+    return source?.rar;
+  },
+  authorizationDetailsForIntrospection: async (_ctx, token) => token.rar,
+};
+
 const configuration = {
   clients: cfg.clients,
   jwks: cfg.jwks,
@@ -138,6 +164,24 @@ const configuration = {
   ],
   features: {
     devInteractions: { enabled: false },
+    // RFC 9449. With a nonce secret every proof must carry a server nonce
+    // (§8), the first request of a client is answered use_dpop_nonce.
+    dPoP: dpop.nonceSecret ? {
+      enabled: true,
+      nonceSecret: Buffer.from(dpop.nonceSecret, 'base64url'),
+      requireNonce: () => true,
+    } : { enabled: true },
+    // RFC 9126; requirePushedAuthorizationRequests refuses every plain
+    // authorization request (and publishes
+    // require_pushed_authorization_requests).
+    pushedAuthorizationRequests: {
+      enabled: true,
+      requirePushedAuthorizationRequests: Boolean(cfg.requirePAR),
+    },
+    // RFC 9101 signed request objects; a client opts in to requiring them
+    // with require_signed_request_object.
+    requestObjects: { enabled: Boolean(cfg.requestObjects) },
+    richAuthorizationRequests,
     clientCredentials: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
@@ -433,6 +477,9 @@ async function interaction(ctx) {
       for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) {
         grant.addResourceScope(indicator, scopes.join(' '));
       }
+      for (const detail of prompt.details.rar ?? []) {
+        grant.addRar(detail);
+      }
       const grantId = await grant.save();
       result = { consent: details.grantId ? {} : { grantId } };
       break;
@@ -463,6 +510,15 @@ provider.use(async (ctx, next) => {
     switch (ctx.path) {
       case tokenPath:
         await countTokenRequest(ctx);
+        // A broken IdP for fault tests: every proof is answered with a
+        // demand for yet another nonce (RFC 9449 §8).
+        if (dpop.nonceLoop && ctx.get('DPoP')) {
+          ctx.status = 400;
+          ctx.set('DPoP-Nonce', randomBytes(16).toString('base64url'));
+          ctx.set('Cache-Control', 'no-store');
+          ctx.body = { error: 'use_dpop_nonce', error_description: 'a new nonce is required' };
+          return;
+        }
         break;
       case revocationPath:
         stats.revocations += 1;
