@@ -63,6 +63,9 @@ type Summary struct {
 	// NotStarted counts users left when the run was stopped.
 	NotStarted int
 	Failed     []Result
+	// Missing are the users the IdP did not know, when that counts as a
+	// failure (Engine.AllowMissing unset): nothing was revoked for them.
+	Missing []Result
 	// StillValid is the first StillValid an adapter reported.
 	StillValid string
 	Elapsed    time.Duration
@@ -87,6 +90,11 @@ type Engine struct {
 	OnResult func(Result)
 	// Abort, when closed, cancels calls in flight (a second Ctrl-C).
 	Abort <-chan struct{}
+	// AllowMissing accepts "user not found" as a final success. Unset, a
+	// user the IdP does not know counts as a failure of the run: for a
+	// departed user it most often means a wrong identifier (an email where
+	// the IdP wants a login, a typo), and their tokens are still live.
+	AllowMissing bool
 }
 
 func (e *Engine) now() time.Time {
@@ -139,6 +147,9 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 		}
 		if r.Outcome == provider.OutcomeFailed {
 			sum.Failed = append(sum.Failed, r)
+		}
+		if r.Outcome == provider.OutcomeUserNotFound && !e.AllowMissing {
+			sum.Missing = append(sum.Missing, r)
 		}
 		if sum.StillValid == "" && r.StillValid != "" {
 			sum.StillValid = r.StillValid
@@ -249,16 +260,24 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 	sum.NotStarted = notStarted + len(todo) - fed
 	sum.Elapsed = e.now().Sub(start)
 	sum.Pauses = lim.Pauses()
-	done2 := sum.Total - sum.NotStarted - len(sum.Failed)
+	done2 := sum.Total - sum.NotStarted - len(sum.Failed) - len(sum.Missing)
 	switch {
 	case fatal != nil:
 		return sum, fatal
 	case sum.NotStarted > 0 || isAborted(e.Abort):
-		return sum, errs.New(errs.KindInterrupted, "interrupted: %d of %d users done, %d failed, %d not started", done2, sum.Total, len(sum.Failed), sum.NotStarted)
-	case len(sum.Failed) > 0:
-		return sum, errs.New(errs.KindPartial, "%d of %d users failed", len(sum.Failed), sum.Total)
+		return sum, errs.New(errs.KindInterrupted, "interrupted: %d of %d users done, %d failed, %d not started%s", done2, sum.Total, len(sum.Failed)+len(sum.Missing), sum.NotStarted, sum.missingNote())
+	case len(sum.Failed) > 0 || len(sum.Missing) > 0:
+		return sum, errs.New(errs.KindPartial, "%d of %d users failed%s", len(sum.Failed)+len(sum.Missing), sum.Total, sum.missingNote())
 	}
 	return sum, nil
+}
+
+// missingNote says how many of the failures are unknown users.
+func (s *Summary) missingNote() string {
+	if len(s.Missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d not found at the IdP)", len(s.Missing))
 }
 
 func isAborted(ch <-chan struct{}) bool {

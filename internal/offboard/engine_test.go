@@ -126,8 +126,9 @@ func TestAnInterruptedRunResumesWithoutRevokingAnyoneTwiceOrSkippingAnyone(t *te
 	var second []Result
 	eng2 := &Engine{Revoker: rev, Journal: j2, Parallel: 4, OnResult: func(r Result) { second = append(second, r) }}
 	sum2, err := eng2.Run(context.Background(), users)
-	if err != nil {
-		t.Fatalf("resumed run: %v", err)
+	// Unknown users fail the run, resumed or not: nothing was revoked.
+	if errs.KindOf(err) != errs.KindPartial || len(sum2.Missing) != n/10 || len(sum2.Failed) != 0 {
+		t.Fatalf("resumed run: %v, %d missing, %d failed; want partial with %d missing", err, len(sum2.Missing), len(sum2.Failed), n/10)
 	}
 	if sum2.Resumed != len(first) || len(second) != n {
 		t.Fatalf("resumed %d (want %d), reported %d (want %d)", sum2.Resumed, len(first), len(second), n)
@@ -224,5 +225,26 @@ func TestAUserRateLimitedTooOftenFails(t *testing.T) {
 	sum, err := eng.Run(context.Background(), []string{"alice"})
 	if errs.KindOf(err) != errs.KindPartial || s.calls["alice"] != 4 || len(sum.Failed) != 1 {
 		t.Fatalf("err %v, calls %d", err, s.calls["alice"])
+	}
+}
+
+func TestAUserTheIdPDoesNotKnowFailsTheRunUnlessAllowed(t *testing.T) {
+	s := &scripted{fn: func(user string, _ int) (*provider.RevokeUserResult, error) {
+		if user == "ghost" {
+			return &provider.RevokeUserResult{Outcome: provider.OutcomeUserNotFound}, nil
+		}
+		return &provider.RevokeUserResult{Outcome: provider.OutcomeRevoked}, nil
+	}}
+	users := []string{"alice", "ghost", "bob"}
+	sum, err := (&Engine{Revoker: s, Parallel: 1}).Run(context.Background(), users)
+	if errs.KindOf(err) != errs.KindPartial || !strings.Contains(err.Error(), "1 of 3 users failed (1 not found at the IdP)") {
+		t.Fatalf("err %v, want partial naming the unknown user", err)
+	}
+	if len(sum.Missing) != 1 || sum.Missing[0].User != "ghost" || sum.Counts[provider.OutcomeUserNotFound] != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	sum, err = (&Engine{Revoker: s, Parallel: 1, AllowMissing: true}).Run(context.Background(), users)
+	if err != nil || len(sum.Missing) != 0 || sum.Counts[provider.OutcomeUserNotFound] != 1 {
+		t.Fatalf("with AllowMissing: err %v, summary %+v", err, sum)
 	}
 }

@@ -47,7 +47,9 @@ type AdminOptions struct {
 
 	User, Client, UsersFile, Column, Method, Output string
 	DryRun, Yes, Resume, Restart                    bool
-	Parallel                                        int
+	// AllowMissing accepts users the IdP does not know as done.
+	AllowMissing bool
+	Parallel     int
 }
 
 // maxUsersFile bounds the users file: a million leavers is a mistake.
@@ -67,7 +69,7 @@ func checkAdminFlags(o *RevokeOptions) error {
 		return errs.New(errs.KindUsage, "give either a TOKEN or --user/--users-file, not both")
 	}
 	if !admin {
-		for name, set := range map[string]bool{"--client": o.Client != "", "--column": o.Column != "", "--method": o.Method != "", "--dry-run": o.DryRun, "--resume": o.Resume, "--restart": o.Restart} {
+		for name, set := range map[string]bool{"--client": o.Client != "", "--column": o.Column != "", "--method": o.Method != "", "--dry-run": o.DryRun, "--resume": o.Resume, "--restart": o.Restart, "--allow-missing": o.AllowMissing} {
 			if set {
 				return errs.New(errs.KindUsage, "%s goes with --user or --users-file", name)
 			}
@@ -89,6 +91,7 @@ func AdminRun(ctx context.Context, o *RevokeOptions) error {
 		Interrupts: systemInterrupts, ProfileFlag: f.Flags.Profile,
 		User: o.User, Client: o.Client, UsersFile: o.UserFile, Column: o.Column, Method: o.Method,
 		Output: o.Output, DryRun: o.DryRun, Yes: o.Yes, Resume: o.Resume, Restart: o.Restart, Parallel: o.Parallel,
+		AllowMissing: o.AllowMissing,
 	}
 	return adminRun(ctx, a)
 }
@@ -350,7 +353,7 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 	eng := &offboard.Engine{
 		Revoker: rev, Request: provider.RevokeUserRequest{Client: o.Client, Method: o.Method},
 		Journal: journal, Limiter: lim, Parallel: o.Parallel, Now: o.Now, Sleep: o.Sleep,
-		OnResult: onResult, Abort: abort,
+		OnResult: onResult, Abort: abort, AllowMissing: o.AllowMissing,
 	}
 	sum, runErr := eng.Run(runCtx, in.users)
 	if bar != nil {
@@ -376,7 +379,7 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 			writeSummary(ui.New(errOut, o.IO.ColorEnabledStderr()), sum)
 		}
 	}
-	if sum.Total-len(sum.Failed)-sum.NotStarted > 0 {
+	if sum.Total-len(sum.Failed)-len(sum.Missing)-sum.NotStarted > 0 {
 		errP := ui.New(errOut, o.IO.ColorEnabledStderr())
 		valid := sum.StillValid
 		if valid == "" {
@@ -384,15 +387,19 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 		}
 		errP.Println(errP.Dim("Access tokens already issued stay valid " + valid + "."))
 	}
-	return o.finalError(in, sum, runErr, auditErr)
+	return o.finalError(provName, in, sum, runErr, auditErr)
 }
 
-func (o *AdminOptions) finalError(in *input, sum *offboard.Summary, runErr, auditErr error) error {
+func (o *AdminOptions) finalError(provName string, in *input, sum *offboard.Summary, runErr, auditErr error) error {
 	if !in.fromFile {
 		switch {
 		case len(sum.Failed) == 1:
 			r := sum.Failed[0]
 			return errs.New(r.Kind, "revoking the tokens of %s: %s", r.User, r.Error)
+		case len(sum.Missing) == 1:
+			// Exit 1, as token inspect does for a token that does not
+			// hold: the question was answered, and the answer is no.
+			return fmt.Errorf("%s does not know user %q: nothing was revoked; check the identifier (the adapter's user lookup is described in docs/providers.md), or pass --allow-missing if the account is known to be deleted already", provName, sum.Missing[0].User)
 		case runErr != nil && errs.KindOf(runErr) != errs.KindPartial:
 			return runErr
 		}
@@ -410,6 +417,10 @@ func (o *AdminOptions) finalError(in *input, sum *offboard.Summary, runErr, audi
 	case errs.KindInterrupted:
 		return errs.New(errs.KindInterrupted, "%v; resume with: %s", runErr, resume)
 	case errs.KindPartial:
+		if len(sum.Failed) == 0 {
+			// Only unknown users: a resume would not ask again.
+			return errs.New(errs.KindPartial, "%v: their tokens, if any, were not revoked; check the identifiers (a login where the IdP wants an email, or the reverse), or, if those accounts are known to be deleted already, accept them with: %s --allow-missing", runErr, resume)
+		}
 		return errs.New(errs.KindPartial, "%v; retry them with: %s", runErr, resume)
 	default:
 		return errs.New(errs.KindOf(runErr), "%v; after fixing that, continue with: %s", runErr, resume)
@@ -448,6 +459,9 @@ func (o *AdminOptions) resumeCommand() string {
 	}
 	if o.Yes {
 		parts = append(parts, "--yes")
+	}
+	if o.AllowMissing {
+		parts = append(parts, "--allow-missing")
 	}
 	parts = append(parts, "--resume")
 	s := strings.Join(parts, " ")

@@ -221,7 +221,7 @@ func TestADryRunShowsThePlanAndSendsNothing(t *testing.T) {
 func TestAListIsRevokedAuditedAndReportedAsJSONLines(t *testing.T) {
 	fx := newFixture(t, nil)
 	fx.usersFile(t, "email\nalice@x\nghost-1@x\nbob@x\n")
-	fx.opts.Yes, fx.opts.Output = true, "json"
+	fx.opts.Yes, fx.opts.Output, fx.opts.AllowMissing = true, "json", true
 	if err := adminRun(context.Background(), fx.opts); err != nil {
 		t.Fatal(err)
 	}
@@ -415,4 +415,33 @@ func TestAtATerminalAListShowsAProgressBarAndASummaryTable(t *testing.T) {
 	if strings.Contains(out, "alice") {
 		t.Errorf("a terminal lists users that need no attention:\n%s", out)
 	}
+}
+
+func TestAUserTheIdPDoesNotKnowIsAFailureUnlessAllowed(t *testing.T) {
+	t.Run("one user exits 1", func(t *testing.T) {
+		fx := newFixture(t, nil)
+		fx.opts.User, fx.opts.Yes = "ghost-x", true
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitError || !strings.Contains(err.Error(), `does not know user "ghost-x"`) || !strings.Contains(err.Error(), "--allow-missing") {
+			t.Fatalf("err = %v (exit %d), want exit 1 naming the user and --allow-missing", err, cli.ExitCode(err))
+		}
+		fx.opts.AllowMissing = true
+		if err := adminRun(context.Background(), fx.opts); err != nil {
+			t.Fatalf("with --allow-missing: %v", err)
+		}
+	})
+	t.Run("a list exits 8 and a resume can accept them", func(t *testing.T) {
+		fx := newFixture(t, nil)
+		fx.usersFile(t, "alice\nghost-bob\ncarol\n")
+		fx.opts.Yes, fx.opts.ProfileFlag = true, "prod"
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitPartial || !strings.Contains(err.Error(), "1 not found at the IdP") || !strings.Contains(err.Error(), "--resume --allow-missing") {
+			t.Fatalf("err = %v (exit %d)", err, cli.ExitCode(err))
+		}
+		before := fx.idp.count()
+		fx.opts.Resume, fx.opts.AllowMissing = true, true
+		if err := adminRun(context.Background(), fx.opts); err != nil || fx.idp.count() != before {
+			t.Fatalf("accepting them: %v, %d new requests", err, fx.idp.count()-before)
+		}
+	})
 }
