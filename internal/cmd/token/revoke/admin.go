@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"regexp"
@@ -87,7 +88,7 @@ func AdminRun(ctx context.Context, o *RevokeOptions) error {
 	a := &AdminOptions{
 		IO: o.IO, Provider: f.Provider,
 		Audit:    func() (Auditor, error) { return f.AuditLog() },
-		StateDir: xdg.StateDir, ReadFile: os.ReadFile, Now: f.Now,
+		StateDir: xdg.StateDir, ReadFile: readUsersFile, Now: f.Now,
 		Interrupts: systemInterrupts, ProfileFlag: f.Flags.Profile,
 		User: o.User, Client: o.Client, UsersFile: o.UserFile, Column: o.Column, Method: o.Method,
 		Output: o.Output, DryRun: o.DryRun, Yes: o.Yes, Resume: o.Resume, Restart: o.Restart, Parallel: o.Parallel,
@@ -117,6 +118,11 @@ func (o *AdminOptions) readInput() (*input, error) {
 		if u == "" {
 			return nil, errs.New(errs.KindUsage, "--user is empty")
 		}
+		// The same rule as for a users file: an invisible character makes
+		// an id that matches nobody while looking right.
+		if reason := offboard.CheckUser(u); reason != "" {
+			return nil, errs.New(errs.KindUsage, "--user %q %s: type the identifier again rather than pasting it", u, reason)
+		}
 		return &input{users: []string{u}, name: u}, nil
 	}
 	var raw []byte
@@ -126,10 +132,11 @@ func (o *AdminOptions) readInput() (*input, error) {
 		name = "stdin"
 		raw, err = o.IO.ReadAllIn(maxUsersFile)
 	} else {
-		raw, err = o.ReadFile(o.UsersFile)
-		if err == nil && len(raw) > maxUsersFile {
-			err = fmt.Errorf("larger than %d MiB", maxUsersFile>>20)
+		read := o.ReadFile
+		if read == nil {
+			read = readUsersFile
 		}
+		raw, err = read(o.UsersFile)
 	}
 	if err != nil {
 		return nil, errs.New(errs.KindUsage, "reading the users file: %w", err)
@@ -142,6 +149,35 @@ func (o *AdminOptions) readInput() (*input, error) {
 		return nil, errs.New(errs.KindUsage, "%s holds no users", name)
 	}
 	return &input{users: list.Users, list: list, raw: raw, name: name, fromFile: true}, nil
+}
+
+// errTooLarge says a users file passed maxUsersFile.
+var errTooLarge = fmt.Errorf("it is larger than %d MiB, more than any list of leavers; split it, or check that the path names the file meant", maxUsersFile>>20)
+
+// readUsersFile reads at most maxUsersFile bytes: a device (/dev/zero), a
+// pipe that never ends or a huge file fails fast instead of filling memory.
+func readUsersFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil {
+		if st.IsDir() {
+			return nil, fmt.Errorf("%s is a directory", path)
+		}
+		if st.Mode().IsRegular() && st.Size() > maxUsersFile {
+			return nil, errTooLarge
+		}
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, maxUsersFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > maxUsersFile {
+		return nil, errTooLarge
+	}
+	return raw, nil
 }
 
 // userPlan is the calls for one user.

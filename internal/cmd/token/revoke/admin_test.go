@@ -122,7 +122,7 @@ func newFixture(t *testing.T, prov func(env *provider.Env) provider.Provider) *f
 		},
 		Audit:    func() (Auditor, error) { return fx.audit, nil },
 		StateDir: func() (string, error) { return fx.dir, nil },
-		ReadFile: os.ReadFile,
+		ReadFile: readUsersFile,
 		Now:      time.Now,
 		Output:   "text", Parallel: 4,
 	}
@@ -444,4 +444,39 @@ func TestAUserTheIdPDoesNotKnowIsAFailureUnlessAllowed(t *testing.T) {
 			t.Fatalf("accepting them: %v, %d new requests", err, fx.idp.count()-before)
 		}
 	})
+}
+
+func TestAnEndlessOrHugeUsersFileFailsFastWithExit2(t *testing.T) {
+	huge := filepath.Join(t.TempDir(), "huge.csv")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: 300 MB that take no disk.
+	if err := f.Truncate(300 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, path := range []string{"/dev/zero", huge} {
+		fx := newFixture(t, nil)
+		fx.opts.UsersFile, fx.opts.Yes = path, true
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "larger than 32 MiB") {
+			t.Fatalf("%s: err = %v (exit %d), want exit 2 saying it is too large", path, err, cli.ExitCode(err))
+		}
+		if fx.idp.count() != 0 {
+			t.Fatalf("%s: requests were sent", path)
+		}
+	}
+}
+
+func TestAUserWithInvisibleCharactersIsRefused(t *testing.T) {
+	for _, u := range []string{"alice\u200b", "\u202eecila", "al\u00adice", "bob\u2066"} {
+		fx := newFixture(t, nil)
+		fx.opts.User, fx.opts.Yes = u, true
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "invisible formatting character") || fx.idp.count() != 0 {
+			t.Fatalf("%q: err = %v (exit %d), %d requests", u, err, cli.ExitCode(err), fx.idp.count())
+		}
+	}
 }

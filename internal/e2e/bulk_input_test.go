@@ -1,0 +1,90 @@
+package e2e
+
+// What a bulk revocation refuses before it sends anything: a users file
+// that cannot be read exactly, one too large to be a list of leavers, and
+// identifiers that hold invisible characters.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
+)
+
+func hydraBulkEnv(t *testing.T) (*hydrafake.Server, *Env) {
+	t.Helper()
+	f := hydrafake.New()
+	t.Cleanup(f.Close)
+	noViolations(t, "hydra", f.Errors)
+	f.AddClient("wiki", nil)
+	return f, adminEnv(t, "hydra", f.URL, "", viaFile, "url="+f.URL)
+}
+
+func TestBulkRevocationRefusesACSVQuoteThatNeverCloses(t *testing.T) {
+	t.Parallel()
+	f, e := hydraBulkEnv(t)
+	var b strings.Builder
+	b.WriteString("email,name\nalice@example.com,A\n\"bob@example.com,B\n")
+	for i := 0; i < 51; i++ {
+		fmt.Fprintf(&b, "user%02d@example.com,U\n", i)
+	}
+	file := e.WriteFile(t, "leavers.csv", b.String(), false)
+	for _, extra := range [][]string{{"--dry-run"}, {"--yes", "-o", "json"}} {
+		r := run(t, e, "", append([]string{"token", "revoke", "--users-file", file}, extra...)...)
+		if r.Code != 2 || !strings.Contains(r.Stderr, "line 3 never closes") || r.Stdout != "" {
+			t.Fatalf("%v: want exit 2 naming line 3 and no plan or results\n%s", extra, r)
+		}
+	}
+	if n := len(f.Requests()); n != 0 {
+		t.Fatalf("%d requests reached Hydra", n)
+	}
+}
+
+func TestBulkRevocationRefusesAnEndlessOrHugeUsersFileFast(t *testing.T) {
+	t.Parallel()
+	f, e := hydraBulkEnv(t)
+	huge := filepath.Join(t.TempDir(), "huge.txt")
+	fh, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fh.Truncate(300 << 20); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+	fh.Close()
+	for _, path := range []string{"/dev/zero", huge} {
+		r, took := timed(t, e, "token", "revoke", "--users-file", path, "--yes")
+		if r.Code != 2 || !strings.Contains(r.Stderr, "larger than 32 MiB") {
+			t.Fatalf("%s: want exit 2 saying the file is too large\n%s", path, r)
+		}
+		t.Logf("%s refused in %s", path, took.Round(time.Millisecond))
+	}
+	if n := len(f.Requests()); n != 0 {
+		t.Fatalf("%d requests reached Hydra", n)
+	}
+}
+
+func TestRevokeRefusesAUserWithInvisibleCharacters(t *testing.T) {
+	t.Parallel()
+	f, e := hydraBulkEnv(t)
+	for _, u := range []string{"alice\u200b", "\u202eecila", "bob\u2066x\u2069"} {
+		r := run(t, e, "", "token", "revoke", "--user", u, "--yes")
+		if r.Code != 2 || !strings.Contains(r.Stderr, "invisible formatting character") {
+			t.Fatalf("%q: want exit 2\n%s", u, r)
+		}
+	}
+	file := e.WriteFile(t, "leavers.txt", "alice\nbob\u200b\n", false)
+	r := run(t, e, "", "token", "revoke", "--users-file", file, "--yes", "-o", "json")
+	if r.Code != 8 || !strings.Contains(r.Stderr, "line 2") || strings.Contains(r.Stdout, "bob") {
+		t.Fatalf("a users file: want exit 8 naming line 2, bob not run\n%s", r)
+	}
+	for _, req := range f.Requests() {
+		if strings.Contains(req.Query.Get("subject"), "bob") || strings.Contains(req.Query.Get("subject"), "ecila") {
+			t.Fatalf("a refused user reached Hydra: %+v", req)
+		}
+	}
+}
