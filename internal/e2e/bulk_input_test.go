@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,6 +86,43 @@ func TestRevokeRefusesAUserWithInvisibleCharacters(t *testing.T) {
 	for _, req := range f.Requests() {
 		if strings.Contains(req.Query.Get("subject"), "bob") || strings.Contains(req.Query.Get("subject"), "ecila") {
 			t.Fatalf("a refused user reached Hydra: %+v", req)
+		}
+	}
+}
+
+func TestBulkResumeRefusesAProfileNowPointingAtAnotherIdP(t *testing.T) {
+	t.Parallel()
+	f, e := hydraBulkEnv(t)
+	users := []string{"alice", "bob", "carol"}
+	for _, u := range users {
+		f.AddConsent(u, "wiki")
+	}
+	file := e.WriteFile(t, "leavers.txt", strings.Join(users, "\n")+"\n", false)
+	f.Fail(http.MethodDelete, "/admin/oauth2/auth/sessions/consent", hydrafake.ServerError, 1)
+	r := run(t, e, "", "token", "revoke", "--users-file", file, "--yes", "--parallel", "1", "-o", "json")
+	if r.Code != 8 {
+		t.Fatalf("want exit 8 with one user failed, leaving the journal\n%s", r)
+	}
+
+	// The profile is edited to name another Hydra, a staging copy say.
+	other := hydrafake.New()
+	t.Cleanup(other.Close)
+	mustRun(t, e, "", "profile", "add", e.Get("IDPCTL_PROFILE"), "--overwrite", "--provider", "hydra", "--issuer", other.URL, "--admin", "url="+other.URL)
+
+	resumed := run(t, e, "", "token", "revoke", "--users-file", file, "--yes", "-o", "json", "--resume")
+	if resumed.Code != 2 || !strings.Contains(resumed.Stderr, "another IdP") || !strings.Contains(resumed.Stderr, "admin URL was "+f.URL) || resumed.Stdout != "" {
+		t.Fatalf("want exit 2 naming the changed admin URL, and no result reported\n%s", resumed)
+	}
+	if n := len(other.Requests()); n != 0 {
+		t.Fatalf("%d requests reached the other Hydra", n)
+	}
+	restarted := run(t, e, "", "token", "revoke", "--users-file", file, "--yes", "-o", "json", "--restart")
+	if restarted.Code != 0 || len(jsonLines(t, restarted.Stdout)) != len(users) {
+		t.Fatalf("--restart runs the whole list at the new IdP\n%s", restarted)
+	}
+	for _, l := range jsonLines(t, restarted.Stdout) {
+		if field(l, "resumed") == "true" {
+			t.Errorf("%s carried over from the other IdP", field(l, "user"))
 		}
 	}
 }

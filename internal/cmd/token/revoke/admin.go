@@ -262,7 +262,8 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 		case o.Restart:
 			mode = offboard.JournalRestart
 		}
-		key := offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw}
+		key := offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw,
+			IdP: offboard.NewIdP(prov.Name(), p.Issuer, p.Admin)}
 		if journal, err = offboard.OpenJournal(dir, key, mode, in.name, len(in.users), o.now()); err != nil {
 			return err
 		}
