@@ -7,6 +7,7 @@ package offboard
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -27,6 +28,28 @@ const DefaultParallel = 4
 // DefaultMaxRateLimited is how often one user's call may be refused for
 // rate limiting before the user is recorded as failed.
 const DefaultMaxRateLimited = 10
+
+// Repeats after transient failures, per user. A call that failed for a
+// network reason the HTTP client does not repeat itself (connection
+// refused; a reset or timeout of a POST) is repeated maxUnreachable times,
+// after unreachableBackoff doubling up to maxUnreachableBackoff, every
+// worker pausing together: an admin API restarting comes back within
+// that, and a dead one is not hammered. A transient conflict (HTTP 409, a
+// database serialization failure) is the IdP's answer to two overlapping
+// changes; it is repeated maxConflict times after a short, jittered,
+// doubling wait for that user alone.
+const (
+	maxUnreachable        = 4
+	unreachableBackoff    = time.Second
+	maxUnreachableBackoff = 8 * time.Second
+	maxConflict           = 5
+	conflictBackoff       = 50 * time.Millisecond
+)
+
+// unreachableStreak is how many users in a row may fail for the admin API
+// being unreachable, after their repeats, before the run stops: the rest
+// would only fail the same way, and --resume continues once it is back.
+const unreachableStreak = 2
 
 // refusalStreak is how many refusals (401/403) in a row, with no success
 // at all, stop the run: the admin credential is wrong, and going on would
@@ -50,6 +73,9 @@ type Result struct {
 
 	// Kind is the failure's class, for the exit code.
 	Kind errs.Kind `json:"-"`
+	// unreachable marks a failure whose repeats all found the admin API
+	// unreachable.
+	unreachable bool
 }
 
 // Summary is the run's tally.
@@ -130,9 +156,14 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 	var mu sync.Mutex // guards sum, fatal, streak and OnResult calls
 	var fatal error
 	streak, succeeded := 0, false
+	unreachable := 0
 	stopFeeding := make(chan struct{})
 	var stopOnce sync.Once
-	stop := func() { stopOnce.Do(func() { close(stopFeeding) }) }
+	// waitCtx ends pauses and back-off waits when the run stops for good:
+	// a user waiting to be repeated is then left for --resume.
+	waitCtx, cancelWaits := context.WithCancel(ctx)
+	defer cancelWaits()
+	stop := func() { stopOnce.Do(func() { close(stopFeeding); cancelWaits() }) }
 
 	finish := func(r Result) {
 		var jerr error
@@ -164,6 +195,15 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 		}
 		if r.Resumed {
 			return
+		}
+		if r.unreachable {
+			unreachable++
+			if unreachable >= unreachableStreak && fatal == nil {
+				fatal = errs.New(errs.KindNetwork, "stopped: the admin API could not be reached for %d users in a row, each tried %d times over %s (last: %s); the users left were not sent", unreachable, maxUnreachable+1, unreachableWait(), r.Error)
+				stop()
+			}
+		} else if r.Outcome != provider.OutcomeFailed {
+			unreachable = 0
 		}
 		switch {
 		case r.Outcome != provider.OutcomeFailed:
@@ -244,7 +284,7 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 					continue
 				default:
 				}
-				r, started := e.one(ctx, callCtx, lim, maxRL, u)
+				r, started := e.one(waitCtx, callCtx, lim, maxRL, u)
 				if !started {
 					mu.Lock()
 					notStarted++
@@ -298,6 +338,7 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 	req := e.Request
 	req.User = user
 	r = Result{User: user, Client: req.Client}
+	unreachable, conflicts := 0, 0
 	for {
 		// A pause in force is waited out before a first call or a repeat;
 		// a stop during the wait leaves the user for the next run (the IdP
@@ -326,6 +367,24 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 		if lim.RateLimited(err) && r.Attempts <= maxRL {
 			continue
 		}
+		if callCtx.Err() == nil && errs.IsRetryable(err) {
+			if errs.KindOf(err) == errs.KindNetwork {
+				if unreachable < maxUnreachable {
+					unreachable++
+					// Everyone waits: the next call anyone makes would
+					// meet the same dead end.
+					lim.PauseFor(unreachableDelay(unreachable), PauseUnreachable)
+					continue
+				}
+				r.unreachable = true
+			} else if conflicts < maxConflict {
+				conflicts++
+				if err := e.sleep(stopCtx, jitter(conflictBackoff<<(conflicts-1))); err != nil {
+					return r, false
+				}
+				continue
+			}
+		}
 		r.Outcome = provider.OutcomeFailed
 		r.Error = redact.Text(err.Error())
 		r.Kind = errs.KindOf(err)
@@ -336,4 +395,31 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 		r.Time = e.now().UTC()
 		return r, true
 	}
+}
+
+func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
+	if e.Sleep != nil {
+		return e.Sleep(ctx, d)
+	}
+	return sleepCtx(ctx, d)
+}
+
+// unreachableDelay is the pause before the n-th repeat (n from 1).
+func unreachableDelay(n int) time.Duration {
+	return min(unreachableBackoff<<(n-1), maxUnreachableBackoff)
+}
+
+// unreachableWait is the total of the pauses one user may wait.
+func unreachableWait() time.Duration {
+	var d time.Duration
+	for n := 1; n <= maxUnreachable; n++ {
+		d += unreachableDelay(n)
+	}
+	return d
+}
+
+// jitter spreads d over [d, 2d), so that workers whose changes collided do
+// not collide again at the same instant.
+func jitter(d time.Duration) time.Duration {
+	return d + rand.N(d)
 }

@@ -341,11 +341,11 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 
 	lim := offboard.NewLimiter(o.Now, o.Sleep)
 	var pausedUntil time.Time
-	lim.OnPause = func(until time.Time) {
+	lim.OnPause = func(until time.Time, reason offboard.PauseReason) {
 		outMu.Lock()
 		pausedUntil = until
 		outMu.Unlock()
-		msg := fmt.Sprintf("paused until %s: rate limit", until.Local().Format(time.TimeOnly))
+		msg := fmt.Sprintf("paused until %s: %s", until.Local().Format(time.TimeOnly), reason)
 		if bar != nil {
 			bar.SetNote(msg)
 			return
