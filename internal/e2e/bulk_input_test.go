@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
+	"github.com/idpctl/idpctl/internal/provider/keycloak/keycloakfake"
 )
 
 func hydraBulkEnv(t *testing.T) (*hydrafake.Server, *Env) {
@@ -124,5 +125,34 @@ func TestBulkResumeRefusesAProfileNowPointingAtAnotherIdP(t *testing.T) {
 		if field(l, "resumed") == "true" {
 			t.Errorf("%s carried over from the other IdP", field(l, "user"))
 		}
+	}
+}
+
+func TestADryRunNeverOpensTheKeychain(t *testing.T) {
+	t.Parallel()
+	f := keycloakfake.New("acme")
+	t.Cleanup(f.Close)
+	noViolations(t, "keycloak", f.Errors)
+	// The admin secret would be in the keychain; the keychain cannot be
+	// reached (no session bus), so any attempt to open it fails with exit 6.
+	e := adminEnv(t, "keycloak", f.URL+"/realms/acme", "", viaFile, "client_id="+f.AdminClientID)
+	e.Unset("IDPCTL_ADMIN_SECRET_FILE").Unset("IDPCTL_ADMIN_SECRET").Set("IDPCTL_STORE", "keychain").
+		Set("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus")).Set("XDG_RUNTIME_DIR", t.TempDir())
+	file := e.WriteFile(t, "leavers.txt", "alice\nbob\n", false)
+	for _, args := range [][]string{
+		{"token", "revoke", "--user", "alice", "--dry-run"},
+		{"token", "revoke", "--users-file", file, "--dry-run", "-o", "json"},
+	} {
+		r := run(t, e, "", args...)
+		if r.Code != 0 || strings.Contains(r.Stderr, "keychain") {
+			t.Fatalf("%v: a dry run needs no credential: want exit 0 without touching the keychain\n%s", args, r)
+		}
+	}
+	if n := len(f.Requests()); n != 0 {
+		t.Fatalf("a dry run sent %d requests", n)
+	}
+	// Sending does need it, and says so.
+	if r := run(t, e, "", "token", "revoke", "--user", "alice", "--yes"); r.Code != 6 || !strings.Contains(r.Stderr, "keychain") {
+		t.Fatalf("a real run without a reachable keychain: want exit 6\n%s", r)
 	}
 }
