@@ -7,8 +7,10 @@ package e2e
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestProfileAddRefusesAdminSecretsAndUnknownSettingsAtOnce(t *testing.T) {
@@ -40,5 +42,37 @@ func TestProfileAddRefusesAdminSecretsAndUnknownSettingsAtOnce(t *testing.T) {
 	raw, err := os.ReadFile(cfg)
 	if err != nil || strings.Contains(string(raw), secret) {
 		t.Fatalf("config %q, %v", raw, err)
+	}
+}
+
+func TestAuditSurvivesATornLineAndFiltersByUserResultAndDate(t *testing.T) {
+	t.Parallel()
+	f, e := hydraBulkEnv(t)
+	f.AddConsent("alice", "wiki")
+	mustRun(t, e, "", "token", "revoke", "--user", "alice", "--yes")
+	log := filepath.Join(e.Get("XDG_STATE_HOME"), "idpctl", "audit.log")
+	// A crash mid-append leaves a torn line and no newline.
+	fh, err := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(`{"time":"2026-01-01T00:00:00Z","action":"revoke_us`)
+	fh.Close()
+	mustRun(t, e, "", "token", "revoke", "--user", "carol", "--yes")
+
+	all := run(t, e, "", "audit", "-o", "json")
+	if all.Code != 0 || len(jsonLines(t, all.Stdout)) != 2 || !strings.Contains(all.Stderr, "1 unreadable line") {
+		t.Fatalf("want both entries and the torn line counted\n%s", all)
+	}
+	today := time.Now().Format("2006-01-02")
+	r := run(t, e, "", "audit", "--user", "carol", "--result", "nothing to revoke", "--since", today, "-o", "text")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "carol") || strings.Contains(r.Stdout, "alice") {
+		t.Fatalf("--user carol --result ... --since %s\n%s", today, r)
+	}
+	if !regexp.MustCompile(`\d\d:\d\d:\d\d (Z|[+-]\d\d:\d\d)`).MatchString(r.Stdout) {
+		t.Fatalf("the time has no zone\n%s", r)
+	}
+	if r := run(t, e, "", "audit", "--since", time.Now().Add(24*time.Hour).Format("2006-01-02"), "-o", "json"); r.Code != 0 || r.Stdout != "" {
+		t.Fatalf("--since tomorrow\n%s", r)
 	}
 }
