@@ -273,6 +273,10 @@ func TestBulkRevocationSurvivesSIGINTAndResumesWithoutRevokingAnyoneTwice(t *tes
 		if resumed != firstDone {
 			t.Errorf("%d results carried over from the first run, which finished %d", resumed, firstDone)
 		}
+		// The resumed run's plan counts only the users left.
+		if want := fmt.Sprintf("Plan: revoke the tokens of %d users", users-firstDone); !strings.Contains(second.Stderr, want) || !strings.Contains(second.Stderr, fmt.Sprintf("%d of the %d users in", firstDone, users)) {
+			t.Errorf("the resumed plan does not say %q and how many were done before\n%s", want, second.Stderr)
+		}
 		for _, i := range planted {
 			l := byUser[login(i)]
 			if field(l, "result") != "revoked" || field(l, "resumed") == "true" {

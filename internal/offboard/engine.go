@@ -84,6 +84,9 @@ type Summary struct {
 	// Counts maps each outcome (revoked, accepted, nothing to revoke, user
 	// not found, failed) to how many users ended there, this run or earlier.
 	Counts map[provider.Outcome]int
+	// ThisRun is Counts without the users done by an earlier run: what
+	// this run did.
+	ThisRun map[provider.Outcome]int
 	// Resumed counts users done by an earlier run.
 	Resumed int
 	// NotStarted counts users left when the run was stopped.
@@ -151,7 +154,7 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 	if lim == nil {
 		lim = NewLimiter(e.Now, e.Sleep)
 	}
-	sum := &Summary{Total: len(users), Counts: map[provider.Outcome]int{}}
+	sum := &Summary{Total: len(users), Counts: map[provider.Outcome]int{}, ThisRun: map[provider.Outcome]int{}}
 
 	var mu sync.Mutex // guards sum, fatal, streak and OnResult calls
 	var fatal error
@@ -175,6 +178,8 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 		sum.Counts[r.Outcome]++
 		if r.Resumed {
 			sum.Resumed++
+		} else {
+			sum.ThisRun[r.Outcome]++
 		}
 		if r.Outcome == provider.OutcomeFailed {
 			sum.Failed = append(sum.Failed, r)
@@ -300,12 +305,26 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 	sum.NotStarted = notStarted + len(todo) - fed
 	sum.Elapsed = e.now().Sub(start)
 	sum.Pauses = lim.Pauses()
-	done2 := sum.Total - sum.NotStarted - len(sum.Failed) - len(sum.Missing)
 	switch {
 	case fatal != nil:
 		return sum, fatal
 	case sum.NotStarted > 0 || isAborted(e.Abort):
-		return sum, errs.New(errs.KindInterrupted, "interrupted: %d of %d users done, %d failed, %d not started%s", done2, sum.Total, len(sum.Failed)+len(sum.Missing), sum.NotStarted, sum.missingNote())
+		// This run's work only: users an earlier run finished are
+		// mentioned apart, not counted as done again.
+		ran, failed := 0, len(sum.Failed)
+		for _, n := range sum.ThisRun {
+			ran += n
+		}
+		for _, r := range sum.Missing {
+			if !r.Resumed {
+				failed++
+			}
+		}
+		earlier := ""
+		if sum.Resumed > 0 {
+			earlier = fmt.Sprintf("; %d more were done by an earlier run", sum.Resumed)
+		}
+		return sum, errs.New(errs.KindInterrupted, "interrupted: %d of %d users done, %d failed, %d not started%s%s", ran-failed, sum.Total-sum.Resumed, failed, sum.NotStarted, sum.missingNote(), earlier)
 	case len(sum.Failed) > 0 || len(sum.Missing) > 0:
 		return sum, errs.New(errs.KindPartial, "%d of %d users failed%s", len(sum.Failed)+len(sum.Missing), sum.Total, sum.missingNote())
 	}

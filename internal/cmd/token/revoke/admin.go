@@ -193,6 +193,7 @@ type planDoc struct {
 	Client     string             `json:"client,omitempty"`
 	Method     string             `json:"method,omitempty"`
 	Users      int                `json:"users"`
+	Done       int                `json:"done_earlier,omitempty"`
 	Duplicates int                `json:"duplicates,omitempty"`
 	Problems   []offboard.Problem `json:"problems,omitempty"`
 	Plan       []userPlan         `json:"plan"`
@@ -268,9 +269,30 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 			return err
 		}
 	}
+	left := len(in.users)
+	if journal != nil && o.Resume {
+		// The plan and the question count the users left, and spell out
+		// the first of them, not the ones an earlier run finished.
+		var todo []string
+		for _, u := range in.users {
+			if _, done := journal.Final(u); !done {
+				todo = append(todo, u)
+			}
+		}
+		left = len(todo)
+		doc.Users, doc.Done, doc.Plan = left, len(in.users)-left, nil
+		for _, u := range todo[:min(planShown, len(todo))] {
+			calls, err := rev.PlanRevokeUser(provider.RevokeUserRequest{User: u, Client: o.Client, Method: o.Method})
+			if err != nil {
+				_ = journal.Close()
+				return err
+			}
+			doc.Plan = append(doc.Plan, userPlan{User: u, Calls: calls})
+		}
+	}
 	errP := ui.New(o.IO.ErrOut, o.IO.ColorEnabledStderr())
 	writePlan(errP, doc, in)
-	question := fmt.Sprintf("Revoke the tokens of %s at %s (profile %s)?", plural(len(in.users), "user"), prov.Name(), p.Name)
+	question := fmt.Sprintf("Revoke the tokens of %s at %s (profile %s)?", plural(left, "user"), prov.Name(), p.Name)
 	if err := cli.Confirm(o.IO, o.Yes, false, question); err != nil {
 		if journal != nil {
 			if o.Resume {
@@ -382,7 +404,10 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 			_ = enc.Encode(r)
 		case !list || !stdoutTTY:
 			outP.Println(resultLine(outP, r))
-		case r.Outcome != provider.OutcomeRevoked && r.Outcome != provider.OutcomeAccepted:
+		case !r.Resumed:
+			// At a terminal the table at the end names every user this
+			// run worked on, revoked ones included: an offboarding
+			// ticket wants the names, not only a count.
 			notable = append(notable, r)
 		}
 	}
@@ -523,6 +548,9 @@ func writePlan(pr *ui.Printer, doc planDoc, in *input) {
 	if rest := doc.Users - len(doc.Plan); rest > 0 {
 		pr.Printf("  ... and the same for %d more %s\n", rest, pluralWord(rest, "user"))
 	}
+	if doc.Done > 0 {
+		pr.Println(pr.Dim(fmt.Sprintf("%d of the %d users in %s were done by an earlier run and are skipped.", doc.Done, doc.Done+doc.Users, in.name)))
+	}
 	if in.list != nil {
 		if in.list.Column != "" {
 			pr.Println(pr.Dim(fmt.Sprintf("Users read from column %q of %s.", in.list.Column, in.name)))
@@ -574,6 +602,10 @@ func writeNotable(pr *ui.Printer, rs []offboard.Result) {
 	if len(rs) == 0 {
 		return
 	}
+	// Users needing attention first, so a long table cut at notableShown
+	// never hides one; then in the order they finished.
+	rs = append([]offboard.Result(nil), rs...)
+	sort.SliceStable(rs, func(i, j int) bool { return attention(rs[i]) > attention(rs[j]) })
 	rows := [][]string{}
 	for i, r := range rs {
 		if i == notableShown {
@@ -588,38 +620,60 @@ func writeNotable(pr *ui.Printer, rs []offboard.Result) {
 	pr.Println()
 }
 
+// attention ranks a result for the table: failures first.
+func attention(r offboard.Result) int {
+	switch r.Outcome {
+	case provider.OutcomeFailed:
+		return 3
+	case provider.OutcomeUserNotFound:
+		return 2
+	case provider.OutcomeNothingToRevoke:
+		return 1
+	}
+	return 0
+}
+
 // summaryOrder lists outcomes as people read them: good news first.
 var summaryOrder = []provider.Outcome{provider.OutcomeRevoked, provider.OutcomeAccepted, provider.OutcomeNothingToRevoke, provider.OutcomeUserNotFound, provider.OutcomeFailed}
 
 func writeSummary(pr *ui.Printer, sum *offboard.Summary) {
 	rows := [][]string{}
 	seen := map[provider.Outcome]bool{}
+	// This run's results; what an earlier run did is one row of its own,
+	// so an interrupted or resumed run does not claim it.
+	counts := sum.ThisRun
+	if counts == nil {
+		counts = sum.Counts
+	}
 	for _, oc := range summaryOrder {
 		seen[oc] = true
-		if n := sum.Counts[oc]; n > 0 {
+		if n := counts[oc]; n > 0 {
 			rows = append(rows, []string{string(oc), fmt.Sprint(n)})
 		}
 	}
 	var other []string
-	for oc := range sum.Counts {
+	for oc := range counts {
 		if !seen[oc] {
 			other = append(other, string(oc))
 		}
 	}
 	sort.Strings(other)
 	for _, oc := range other {
-		rows = append(rows, []string{oc, fmt.Sprint(sum.Counts[provider.Outcome(oc)])})
+		rows = append(rows, []string{oc, fmt.Sprint(counts[provider.Outcome(oc)])})
 	}
 	if sum.NotStarted > 0 {
 		rows = append(rows, []string{"not started", fmt.Sprint(sum.NotStarted)})
 	}
+	if sum.Resumed > 0 && sum.ThisRun != nil {
+		rows = append(rows, []string{"done in an earlier run", fmt.Sprint(sum.Resumed)})
+	}
 	pr.Table([]string{"RESULT", "USERS"}, rows)
-	extra := fmt.Sprintf("%s in %s", plural(sum.Total, "user"), sum.Elapsed.Round(100*time.Millisecond))
+	extra := fmt.Sprintf("%s this run in %s", plural(sum.Total-sum.Resumed, "user"), sum.Elapsed.Round(100*time.Millisecond))
 	if sum.Resumed > 0 {
-		extra += fmt.Sprintf(", %d done in an earlier run", sum.Resumed)
+		extra += fmt.Sprintf(" (%d in the list)", sum.Total)
 	}
 	if sum.Pauses > 0 {
-		extra += fmt.Sprintf(", %s for the rate limit", plural(sum.Pauses, "pause"))
+		extra += fmt.Sprintf(", %s (rate limit or unreachable API)", plural(sum.Pauses, "pause"))
 	}
 	pr.Println(pr.Dim(extra))
 }
