@@ -143,6 +143,13 @@ func (l *Log) Append(e Entry) error {
 		return errors.New("locking the audit log: another process holds it")
 	}
 	defer lk.Unlock()
+	// A line torn by a crash or a full disk has no newline; ours must not
+	// be glued to it, or the reader loses both.
+	if torn, err := endsTorn(l.Path); err != nil {
+		return fmt.Errorf("writing the audit log: %w", err)
+	} else if torn {
+		line = append([]byte{'\n'}, line...)
+	}
 	if _, err := f.Write(line); err != nil {
 		return fmt.Errorf("writing the audit log: %w", err)
 	}
@@ -152,11 +159,38 @@ func (l *Log) Append(e Entry) error {
 	return nil
 }
 
-// Filter selects entries.
+// endsTorn reports whether the file is non-empty and its last byte is not
+// a newline. The caller holds the lock.
+func endsTorn(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return false, err
+	}
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], st.Size()-1); err != nil {
+		return false, err
+	}
+	return b[0] != '\n', nil
+}
+
+// Filter selects entries; zero fields select all.
 type Filter struct {
 	Since  time.Time
 	Action string
+	// User and Result match exactly.
+	User   string
+	Result string
 }
+
+// maxLine bounds one entry: entries are a few hundred bytes, and a longer
+// line is damage (or a file that is not the log), skipped like any other
+// unreadable line rather than ending the read.
+const maxLine = 256 << 10
 
 // Read returns the entries matching the filter, oldest first. A line that
 // is not JSON (a torn last line after a crash, a hand edit) is skipped and
@@ -176,28 +210,53 @@ func Read(path string, f Filter) (entries []Entry, bad int, err error) {
 func read(r io.Reader, f Filter) ([]Entry, int, error) {
 	var entries []Entry
 	bad := 0
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 {
-			continue
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		raw, tooLong, err := readLine(br)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return entries, bad, fmt.Errorf("reading the audit log: %w", err)
 		}
-		var e Entry
-		if err := json.Unmarshal(line, &e); err != nil || e.Action == "" {
+		line := bytes.TrimSpace(raw)
+		switch {
+		case tooLong:
 			bad++
-			continue
+		case len(line) == 0:
+		default:
+			var e Entry
+			if jerr := json.Unmarshal(line, &e); jerr != nil || e.Action == "" {
+				bad++
+			} else if f.match(e) {
+				entries = append(entries, e)
+			}
 		}
-		if !f.Since.IsZero() && e.Time.Before(f.Since) {
-			continue
+		if errors.Is(err, io.EOF) {
+			return entries, bad, nil
 		}
-		if f.Action != "" && e.Action != f.Action {
-			continue
-		}
-		entries = append(entries, e)
 	}
-	if err := sc.Err(); err != nil {
-		return entries, bad, fmt.Errorf("reading the audit log: %w", err)
+}
+
+func (f Filter) match(e Entry) bool {
+	return (f.Since.IsZero() || !e.Time.Before(f.Since)) &&
+		(f.Action == "" || e.Action == f.Action) &&
+		(f.User == "" || e.User == f.User) &&
+		(f.Result == "" || e.Result == f.Result)
+}
+
+// readLine reads one line without its newline. A line over maxLine is
+// consumed to its end and reported as tooLong, without being kept.
+func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(line)+len(chunk) > maxLine {
+				tooLong, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return line, tooLong, err
 	}
-	return entries, bad, nil
 }

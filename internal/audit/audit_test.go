@@ -143,3 +143,42 @@ func TestReadFiltersByTimeAndActionAndSkipsATornLine(t *testing.T) {
 		t.Fatalf("a missing log is empty: %v %v", none, err)
 	}
 }
+
+func TestAnAppendAfterATornWriteStartsOnANewLine(t *testing.T) {
+	l := &Log{Path: filepath.Join(t.TempDir(), FileName), Now: time.Now}
+	if err := l.Append(Entry{Profile: "p", Provider: "okta", Action: ActionRevokeUser, User: "alice", Result: "revoked"}); err != nil {
+		t.Fatal(err)
+	}
+	// A crash mid-write leaves half a line without its newline.
+	f, _ := os.OpenFile(l.Path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"time":"2026-04-01T12:00:00Z","profile":"p","action":"revoke_user","user":"bo`)
+	f.Close()
+	if err := l.Append(Entry{Profile: "p", Provider: "okta", Action: ActionRevokeUser, User: "carol", Result: "revoked"}); err != nil {
+		t.Fatal(err)
+	}
+	entries, bad, err := Read(l.Path, Filter{})
+	if err != nil || bad != 1 || len(entries) != 2 || entries[1].User != "carol" {
+		t.Fatalf("entries %+v, bad %d, err %v; want alice and carol, and the torn line counted", entries, bad, err)
+	}
+}
+
+func TestAReaderSkipsAndCountsOverLongAndUnreadableLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	good := func(u string) string {
+		return fmt.Sprintf(`{"time":"2026-04-01T12:00:00Z","profile":"p","provider":"okta","action":"revoke_user","user":%q,"result":"revoked"}`, u)
+	}
+	content := good("alice") + "\n" + strings.Repeat("x", 5<<20) + "\n" + "not json\n" + good("bob") + "\n" + `{"time":` + strings.Repeat(" ", maxLine) + "\n" + good("carol") + "\n"
+	os.WriteFile(path, []byte(content), 0o600)
+	entries, bad, err := Read(path, Filter{})
+	if err != nil || bad != 3 || len(entries) != 3 || entries[2].User != "carol" {
+		t.Fatalf("entries %d, bad %d, err %v; want alice, bob and carol read past 3 bad lines", len(entries), bad, err)
+	}
+	entries, _, _ = Read(path, Filter{User: "bob"})
+	if len(entries) != 1 || entries[0].User != "bob" {
+		t.Fatalf("--user bob: %+v", entries)
+	}
+	entries, _, _ = Read(path, Filter{Result: "failed"})
+	if len(entries) != 0 {
+		t.Fatalf("--result failed: %+v", entries)
+	}
+}

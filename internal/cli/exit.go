@@ -74,13 +74,13 @@ var ExitCodes = []struct {
 	Meaning string
 }{
 	{ExitOK, "success"},
-	{ExitError, "an error not covered below"},
+	{ExitError, "an error not covered below; also token revoke --user for a user the IdP does not know"},
 	{ExitUsage, "wrong usage: unknown flag, bad argument, missing setting, invalid configuration"},
 	{ExitLoginRequired, "login required: no usable credentials cached, or the IdP answered invalid_grant"},
 	{ExitRefused, "the IdP refused: invalid_client, unauthorized_client, other OAuth errors, HTTP 401 or 403, an issuer mismatch"},
 	{ExitNetwork, "network, TLS or timeout; also an answer that could not be read (HTML, truncated, too large) or a 5xx"},
 	{ExitStore, "the credential store (keychain) cannot be used"},
 	{ExitUnsupported, "this provider does not offer the operation"},
-	{ExitPartial, "a bulk run finished with some items failed"},
+	{ExitPartial, "a bulk run finished with some items failed (users the IdP does not know count as failed)"},
 	{ExitInterrupted, "interrupted (Ctrl-C)"},
 }

@@ -79,11 +79,11 @@ func (f *Factory) ProviderEnv(ctx context.Context, p *config.Resolved) (*provide
 		// only an explicit --deadline caps its retries.
 		hc = hc.WithDeadline(time.Time{})
 	}
-	secret := ""
+	// The secret is read when the first request needs it: a dry run or a
+	// plan sends nothing and must not need the keychain.
+	var load func(context.Context) (string, error)
 	if scheme != provider.AuthNone {
-		if secret, err = f.AdminSecret(ctx, p); err != nil {
-			return nil, err
-		}
+		load = func(ctx context.Context) (string, error) { return f.AdminSecret(ctx, p) }
 	}
 	now := f.Now
 	if now == nil {
@@ -96,7 +96,7 @@ func (f *Factory) ProviderEnv(ctx context.Context, p *config.Resolved) (*provide
 		Settings: settings,
 		HTTP:     hc,
 		Auth: &provider.AdminAuth{
-			Scheme: scheme, Secret: secret, User: settings[AdminUser],
+			Scheme: scheme, Load: load, User: settings[AdminUser],
 			ClientID: settings[AdminClientID], TokenURL: settings[AdminTokenURL],
 			Scope: settings[AdminScope], Audience: settings[AdminAudience],
 			ClientAuthMethod: clientAuth, HTTP: hc, Now: now,

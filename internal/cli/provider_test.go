@@ -38,6 +38,12 @@ func TestTheAdminEnvironmentComesFromTheProfilesAdminSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := env.Auth
+	if a.Secret != "" {
+		t.Fatal("the secret was read before any request needed it")
+	}
+	if _, err := a.SecretValue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if env.BaseURL != "https://admin.example" || env.Setting("realm", "") != "corp" || env.Issuer != "https://idp.example" || env.Profile != "corp" ||
 		a.Scheme != provider.AuthClientCredentials || a.ClientID != "offboarding" || a.TokenURL != "https://idp.example/token" ||
 		a.Scope != "admin" || a.Audience != "https://api" || a.ClientAuthMethod != "client_secret_post" || a.Secret != "stored-secret" ||
@@ -65,7 +71,8 @@ func TestTheAdminSecretPrefersTheEnvironmentThenItsFileThenTheStore(t *testing.T
 			t.Fatal(err)
 		}
 		env, _ := f.ProviderEnv(context.Background(), p)
-		if env.Auth.Secret != tc.want || env.Auth.Scheme != provider.AuthSSWS {
+		secret, err := env.Auth.SecretValue(context.Background())
+		if err != nil || secret != tc.want || env.Auth.Secret != tc.want || env.Auth.Scheme != provider.AuthSSWS {
 			t.Errorf("env %v: secret %q scheme %q, want %q", tc.env, env.Auth.Secret, env.Auth.Scheme, tc.want)
 		}
 	}

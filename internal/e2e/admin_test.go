@@ -347,7 +347,7 @@ func TestKeycloakAdminCommandsThroughTheBinary(t *testing.T) {
 	})
 	t.Run("an unknown user is user not found", func(t *testing.T) {
 		before := writes()
-		wantResult(t, s.revoke(t, "nobody@example.com"), "user not found")
+		wantResult(t, s.revokeUnknown(t, "nobody@example.com"), "user not found")
 		if writes() != before {
 			t.Error("a write was sent for an unknown user")
 		}
@@ -578,7 +578,7 @@ func TestOktaAdminCommandsThroughTheBinary(t *testing.T) {
 		stillValidOnce(t, s.last)
 	})
 	t.Run("an unknown user is user not found", func(t *testing.T) {
-		wantResult(t, s.revoke(t, "nobody@example.com"), "user not found")
+		wantResult(t, s.revokeUnknown(t, "nobody@example.com"), "user not found")
 	})
 	t.Run("--client revokes the refresh tokens of that client only", func(t *testing.T) {
 		res := s.revoke(t, "bob@example.com", "--client", "0oa1payroll")
@@ -770,7 +770,7 @@ func TestAuth0AdminCommandsThroughTheBinary(t *testing.T) {
 		}
 	})
 	t.Run("an unknown user is user not found", func(t *testing.T) {
-		wantResult(t, s.revoke(t, "auth0|nobody"), "user not found")
+		wantResult(t, s.revokeUnknown(t, "auth0|nobody"), "user not found")
 	})
 	t.Run("--client revokes the refresh tokens of that application only", func(t *testing.T) {
 		wantResult(t, s.revoke(t, "auth0|bob", "--client", "payroll"), "accepted")
@@ -996,7 +996,7 @@ func TestOracleAdminCommandsThroughTheBinary(t *testing.T) {
 		stillValidOnce(t, s.last)
 	})
 	t.Run("an unknown user is user not found", func(t *testing.T) {
-		wantResult(t, s.revoke(t, "nobody", "--method", "deactivate"), "user not found")
+		wantResult(t, s.revokeUnknown(t, "nobody", "--method", "deactivate"), "user not found")
 	})
 	t.Run("--method grants --client deletes that app's grant only", func(t *testing.T) {
 		wantResult(t, s.revoke(t, "bob", "--method", "grants", "--client", "payroll-client"), "revoked")
@@ -1192,7 +1192,7 @@ func TestCiscoUCMAdminCommandsThroughTheBinary(t *testing.T) {
 		stillValidOnce(t, s.last)
 	})
 	t.Run("an unknown user is user not found", func(t *testing.T) {
-		wantResult(t, s.revoke(t, "nobody"), "user not found")
+		wantResult(t, s.revokeUnknown(t, "nobody"), "user not found")
 	})
 	t.Run("a failure that quotes a refresh token shows none of it", func(t *testing.T) {
 		f.FailNext(ucmfake.FailStatus, 1)

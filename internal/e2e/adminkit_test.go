@@ -100,6 +100,19 @@ func (s *adminSession) revoke(t testing.TB, user string, args ...string) map[str
 	return res
 }
 
+// revokeUnknown runs 'token revoke --user USER ARGS --yes -o json' for a
+// user the IdP does not know: without --allow-missing that is exit 1 with
+// the result still reported; it returns the result object.
+func (s *adminSession) revokeUnknown(t testing.TB, user string, args ...string) map[string]any {
+	t.Helper()
+	r := s.act(t, 1, append(append([]string{"token", "revoke", "--user", user}, args...), "--yes", "-o", "json")...)
+	s.last = r
+	if !strings.Contains(r.Stderr, "does not know user") || !strings.Contains(r.Stderr, "--allow-missing") {
+		t.Errorf("an unknown user is not reported loudly\n%s", r)
+	}
+	return jsonObject(t, r)
+}
+
 // wantResult checks a revocation result object.
 func wantResult(t testing.TB, res map[string]any, result string) {
 	t.Helper()

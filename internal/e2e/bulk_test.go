@@ -175,7 +175,8 @@ func TestBulkRevocationSurvivesSIGINTAndResumesWithoutRevokingAnyoneTwice(t *tes
 
 	e := adminEnv(t, "okta", lim.URL+"/oauth2/default", f.Token(), viaFile, "url="+lim.URL)
 	file := e.WriteFile(t, "leavers.csv", csv.String(), false)
-	args := []string{"token", "revoke", "--users-file", file, "--column", "login", "--yes", "--parallel", "4", "-o", "json"}
+	// The ghosts stand for accounts HR lists that were deleted already.
+	args := []string{"token", "revoke", "--users-file", file, "--column", "login", "--yes", "--parallel", "4", "-o", "json", "--allow-missing"}
 
 	began := time.Now()
 	p := start(t, e, "", args...)
@@ -271,6 +272,10 @@ func TestBulkRevocationSurvivesSIGINTAndResumesWithoutRevokingAnyoneTwice(t *tes
 		}
 		if resumed != firstDone {
 			t.Errorf("%d results carried over from the first run, which finished %d", resumed, firstDone)
+		}
+		// The resumed run's plan counts only the users left.
+		if want := fmt.Sprintf("Plan: revoke the tokens of %d users", users-firstDone); !strings.Contains(second.Stderr, want) || !strings.Contains(second.Stderr, fmt.Sprintf("%d of the %d users in", firstDone, users)) {
+			t.Errorf("the resumed plan does not say %q and how many were done before\n%s", want, second.Stderr)
 		}
 		for _, i := range planted {
 			l := byUser[login(i)]
@@ -449,5 +454,50 @@ func TestBulkRevocationCountsAnHTMLErrorPageAsAFailedUser(t *testing.T) {
 	}
 	if n := requestsTo(f.Requests(), keycloakReq, http.MethodPost, "/admin/realms/acme/users/"+ids["alice"]+"/logout"); n != 1 {
 		t.Errorf("alice was logged out %d times, want 1", n)
+	}
+}
+
+func TestBulkRevocationCountsAUserTheIdPDoesNotKnowAsAFailure(t *testing.T) {
+	t.Parallel()
+	f := keycloakfake.New("acme")
+	t.Cleanup(f.Close)
+	noViolations(t, "keycloak", f.Errors)
+	f.AddClient("wiki", nil)
+	for _, u := range []string{"alice", "carol"} {
+		f.AddSession(f.AddUser(u, u+"@example.com"), "wiki")
+	}
+	e := adminEnv(t, "keycloak", f.URL+"/realms/acme", f.AdminSecret, viaFile, "client_id="+f.AdminClientID)
+	file := e.WriteFile(t, "leavers.txt", "alice\nbobby-typo\ncarol\n", false)
+
+	r := run(t, e, "", "token", "revoke", "--users-file", file, "--yes", "-o", "json")
+	if r.Code != 8 {
+		t.Fatalf("want exit 8: a departed user the IdP does not know must not pass silently\n%s", r)
+	}
+	for _, l := range jsonLines(t, r.Stdout) {
+		if field(l, "user") == "bobby-typo" && field(l, "result") != "user not found" {
+			t.Errorf("bobby-typo: %v", l)
+		}
+	}
+	for _, want := range []string{"1 of 3 users failed (1 not found at the IdP)", "check the identifiers", "--resume --allow-missing"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("stderr lacks %q\n%s", want, r)
+		}
+	}
+	again := run(t, e, "", "token", "revoke", "--users-file", file, "--yes", "-o", "json", "--resume", "--allow-missing")
+	if again.Code != 0 {
+		t.Fatalf("accepting the unknown user: want exit 0\n%s", again)
+	}
+	for _, l := range jsonLines(t, again.Stdout) {
+		if field(l, "resumed") != "true" {
+			t.Errorf("%s was asked again: %v", field(l, "user"), l)
+		}
+	}
+
+	one := run(t, e, "", "token", "revoke", "--user", "bobby-typo", "--yes", "-o", "json")
+	if one.Code != 1 || !strings.Contains(one.Stderr, `does not know user "bobby-typo"`) || field(jsonObject(t, one), "result") != "user not found" {
+		t.Fatalf("one unknown user: want exit 1 naming the user\n%s", one)
+	}
+	if ok := run(t, e, "", "token", "revoke", "--user", "bobby-typo", "--yes", "-o", "json", "--allow-missing"); ok.Code != 0 {
+		t.Fatalf("with --allow-missing: want exit 0\n%s", ok)
 	}
 }

@@ -90,3 +90,30 @@ func KindOf(err error) Kind {
 
 // Is reports whether err is classified with kind.
 func Is(err error, kind Kind) bool { return KindOf(err) == kind }
+
+// retryable marks an error whose operation may well succeed if repeated
+// unchanged: the request never reached a server (connection refused), or
+// the server reported a transient conflict. It keeps the wrapped error's
+// kind and message.
+type retryable struct{ error }
+
+func (r retryable) Unwrap() error { return r.error }
+
+// Retryable reports true: see IsRetryable.
+func (retryable) Retryable() bool { return true }
+
+// MarkRetryable marks err as worth repeating for an idempotent operation.
+// Whether to repeat, how often and after how long is the caller's policy.
+func MarkRetryable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return retryable{err}
+}
+
+// IsRetryable reports whether anything in err's chain says, through a
+// Retryable() bool method, that the operation may be repeated.
+func IsRetryable(err error) bool {
+	var r interface{ Retryable() bool }
+	return errors.As(err, &r) && r.Retryable()
+}

@@ -62,9 +62,11 @@ func classify(ctx context.Context, err error, host string, opts Options) error {
 		return errs.New(errs.KindNetwork, "cannot resolve %s", dnsErr.Name)
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
-		// Not retried: nothing listens there, and waiting through back-off
-		// only delays the answer a person or script needs.
-		return errs.New(errs.KindNetwork, "cannot connect to %s: connection refused", host)
+		// Not retried here: nothing listens there, and waiting through
+		// back-off only delays the answer a person or script needs. Marked
+		// retryable for callers with their own policy (a bulk run outlives
+		// an admin API restart).
+		return errs.MarkRetryable(errs.New(errs.KindNetwork, "cannot connect to %s: connection refused", host))
 	}
 	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return transientError{errs.New(errs.KindNetwork, "the connection to %s was closed before the answer was complete", host)}
@@ -116,6 +118,9 @@ func (t transientError) Unwrap() error { return t.error }
 // Transient reports whether err is a timeout or a dropped connection, which
 // an idempotent request may repeat; refusals, TLS and size errors are not.
 func Transient(err error) bool { return transient(err) }
+
+// Retryable lets callers outside httpx (errs.IsRetryable) repeat it too.
+func (t transientError) Retryable() bool { return true }
 
 func transient(err error) bool {
 	var t transientError

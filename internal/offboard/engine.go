@@ -7,6 +7,7 @@ package offboard
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -27,6 +28,28 @@ const DefaultParallel = 4
 // DefaultMaxRateLimited is how often one user's call may be refused for
 // rate limiting before the user is recorded as failed.
 const DefaultMaxRateLimited = 10
+
+// Repeats after transient failures, per user. A call that failed for a
+// network reason the HTTP client does not repeat itself (connection
+// refused; a reset or timeout of a POST) is repeated maxUnreachable times,
+// after unreachableBackoff doubling up to maxUnreachableBackoff, every
+// worker pausing together: an admin API restarting comes back within
+// that, and a dead one is not hammered. A transient conflict (HTTP 409, a
+// database serialization failure) is the IdP's answer to two overlapping
+// changes; it is repeated maxConflict times after a short, jittered,
+// doubling wait for that user alone.
+const (
+	maxUnreachable        = 4
+	unreachableBackoff    = time.Second
+	maxUnreachableBackoff = 8 * time.Second
+	maxConflict           = 5
+	conflictBackoff       = 50 * time.Millisecond
+)
+
+// unreachableStreak is how many users in a row may fail for the admin API
+// being unreachable, after their repeats, before the run stops: the rest
+// would only fail the same way, and --resume continues once it is back.
+const unreachableStreak = 2
 
 // refusalStreak is how many refusals (401/403) in a row, with no success
 // at all, stop the run: the admin credential is wrong, and going on would
@@ -50,6 +73,9 @@ type Result struct {
 
 	// Kind is the failure's class, for the exit code.
 	Kind errs.Kind `json:"-"`
+	// unreachable marks a failure whose repeats all found the admin API
+	// unreachable.
+	unreachable bool
 }
 
 // Summary is the run's tally.
@@ -58,11 +84,17 @@ type Summary struct {
 	// Counts maps each outcome (revoked, accepted, nothing to revoke, user
 	// not found, failed) to how many users ended there, this run or earlier.
 	Counts map[provider.Outcome]int
+	// ThisRun is Counts without the users done by an earlier run: what
+	// this run did.
+	ThisRun map[provider.Outcome]int
 	// Resumed counts users done by an earlier run.
 	Resumed int
 	// NotStarted counts users left when the run was stopped.
 	NotStarted int
 	Failed     []Result
+	// Missing are the users the IdP did not know, when that counts as a
+	// failure (Engine.AllowMissing unset): nothing was revoked for them.
+	Missing []Result
 	// StillValid is the first StillValid an adapter reported.
 	StillValid string
 	Elapsed    time.Duration
@@ -87,6 +119,11 @@ type Engine struct {
 	OnResult func(Result)
 	// Abort, when closed, cancels calls in flight (a second Ctrl-C).
 	Abort <-chan struct{}
+	// AllowMissing accepts "user not found" as a final success. Unset, a
+	// user the IdP does not know counts as a failure of the run: for a
+	// departed user it most often means a wrong identifier (an email where
+	// the IdP wants a login, a typo), and their tokens are still live.
+	AllowMissing bool
 }
 
 func (e *Engine) now() time.Time {
@@ -117,14 +154,19 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 	if lim == nil {
 		lim = NewLimiter(e.Now, e.Sleep)
 	}
-	sum := &Summary{Total: len(users), Counts: map[provider.Outcome]int{}}
+	sum := &Summary{Total: len(users), Counts: map[provider.Outcome]int{}, ThisRun: map[provider.Outcome]int{}}
 
 	var mu sync.Mutex // guards sum, fatal, streak and OnResult calls
 	var fatal error
 	streak, succeeded := 0, false
+	unreachable := 0
 	stopFeeding := make(chan struct{})
 	var stopOnce sync.Once
-	stop := func() { stopOnce.Do(func() { close(stopFeeding) }) }
+	// waitCtx ends pauses and back-off waits when the run stops for good:
+	// a user waiting to be repeated is then left for --resume.
+	waitCtx, cancelWaits := context.WithCancel(ctx)
+	defer cancelWaits()
+	stop := func() { stopOnce.Do(func() { close(stopFeeding); cancelWaits() }) }
 
 	finish := func(r Result) {
 		var jerr error
@@ -136,9 +178,14 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 		sum.Counts[r.Outcome]++
 		if r.Resumed {
 			sum.Resumed++
+		} else {
+			sum.ThisRun[r.Outcome]++
 		}
 		if r.Outcome == provider.OutcomeFailed {
 			sum.Failed = append(sum.Failed, r)
+		}
+		if r.Outcome == provider.OutcomeUserNotFound && !e.AllowMissing {
+			sum.Missing = append(sum.Missing, r)
 		}
 		if sum.StillValid == "" && r.StillValid != "" {
 			sum.StillValid = r.StillValid
@@ -153,6 +200,15 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 		}
 		if r.Resumed {
 			return
+		}
+		if r.unreachable {
+			unreachable++
+			if unreachable >= unreachableStreak && fatal == nil {
+				fatal = errs.New(errs.KindNetwork, "stopped: the admin API could not be reached for %d users in a row, each tried %d times over %s (last: %s); the users left were not sent", unreachable, maxUnreachable+1, unreachableWait(), r.Error)
+				stop()
+			}
+		} else if r.Outcome != provider.OutcomeFailed {
+			unreachable = 0
 		}
 		switch {
 		case r.Outcome != provider.OutcomeFailed:
@@ -233,7 +289,7 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 					continue
 				default:
 				}
-				r, started := e.one(ctx, callCtx, lim, maxRL, u)
+				r, started := e.one(waitCtx, callCtx, lim, maxRL, u)
 				if !started {
 					mu.Lock()
 					notStarted++
@@ -249,16 +305,38 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 	sum.NotStarted = notStarted + len(todo) - fed
 	sum.Elapsed = e.now().Sub(start)
 	sum.Pauses = lim.Pauses()
-	done2 := sum.Total - sum.NotStarted - len(sum.Failed)
 	switch {
 	case fatal != nil:
 		return sum, fatal
 	case sum.NotStarted > 0 || isAborted(e.Abort):
-		return sum, errs.New(errs.KindInterrupted, "interrupted: %d of %d users done, %d failed, %d not started", done2, sum.Total, len(sum.Failed), sum.NotStarted)
-	case len(sum.Failed) > 0:
-		return sum, errs.New(errs.KindPartial, "%d of %d users failed", len(sum.Failed), sum.Total)
+		// This run's work only: users an earlier run finished are
+		// mentioned apart, not counted as done again.
+		ran, failed := 0, len(sum.Failed)
+		for _, n := range sum.ThisRun {
+			ran += n
+		}
+		for _, r := range sum.Missing {
+			if !r.Resumed {
+				failed++
+			}
+		}
+		earlier := ""
+		if sum.Resumed > 0 {
+			earlier = fmt.Sprintf("; %d more were done by an earlier run", sum.Resumed)
+		}
+		return sum, errs.New(errs.KindInterrupted, "interrupted: %d of %d users done, %d failed, %d not started%s%s", ran-failed, sum.Total-sum.Resumed, failed, sum.NotStarted, sum.missingNote(), earlier)
+	case len(sum.Failed) > 0 || len(sum.Missing) > 0:
+		return sum, errs.New(errs.KindPartial, "%d of %d users failed%s", len(sum.Failed)+len(sum.Missing), sum.Total, sum.missingNote())
 	}
 	return sum, nil
+}
+
+// missingNote says how many of the failures are unknown users.
+func (s *Summary) missingNote() string {
+	if len(s.Missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d not found at the IdP)", len(s.Missing))
 }
 
 func isAborted(ch <-chan struct{}) bool {
@@ -279,6 +357,7 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 	req := e.Request
 	req.User = user
 	r = Result{User: user, Client: req.Client}
+	unreachable, conflicts := 0, 0
 	for {
 		// A pause in force is waited out before a first call or a repeat;
 		// a stop during the wait leaves the user for the next run (the IdP
@@ -307,6 +386,24 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 		if lim.RateLimited(err) && r.Attempts <= maxRL {
 			continue
 		}
+		if callCtx.Err() == nil && errs.IsRetryable(err) {
+			if errs.KindOf(err) == errs.KindNetwork {
+				if unreachable < maxUnreachable {
+					unreachable++
+					// Everyone waits: the next call anyone makes would
+					// meet the same dead end.
+					lim.PauseFor(unreachableDelay(unreachable), PauseUnreachable)
+					continue
+				}
+				r.unreachable = true
+			} else if conflicts < maxConflict {
+				conflicts++
+				if err := e.sleep(stopCtx, jitter(conflictBackoff<<(conflicts-1))); err != nil {
+					return r, false
+				}
+				continue
+			}
+		}
 		r.Outcome = provider.OutcomeFailed
 		r.Error = redact.Text(err.Error())
 		r.Kind = errs.KindOf(err)
@@ -317,4 +414,31 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 		r.Time = e.now().UTC()
 		return r, true
 	}
+}
+
+func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
+	if e.Sleep != nil {
+		return e.Sleep(ctx, d)
+	}
+	return sleepCtx(ctx, d)
+}
+
+// unreachableDelay is the pause before the n-th repeat (n from 1).
+func unreachableDelay(n int) time.Duration {
+	return min(unreachableBackoff<<(n-1), maxUnreachableBackoff)
+}
+
+// unreachableWait is the total of the pauses one user may wait.
+func unreachableWait() time.Duration {
+	var d time.Duration
+	for n := 1; n <= maxUnreachable; n++ {
+		d += unreachableDelay(n)
+	}
+	return d
+}
+
+// jitter spreads d over [d, 2d), so that workers whose changes collided do
+// not collide again at the same instant.
+func jitter(d time.Duration) time.Duration {
+	return d + rand.N(d)
 }

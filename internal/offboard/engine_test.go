@@ -2,6 +2,7 @@ package offboard
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -126,8 +127,9 @@ func TestAnInterruptedRunResumesWithoutRevokingAnyoneTwiceOrSkippingAnyone(t *te
 	var second []Result
 	eng2 := &Engine{Revoker: rev, Journal: j2, Parallel: 4, OnResult: func(r Result) { second = append(second, r) }}
 	sum2, err := eng2.Run(context.Background(), users)
-	if err != nil {
-		t.Fatalf("resumed run: %v", err)
+	// Unknown users fail the run, resumed or not: nothing was revoked.
+	if errs.KindOf(err) != errs.KindPartial || len(sum2.Missing) != n/10 || len(sum2.Failed) != 0 {
+		t.Fatalf("resumed run: %v, %d missing, %d failed; want partial with %d missing", err, len(sum2.Missing), len(sum2.Failed), n/10)
 	}
 	if sum2.Resumed != len(first) || len(second) != n {
 		t.Fatalf("resumed %d (want %d), reported %d (want %d)", sum2.Resumed, len(first), len(second), n)
@@ -225,4 +227,156 @@ func TestAUserRateLimitedTooOftenFails(t *testing.T) {
 	if errs.KindOf(err) != errs.KindPartial || s.calls["alice"] != 4 || len(sum.Failed) != 1 {
 		t.Fatalf("err %v, calls %d", err, s.calls["alice"])
 	}
+}
+
+func TestAUserTheIdPDoesNotKnowFailsTheRunUnlessAllowed(t *testing.T) {
+	s := &scripted{fn: func(user string, _ int) (*provider.RevokeUserResult, error) {
+		if user == "ghost" {
+			return &provider.RevokeUserResult{Outcome: provider.OutcomeUserNotFound}, nil
+		}
+		return &provider.RevokeUserResult{Outcome: provider.OutcomeRevoked}, nil
+	}}
+	users := []string{"alice", "ghost", "bob"}
+	sum, err := (&Engine{Revoker: s, Parallel: 1}).Run(context.Background(), users)
+	if errs.KindOf(err) != errs.KindPartial || !strings.Contains(err.Error(), "1 of 3 users failed (1 not found at the IdP)") {
+		t.Fatalf("err %v, want partial naming the unknown user", err)
+	}
+	if len(sum.Missing) != 1 || sum.Missing[0].User != "ghost" || sum.Counts[provider.OutcomeUserNotFound] != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	sum, err = (&Engine{Revoker: s, Parallel: 1, AllowMissing: true}).Run(context.Background(), users)
+	if err != nil || len(sum.Missing) != 0 || sum.Counts[provider.OutcomeUserNotFound] != 1 {
+		t.Fatalf("with AllowMissing: err %v, summary %+v", err, sum)
+	}
+}
+
+// lockedClock is a clock that sleeping advances, safe for several workers.
+type lockedClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	slept []time.Duration
+}
+
+func newLockedClock() *lockedClock { return &lockedClock{now: time.Unix(1_700_000_000, 0)} }
+
+func (c *lockedClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *lockedClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.slept = append(c.slept, d)
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+func refused() error {
+	return errs.MarkRetryable(errs.New(errs.KindNetwork, "cannot connect to idp.example: connection refused"))
+}
+
+func TestADeadAdminAPIIsRetriedWithBackOffThenStopsTheRun(t *testing.T) {
+	t.Run("one worker: each user is tried 5 times after 1s, 2s, 4s, 8s", func(t *testing.T) {
+		clock := newLockedClock()
+		s := &scripted{fn: func(string, int) (*provider.RevokeUserResult, error) { return nil, refused() }}
+		sum, err := (&Engine{Revoker: s, Parallel: 1, Now: clock.Now, Sleep: clock.Sleep}).Run(context.Background(), userIDs(37))
+		if errs.KindOf(err) != errs.KindNetwork || !strings.Contains(err.Error(), "could not be reached for 2 users in a row") {
+			t.Fatalf("err %v, want the run stopped as unreachable (exit 5)", err)
+		}
+		if len(sum.Failed) != unreachableStreak || sum.NotStarted != 37-unreachableStreak {
+			t.Fatalf("%d failed, %d not started; want %d failed and the rest left for --resume", len(sum.Failed), sum.NotStarted, unreachableStreak)
+		}
+		for u, n := range s.calls {
+			if n != maxUnreachable+1 {
+				t.Errorf("%s called %d times, want %d", u, n, maxUnreachable+1)
+			}
+		}
+		want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+		want = append(want, want...)
+		if fmt.Sprint(clock.slept) != fmt.Sprint(want) {
+			t.Fatalf("slept %v, want %v", clock.slept, want)
+		}
+	})
+	t.Run("many workers: a few users fail, not all 37", func(t *testing.T) {
+		clock := newLockedClock()
+		s := &scripted{fn: func(string, int) (*provider.RevokeUserResult, error) { return nil, refused() }}
+		sum, err := (&Engine{Revoker: s, Parallel: 4, Now: clock.Now, Sleep: clock.Sleep}).Run(context.Background(), userIDs(37))
+		if errs.KindOf(err) != errs.KindNetwork {
+			t.Fatalf("err %v", err)
+		}
+		if len(sum.Failed) > 4 || sum.NotStarted < 33 || len(sum.Failed)+sum.NotStarted != 37 {
+			t.Fatalf("%d failed, %d not started; want at most the 4 in flight failed", len(sum.Failed), sum.NotStarted)
+		}
+		// A failed user was tried the full 5 times; one still waiting to
+		// be repeated when the run stopped is left for --resume.
+		for _, r := range sum.Failed {
+			if n := s.calls[r.User]; n != maxUnreachable+1 {
+				t.Errorf("%s failed after %d calls, want %d", r.User, n, maxUnreachable+1)
+			}
+		}
+	})
+	t.Run("an API back within the back-off loses nobody", func(t *testing.T) {
+		clock := newLockedClock()
+		s := &scripted{fn: func(_ string, call int) (*provider.RevokeUserResult, error) {
+			if call <= 2 {
+				return nil, refused()
+			}
+			return &provider.RevokeUserResult{Outcome: provider.OutcomeRevoked}, nil
+		}}
+		sum, err := (&Engine{Revoker: s, Parallel: 1, Now: clock.Now, Sleep: clock.Sleep}).Run(context.Background(), []string{"alice", "bob"})
+		if err != nil || sum.Counts[provider.OutcomeRevoked] != 2 {
+			t.Fatalf("err %v, counts %v", err, sum.Counts)
+		}
+		if fmt.Sprint(clock.slept) != fmt.Sprint([]time.Duration{time.Second, 2 * time.Second, time.Second, 2 * time.Second}) {
+			t.Fatalf("slept %v", clock.slept)
+		}
+	})
+	t.Run("a failure that is not transient is not repeated", func(t *testing.T) {
+		s := &scripted{fn: func(string, int) (*provider.RevokeUserResult, error) {
+			return nil, errs.New(errs.KindNetwork, "revoking: idp.example failed (HTTP 500)")
+		}}
+		sum, err := (&Engine{Revoker: s, Parallel: 1}).Run(context.Background(), userIDs(3))
+		if errs.KindOf(err) != errs.KindPartial || len(sum.Failed) != 3 || s.calls["u0000"] != 1 {
+			t.Fatalf("err %v, calls %v", err, s.calls)
+		}
+	})
+}
+
+func TestConcurrentUpdateConflictsAreRepeatedAndARunOfAThousandAtParallel16Finishes(t *testing.T) {
+	const n = 1000
+	api := newFakeAPI(t, 0)
+	// Every 20th user meets the conflict on its first two calls, every
+	// 53rd on its first four: more than 19 users in all.
+	api.conflict = func(user string, call int) bool {
+		var i int
+		fmt.Sscanf(user, "u%d", &i)
+		return (i%20 == 0 && call <= 2) || (i%53 == 0 && call <= 4)
+	}
+	rev := newTestRevoker(t, api.srv.URL)
+	users := userIDs(n)
+	sum, err := (&Engine{Revoker: rev, Parallel: 16}).Run(context.Background(), users)
+	if err != nil || len(sum.Failed) != 0 || sum.Counts[provider.OutcomeRevoked] != n {
+		t.Fatalf("err %v, %d failed (first: %+v), counts %v", err, len(sum.Failed), firstFailed(sum), sum.Counts)
+	}
+	processed, _, _ := api.counts()
+	api.mu.Lock()
+	conflicts := api.conflicts
+	api.mu.Unlock()
+	if conflicts < 19*2 {
+		t.Fatalf("only %d conflicts were served: the test does not prove what it claims", conflicts)
+	}
+	for _, u := range users {
+		if processed[u] != 1 {
+			t.Fatalf("%s revoked %d times, want 1", u, processed[u])
+		}
+	}
+}
+
+func firstFailed(s *Summary) Result {
+	if len(s.Failed) > 0 {
+		return s.Failed[0]
+	}
+	return Result{}
 }

@@ -24,6 +24,13 @@ type fakeAPI struct {
 	latency time.Duration
 	fail    func(user string) bool
 	unknown func(user string) bool
+	// conflict, when it returns true for the user's n-th call (from 1),
+	// answers as Hydra does when the user's deletes overlap another
+	// transaction: HTTP 400 with the herodot error of ory/x
+	// sqlcon.ErrConcurrentUpdate. The IdP did nothing.
+	conflict  func(user string, n int) bool
+	calls     map[string]int
+	conflicts int
 
 	mu        sync.Mutex
 	window    int64
@@ -82,6 +89,18 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		f.used++
 		w.Header().Set("X-Rate-Limit-Remaining", strconv.Itoa(f.limit-f.used))
+	}
+	if f.calls == nil {
+		f.calls = map[string]int{}
+	}
+	f.calls[user]++
+	if f.conflict != nil && f.conflict(user, f.calls[user]) {
+		f.conflicts++
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"error":{"code":400,"status":"Bad Request","message":"Unable to serialize access due to a concurrent update in another session"}}`)
+		return
 	}
 	f.processed[user]++
 	f.mu.Unlock()

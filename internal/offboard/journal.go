@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,7 +24,89 @@ import (
 // JournalDir is the journals' folder inside the state directory.
 const JournalDir = "journals"
 
-const journalVersion = 1
+// journalVersion 2 records the IdP's identity; a version 1 journal
+// cannot prove it was made against the IdP the profile names now.
+const journalVersion = 2
+
+// IdP identifies the identity provider a run revokes at: what a profile
+// edit can change while its name, the provider and the list stay the same.
+// A journal made at one IdP must not mark users done at another.
+type IdP struct {
+	Provider string `json:"provider"`
+	Issuer   string `json:"issuer,omitempty"`
+	AdminURL string `json:"admin_url,omitempty"`
+	// Where are the settings that pick the tenant inside the IdP: realm,
+	// tenant, org, domain, host, authorization server, token URL...
+	Where map[string]string `json:"where,omitempty"`
+}
+
+// notIdentity are admin settings that choose how to authenticate or tune
+// calls, not which IdP or tenant is addressed; every other setting is
+// part of the identity, so that a setting added later errs on the side of
+// refusing a resume.
+var notIdentity = map[string]bool{
+	"auth": true, "user": true, "client_id": true, "client_auth": true, "scope": true,
+	"ssh_user": true, "ssh_auth": true, "ssh_timeout": true, "ssh_known_hosts": true,
+	"key_set": true, "key_alg": true, "api": true, "imp_nodes": true,
+}
+
+// NewIdP builds the identity from a profile's provider, issuer and admin
+// settings ("url" is the admin base URL).
+func NewIdP(provider, issuer string, admin map[string]string) IdP {
+	id := IdP{Provider: provider, Issuer: normURL(issuer), Where: map[string]string{}}
+	for k, v := range admin {
+		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
+		switch {
+		case v == "" || notIdentity[k]:
+		case k == "url":
+			id.AdminURL = normURL(v)
+		default:
+			id.Where[k] = v
+		}
+	}
+	if len(id.Where) == 0 {
+		id.Where = nil
+	}
+	return id
+}
+
+func normURL(s string) string { return strings.TrimRight(strings.TrimSpace(s), "/") }
+
+// differences lists how other differs from id, for the refusal.
+func (id IdP) differences(other IdP) []string {
+	var out []string
+	cmp := func(what, was, now string) {
+		if was != now {
+			out = append(out, fmt.Sprintf("%s was %s, is now %s", what, orNone(was), orNone(now)))
+		}
+	}
+	cmp("the provider", id.Provider, other.Provider)
+	cmp("the issuer", id.Issuer, other.Issuer)
+	cmp("the admin URL", id.AdminURL, other.AdminURL)
+	keys := map[string]bool{}
+	for k := range id.Where {
+		keys[k] = true
+	}
+	for k := range other.Where {
+		keys[k] = true
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		cmp("admin."+k, id.Where[k], other.Where[k])
+	}
+	return out
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
 
 // JournalKey identifies a run: the same provider, profile, client, method
 // and input bytes make the same journal, so --resume finds it and a
@@ -31,6 +115,10 @@ type JournalKey struct {
 	Provider, Profile, Client, Method string
 	// Input is the users file's content (or the users, one per line).
 	Input []byte
+	// IdP is where the run revokes. It is recorded in the journal, not
+	// hashed into the key, so that a resume after the profile was pointed
+	// elsewhere finds the journal and refuses, saying what changed.
+	IdP IdP
 }
 
 // Hash is the key as hex SHA-256.
@@ -66,6 +154,7 @@ type journalHeader struct {
 	Input    string    `json:"input,omitempty"`
 	Users    int       `json:"users"`
 	Started  time.Time `json:"started"`
+	IdP      IdP       `json:"idp"`
 }
 
 // Journal records each user's final result as it completes, one JSON line
@@ -144,7 +233,7 @@ func (j *Journal) open(key JournalKey, mode JournalMode, input string, users int
 	}
 	j.f = f
 	if !exists {
-		j.header = journalHeader{Journal: journalVersion, Key: key.Hash(), Provider: key.Provider, Profile: key.Profile, Client: key.Client, Method: key.Method, Input: input, Users: users, Started: now.UTC()}
+		j.header = journalHeader{Journal: journalVersion, Key: key.Hash(), Provider: key.Provider, Profile: key.Profile, Client: key.Client, Method: key.Method, Input: input, Users: users, Started: now.UTC(), IdP: key.IdP}
 		if err := j.writeLine(j.header); err != nil {
 			return err
 		}
@@ -184,6 +273,9 @@ func (j *Journal) load(key JournalKey) error {
 			}
 			if j.header.Key != key.Hash() {
 				return errs.New(errs.KindUsage, "the journal %s belongs to another input, provider or profile: start over with --restart", j.Path)
+			}
+			if d := j.header.IdP.differences(key.IdP); len(d) > 0 {
+				return errs.New(errs.KindUsage, "the unfinished run in %s was made against another IdP than profile %q names now (%s): the users it records as done were revoked there, not here. Nothing was sent. Point the profile back to finish that run, or run with --restart to revoke the whole list at this IdP", j.Path, key.Profile, strings.Join(d, "; "))
 			}
 			continue
 		}

@@ -44,7 +44,7 @@ func TestResumeSkipsDoneUsersAndRetriesFailedOnes(t *testing.T) {
 	s := &scripted{fn: func(u string, _ int) (*provider.RevokeUserResult, error) {
 		return &provider.RevokeUserResult{User: u, Outcome: provider.OutcomeRevoked}, nil
 	}}
-	sum, err := (&Engine{Revoker: s, Journal: j2, Parallel: 2}).Run(context.Background(), users)
+	sum, err := (&Engine{Revoker: s, Journal: j2, Parallel: 2, AllowMissing: true}).Run(context.Background(), users)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,5 +120,48 @@ func TestJournalKeysDifferByEveryPart(t *testing.T) {
 			t.Fatalf("key %+v collides", k)
 		}
 		seen[k.Hash()] = true
+	}
+}
+
+func TestAResumeAtAnotherIdPIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	key := JournalKey{Provider: "keycloak", Profile: "prod", Input: []byte("alice\nbob\n"),
+		IdP: NewIdP("keycloak", "https://kc.example.com/realms/corp/", map[string]string{"url": "https://kc.example.com", "realm": "corp", "client_id": "offboarding"})}
+	j, err := OpenJournal(dir, key, JournalNew, "leavers.txt", 2, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Record(Result{User: "alice", Outcome: provider.OutcomeRevoked})
+	j.Close()
+
+	for name, change := range map[string]func(*JournalKey){
+		"another admin URL": func(k *JournalKey) {
+			k.IdP = NewIdP("keycloak", "https://kc.example.com/realms/corp", map[string]string{"url": "https://kc-staging.example.com", "realm": "corp"})
+		},
+		"another realm": func(k *JournalKey) {
+			k.IdP = NewIdP("keycloak", "https://kc.example.com/realms/corp", map[string]string{"url": "https://kc.example.com", "realm": "corp-test"})
+		},
+		"another issuer": func(k *JournalKey) {
+			k.IdP = NewIdP("keycloak", "https://other.example.com/realms/corp", map[string]string{"url": "https://kc.example.com", "realm": "corp"})
+		},
+	} {
+		k := key
+		change(&k)
+		_, err := OpenJournal(dir, k, JournalResume, "leavers.txt", 2, time.Now())
+		if errs.KindOf(err) != errs.KindUsage || !strings.Contains(err.Error(), "another IdP") || !strings.Contains(err.Error(), "--restart") {
+			t.Fatalf("%s: err %v, want the resume refused", name, err)
+		}
+	}
+	// The same IdP spelt with a trailing slash, and another admin
+	// credential, is still the same IdP.
+	same := key
+	same.IdP = NewIdP("keycloak", "https://kc.example.com/realms/corp", map[string]string{"url": "https://kc.example.com/", "realm": "corp", "client_id": "other-admin"})
+	j2, err := OpenJournal(dir, same, JournalResume, "leavers.txt", 2, time.Now())
+	if err != nil {
+		t.Fatalf("resume at the same IdP: %v", err)
+	}
+	defer j2.Close()
+	if r, ok := j2.Final("alice"); !ok || r.Outcome != provider.OutcomeRevoked {
+		t.Fatalf("alice not carried over: %+v", r)
 	}
 }

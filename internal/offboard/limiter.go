@@ -37,8 +37,9 @@ const (
 type Limiter struct {
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// OnPause, if set, hears of each new pause (for the progress line).
-	OnPause func(until time.Time)
+	// OnPause, if set, hears of each new pause and why (for the progress
+	// line).
+	OnPause func(until time.Time, reason PauseReason)
 
 	mu      sync.Mutex
 	until   time.Time
@@ -90,7 +91,7 @@ func (l *Limiter) Pauses() int {
 func (l *Limiter) Observe(h http.Header) {
 	rl := httpx.ReadRateLimit(h)
 	if rl.Known && rl.Remaining <= 0 && !rl.Reset.IsZero() {
-		l.pauseUntil(l.resetTime(rl.Reset, h))
+		l.pauseUntil(l.resetTime(rl.Reset, h), PauseRateLimit)
 		return
 	}
 	l.mu.Lock()
@@ -116,9 +117,9 @@ func (l *Limiter) RateLimited(err error) bool {
 		if rl := httpx.ReadRateLimit(h); rl.Known && !rl.Reset.IsZero() {
 			// The vendor reset is exact to the second, where Retry-After
 			// is rounded up to whole seconds: prefer it.
-			l.pauseUntil(l.resetTime(rl.Reset, h))
+			l.pauseUntil(l.resetTime(rl.Reset, h), PauseRateLimit)
 		} else if d, ok := httpx.RetryAfter(h, now); ok {
-			l.pauseUntil(now.Add(d))
+			l.pauseUntil(now.Add(d), PauseRateLimit)
 		} else {
 			l.backOff()
 		}
@@ -173,10 +174,24 @@ func (l *Limiter) backOff() {
 	}
 	until := now.Add(l.backoff)
 	l.mu.Unlock()
-	l.pauseUntil(until)
+	l.pauseUntil(until, PauseRateLimit)
 }
 
-func (l *Limiter) pauseUntil(t time.Time) {
+// PauseReason says why a run pauses.
+type PauseReason string
+
+const (
+	PauseRateLimit   PauseReason = "rate limit"
+	PauseUnreachable PauseReason = "admin API unreachable"
+)
+
+// PauseFor pauses every worker for d from now, unless a longer pause is
+// in force.
+func (l *Limiter) PauseFor(d time.Duration, reason PauseReason) {
+	l.pauseUntil(l.now().Add(d), reason)
+}
+
+func (l *Limiter) pauseUntil(t time.Time, reason PauseReason) {
 	l.mu.Lock()
 	now := l.now()
 	if t.Sub(now) > maxPause {
@@ -191,7 +206,7 @@ func (l *Limiter) pauseUntil(t time.Time) {
 	notify := l.OnPause
 	l.mu.Unlock()
 	if notify != nil {
-		notify(t)
+		notify(t, reason)
 	}
 }
 

@@ -122,6 +122,10 @@ func (l *UserList) readCSV(data []byte, column string) error {
 	if errors.Is(err, io.EOF) {
 		return nil
 	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return csvError(pe)
+	}
 	if err != nil {
 		return errs.New(errs.KindUsage, "reading the header of the users file: %w", err)
 	}
@@ -156,10 +160,13 @@ func (l *UserList) readCSV(data []byte, column string) error {
 			return nil
 		}
 		if err != nil {
+			// Refuse the whole file: after a broken quote the reader cannot
+			// tell where records end (a quote that never closes swallows
+			// every later line into one field), so going on would run an
+			// unknown number of users fewer than the file names.
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				l.Problems = append(l.Problems, Problem{Line: pe.StartLine, Reason: "not valid CSV: " + pe.Err.Error()})
-				continue
+				return csvError(pe)
 			}
 			return errs.New(errs.KindUsage, "reading the users file: %w", err)
 		}
@@ -177,10 +184,23 @@ func (l *UserList) readCSV(data []byte, column string) error {
 	}
 }
 
-// badUser says why s cannot be a user identifier, or "". White space
+// csvError refuses a users file that is not valid CSV, naming the record
+// where reading failed.
+func csvError(pe *csv.ParseError) error {
+	if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line {
+		return errs.New(errs.KindUsage, "the users file is not valid CSV: the quote opened in the record at line %d never closes (reading reached line %d); nothing was run: fix the quoting and run again", pe.StartLine, pe.Line)
+	}
+	return errs.New(errs.KindUsage, "the users file is not valid CSV: record at line %d: %v; nothing was run: fix the line and run again", pe.StartLine, pe.Err)
+}
+
+// CheckUser says why s cannot be a user identifier, or "". White space
 // inside is refused: no IdP's ids, logins or emails hold any, and a line
 // "alice bob" is two users pasted on one line or a display-name column.
-func badUser(s string) string {
+// So are control and invisible formatting characters (Unicode Cf: zero-
+// width spaces and joiners, bidi overrides and isolates, soft hyphens):
+// pasted from a chat or a spreadsheet they make an identifier that looks
+// right, matches nobody, and prints as something else.
+func CheckUser(s string) string {
 	if len(s) > maxUserLen {
 		return fmt.Sprintf("is longer than %d characters", maxUserLen)
 	}
@@ -190,7 +210,11 @@ func badUser(s string) string {
 			return "contains white space"
 		case unicode.IsControl(r):
 			return "contains control characters"
+		case unicode.Is(unicode.Cf, r):
+			return fmt.Sprintf("contains the invisible formatting character U+%04X", r)
 		}
 	}
 	return ""
 }
+
+func badUser(s string) string { return CheckUser(s) }

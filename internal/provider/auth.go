@@ -38,10 +38,32 @@ type AdminAuth struct {
 	ClientAuthMethod string
 	HTTP             *httpx.Client
 	Now              func() time.Time
+	// Load, when set, fetches Secret the first time a request needs it,
+	// so that work sending nothing (a dry run, a plan) never opens the
+	// credential store or asks the keychain.
+	Load func(ctx context.Context) (string, error)
 
 	mu      sync.Mutex
 	token   string
 	expires time.Time
+
+	loadMu sync.Mutex
+	loaded bool
+}
+
+// SecretValue returns the secret, loading it on first use. A failed load
+// is not remembered: the keychain may answer the next time.
+func (a *AdminAuth) SecretValue(ctx context.Context) (string, error) {
+	a.loadMu.Lock()
+	defer a.loadMu.Unlock()
+	if a.Load != nil && !a.loaded {
+		s, err := a.Load(ctx)
+		if err != nil {
+			return "", err
+		}
+		a.Secret, a.loaded = s, true
+	}
+	return a.Secret, nil
 }
 
 // Apply adds the credential to a request and lists the secrets the debug
@@ -49,6 +71,11 @@ type AdminAuth struct {
 func (a *AdminAuth) Apply(ctx context.Context, req *httpx.Request) error {
 	if req.Header == nil {
 		req.Header = http.Header{}
+	}
+	if a.Scheme != AuthNone && a.Scheme != "" {
+		if _, err := a.SecretValue(ctx); err != nil {
+			return err
+		}
 	}
 	switch a.Scheme {
 	case AuthNone, "":

@@ -85,6 +85,12 @@ func StatusError(operation string, resp *httpx.Response, vendorMessage string) e
 		suffix += " (" + strings.Join(extra, "; ") + ")"
 	}
 	host := httpx.Host(resp.URL)
+	if conflict := transientConflict(resp, vendorMessage); conflict != "" {
+		// Worth repeating for an idempotent operation (a bulk revocation
+		// does); the kind stays what the status says.
+		kind := errs.KindRefused
+		return errs.MarkRetryable(errs.New(kind, "%s: %s (HTTP %d)%s", operation, conflict, resp.Status, suffix))
+	}
 	switch {
 	case resp.Status == http.StatusUnauthorized:
 		return errs.New(errs.KindRefused, "%s: %s refused the admin credential (HTTP 401)%s", operation, host, suffix)
@@ -163,6 +169,9 @@ func (e *TransientError) Unwrap() error { return e.Err }
 // Transient reports that the failure is worth another attempt.
 func (e *TransientError) Transient() bool { return true }
 
+// Retryable lets a bulk run repeat the user (errs.IsRetryable).
+func (e *TransientError) Retryable() bool { return true }
+
 // Transient marks err as a TransientError; nil stays nil.
 func Transient(err error) error {
 	if err == nil {
@@ -176,4 +185,34 @@ func Transient(err error) error {
 func IsTransient(err error) bool {
 	var t interface{ Transient() bool }
 	return errors.As(err, &t) && t.Transient()
+}
+
+// serializationFailure is how databases word a transaction aborted by a
+// concurrent one (PostgreSQL SQLSTATE 40001 "could not serialize access
+// due to concurrent update", CockroachDB's retry errors). Hydra passes it
+// on as HTTP 400 "Unable to serialize access due to a concurrent update in
+// another session" (ory/x sqlcon.ErrConcurrentUpdate) when deletes of one
+// subject's sessions overlap; repeated, the delete succeeds.
+var serializationFailure = []string{"serialize access", "restart transaction", "transactionretryerror"}
+
+// transientConflict says why an answer is a conflict that goes away when
+// the request is repeated, or "": HTTP 409, and a 400 carrying a
+// database's serialization failure.
+func transientConflict(resp *httpx.Response, vendorMessage string) string {
+	switch resp.Status {
+	case http.StatusConflict:
+		return "conflict with a concurrent change"
+	case http.StatusBadRequest:
+		body := resp.Body
+		if len(body) > 4096 {
+			body = body[:4096]
+		}
+		text := strings.ToLower(vendorMessage + " " + string(body))
+		for _, s := range serializationFailure {
+			if strings.Contains(text, s) {
+				return "a concurrent update at the IdP's database aborted the request"
+			}
+		}
+	}
+	return ""
 }

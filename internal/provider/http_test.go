@@ -70,3 +70,40 @@ func TestSendShowsEveryAnswersHeadersToTheObserver(t *testing.T) {
 		t.Fatalf("observed %v", seen)
 	}
 }
+
+func TestTransientConflictsAreMarkedRetryable(t *testing.T) {
+	hydra := `{"error":{"code":400,"status":"Bad Request","message":"Unable to serialize access due to a concurrent update in another session"}}`
+	for _, tc := range []struct {
+		name, body, vendor string
+		status             int
+		retryable          bool
+	}{
+		{"Hydra's serialization failure (ory/x sqlcon.ErrConcurrentUpdate)", hydra, "", 400, true},
+		{"the same, as the adapter extracted it", `{}`, "Unable to serialize access due to a concurrent update in another session", 400, true},
+		{"a 409", `{"error":"conflict"}`, "", 409, true},
+		{"another 400", `{"error":"invalid subject"}`, "", 400, false},
+		{"a 500", `{}`, "", 500, false},
+		{"a 403", `{}`, "", 403, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := StatusError("revoking", &httpx.Response{Status: tc.status, Body: []byte(tc.body), Header: http.Header{"Content-Type": {"application/json"}}, URL: "https://api.example/x"}, tc.vendor)
+			if errs.IsRetryable(fmt.Errorf("user x: %w", err)) != tc.retryable {
+				t.Fatalf("err = %v: retryable %v, want %v", err, !tc.retryable, tc.retryable)
+			}
+		})
+	}
+}
+
+func TestAConnectionRefusedIsRetryableForCallersWithAPolicy(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL
+	srv.Close()
+	hc, err := httpx.New(httpx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = hc.Do(context.Background(), httpx.Request{Method: http.MethodDelete, URL: url + "/x", Idempotent: true})
+	if errs.KindOf(err) != errs.KindNetwork || !errs.IsRetryable(err) {
+		t.Fatalf("err = %v (kind %v, retryable %v)", err, errs.KindOf(err), errs.IsRetryable(err))
+	}
+}

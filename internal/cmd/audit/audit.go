@@ -29,6 +29,8 @@ type AuditOptions struct {
 
 	Since  string
 	Action string
+	User   string
+	Result string
 	Output string
 }
 
@@ -50,10 +52,14 @@ appended as one JSON line to audit.log in the XDG state directory
 and local account, the provider, the user, client or app acted on, the
 result, the IdP's request id and a detail. Secrets are never recorded.
 
-This command lists the log as a table, or with -o json as the JSON lines
-themselves, oldest first.`,
+This command lists the log as a table with each time in the local zone and
+its offset, or with -o json as the JSON lines themselves (UTC), oldest first.
+--since takes a duration (24h, 7d) or a date or time (2026-03-31,
+2026-03-31T09:00, RFC 3339 with a zone); a date without a zone is local.
+Lines that cannot be read (a torn write, damage) are skipped and counted.`,
 		Example: `  idpctl audit --since 24h
-  idpctl audit --action revoke_user -o json | jq 'select(.result=="failed")'`,
+  idpctl audit --since 2026-03-31 --user jdoe
+  idpctl audit --action revoke_user --result failed -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -63,24 +69,29 @@ themselves, oldest first.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Since, "since", "", "only actions newer than this (e.g. 24h, 7d)")
+	fl.StringVar(&opts.Since, "since", "", "only actions since a duration ago (24h, 7d) or a date or time (2026-03-31, 2026-03-31T09:00, RFC 3339)")
 	fl.StringVar(&opts.Action, "action", "", "only this action: "+strings.Join(auditlog.Actions, ", "))
-	fl.StringVarP(&opts.Output, "output", "o", "table", "output: table or json (JSON lines)")
+	fl.StringVar(&opts.User, "user", "", "only actions on this user (exact match)")
+	fl.StringVar(&opts.Result, "result", "", "only this result (exact match: revoked, accepted, nothing to revoke, user not found, failed, ...)")
+	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text (a table) or json (JSON lines)")
 	_ = cmd.RegisterFlagCompletionFunc("action", cobra.FixedCompletions(auditlog.Actions, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 func auditRun(_ context.Context, opts *AuditOptions) error {
-	if opts.Output != "table" && opts.Output != "json" {
-		return errs.New(errs.KindUsage, "unknown output %q: choose table or json", opts.Output)
+	switch opts.Output {
+	case "text", "table": // "table" was the earlier name of text
+	case "json":
+	default:
+		return errs.New(errs.KindUsage, "unknown output %q: choose text or json", opts.Output)
 	}
-	var filter auditlog.Filter
+	filter := auditlog.Filter{User: opts.User, Result: opts.Result}
 	if opts.Since != "" {
-		d, err := durations.Parse(opts.Since)
+		t, err := parseSince(opts.Since, opts.Now())
 		if err != nil {
-			return errs.New(errs.KindUsage, "--since: %w", err)
+			return err
 		}
-		filter.Since = opts.Now().Add(-d)
+		filter.Since = t
 	}
 	if opts.Action != "" {
 		ok := false
@@ -115,7 +126,7 @@ func auditRun(_ context.Context, opts *AuditOptions) error {
 	}
 	if len(entries) == 0 {
 		msg := "No admin actions recorded."
-		if opts.Since != "" || opts.Action != "" {
+		if opts.Since != "" || opts.Action != "" || opts.User != "" || opts.Result != "" {
 			msg = "No admin actions match."
 		}
 		errP.Println(msg)
@@ -123,10 +134,36 @@ func auditRun(_ context.Context, opts *AuditOptions) error {
 	}
 	rows := make([][]string, len(entries))
 	for i, e := range entries {
-		rows[i] = []string{e.Time.Local().Format(time.DateTime), e.Profile, e.Provider, e.Action, target(e), e.Result, dash(e.RequestID), dash(e.Detail)}
+		rows[i] = []string{e.Time.Local().Format(timeLayout), e.Profile, e.Provider, e.Action, target(e), e.Result, dash(e.RequestID), dash(e.Detail)}
 	}
 	ui.ForStdout(opts.IO).Table([]string{"TIME", "PROFILE", "PROVIDER", "ACTION", "TARGET", "RESULT", "REQUEST ID", "DETAIL"}, rows)
 	return nil
+}
+
+// timeLayout shows a time with its offset: the log is read on machines
+// and by people in other zones than the one that wrote it.
+const timeLayout = "2006-01-02 15:04:05 Z07:00"
+
+// sinceLayouts are the dates and times --since takes besides RFC 3339 and
+// durations; without a zone they are local.
+var sinceLayouts = []string{"2006-01-02", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05"}
+
+// parseSince reads --since as a duration back from now, an RFC 3339 time,
+// or a local date or time.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if d, err := durations.Parse(s); err == nil {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range sinceLayouts {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errs.New(errs.KindUsage, "--since %q: give a duration (24h, 7d), a date (2026-03-31), a local time (2026-03-31T09:00) or an RFC 3339 time (2026-03-31T09:00:00Z)", s)
 }
 
 // target names what was acted on.

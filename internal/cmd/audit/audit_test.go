@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,5 +86,31 @@ func TestBadFiltersAreUsageErrors(t *testing.T) {
 	out, err := run(t, filepath.Join(t.TempDir(), "none.log"), now, AuditOptions{})
 	if err != nil || out != "" {
 		t.Fatalf("an absent log: %q, %v", out, err)
+	}
+}
+
+func TestFiltersByUserResultAndASinceDateAndShowsTheZone(t *testing.T) {
+	path, now := seeded(t)
+	out, err := run(t, path, now, AuditOptions{User: "alice", Result: "failed", Output: "text"})
+	if err != nil || !strings.Contains(out, "alice (client payroll)") || strings.Contains(out, "old") || strings.Contains(out, "app payroll") {
+		t.Fatalf("--user alice --result failed:\n%s (%v)", out, err)
+	}
+	// The time carries its offset, whatever the local zone.
+	if !regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (Z|[+-]\d\d:\d\d)`).MatchString(out) {
+		t.Fatalf("no zone in the time:\n%s", out)
+	}
+	for since, want := range map[string]int{
+		"2026-03-31T00:00:00Z": 2, // alice and the expiry change; not old (03-30)
+		"2026-03-29":           3,
+		"2026-04-01T10:30:00Z": 1,
+		"90m":                  1,
+	} {
+		out, err := run(t, path, now, AuditOptions{Since: since, Output: "json"})
+		if err != nil || strings.Count(out, "\n") != want {
+			t.Errorf("--since %s: %d entries, want %d (%v)", since, strings.Count(out, "\n"), want, err)
+		}
+	}
+	if _, err := run(t, path, now, AuditOptions{Since: "31/03/2026"}); cli.ExitCode(err) != cli.ExitUsage {
+		t.Fatalf("a date in another format: %v", err)
 	}
 }

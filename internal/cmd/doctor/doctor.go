@@ -46,9 +46,11 @@ the configuration file and profile; the credential store (which backend,
 whether the keychain answers and how fast, any plaintext file store);
 discovery of the issuer over the network, including TLS and the proxy in use;
 the profile's client (a client-credentials client asks for a token, which is
-not cached; an interactive one has its login prerequisites checked); and the
+not cached; an interactive one has its login prerequisites checked); the
 clock skew between this machine and the IdP, which breaks token
-validation when it exceeds the leeway. The exit status is that of the first
+validation when it exceeds the leeway; and, when the profile names a
+provider, its admin API: reachable, the admin credential obtains a token or
+is accepted, and what it may read (nothing is changed). The exit status is that of the first
 failed check.`,
 		Example: "  idpctl doctor\n  idpctl doctor --profile prod -o json",
 		Args:    cobra.NoArgs,
@@ -134,6 +136,7 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 		} else {
 			add(Check{Name: "proxy", Status: "ok", Detail: "none"})
 		}
+		checkAdmin(ctx, f, p, add)
 	}
 
 	if opts.Output == "json" {

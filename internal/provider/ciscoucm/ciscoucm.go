@@ -235,7 +235,13 @@ func (p *Provider) sshCommon() (sshTarget, error) {
 	}
 	def := ""
 	if p.env.Auth != nil {
-		def, t.password = p.env.Auth.User, p.env.Auth.Secret
+		// Loaded on first use (environment, file or credential store);
+		// nothing here is cancelled midway.
+		secret, err := p.env.Auth.SecretValue(context.Background())
+		if err != nil {
+			return t, err
+		}
+		def, t.password = p.env.Auth.User, secret
 	}
 	t.user = p.env.Setting("ssh_user", def)
 	if t.user == "" {

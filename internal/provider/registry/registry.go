@@ -27,19 +27,28 @@ type adapter struct {
 	// adapters that implement every method and answer provider.Unsupported
 	// themselves leave these empty.
 	UnsupportedRevoke, UnsupportedExpiry, UnsupportedKeys string
+	// Settings are the admin settings the adapter reads besides the
+	// common ones (CommonSettings), as its package documentation lists
+	// them; a test keeps the two in step.
+	Settings []string
 }
+
+// CommonSettings are the admin settings every adapter with an admin API
+// understands: the API base and how to authenticate to it
+// (internal/cli ProviderEnv).
+var CommonSettings = []string{"url", "auth", "user", "client_id", "token_url", "scope", "audience", "client_auth"}
 
 // adapters is built on each call so that no registry state outlives a
 // command (and tests cannot leak registrations into each other).
 func adapters() map[string]adapter {
 	return map[string]adapter{
 		generic.Name:  {New: generic.New},
-		hydra.Name:    {New: hydra.New},
-		keycloak.Name: {New: keycloak.New},
-		okta.Name:     {New: okta.New},
-		auth0.Name:    {New: auth0.New},
+		hydra.Name:    {New: hydra.New, Settings: []string{"public_url", "key_set", "key_alg"}},
+		keycloak.Name: {New: keycloak.New, Settings: []string{"realm", "admin_realm"}},
+		okta.Name:     {New: okta.New, Settings: []string{"authorization_server"}},
+		auth0.Name:    {New: auth0.New, Settings: []string{"tenant", "api"}},
 		oracle.Name:   {New: oracle.New},
-		ciscoucm.Name: {New: ciscoucm.New},
+		ciscoucm.Name: {New: ciscoucm.New, Settings: []string{"host", "ssh_host", "ssh_user", "ssh_auth", "ssh_host_key_sha256", "ssh_known_hosts", "imp_nodes", "ssh_timeout"}},
 		sandbox.Name:  {New: sandbox.New},
 	}
 }
@@ -53,6 +62,30 @@ func Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// Known reports whether name is a registered provider ("" is generic).
+func Known(name string) bool {
+	if name == "" {
+		return true
+	}
+	_, ok := adapters()[name]
+	return ok
+}
+
+// AdminSettings lists, sorted, the admin settings the named provider
+// understands. The generic provider has no admin API, so none.
+func AdminSettings(name string) []string {
+	if name == "" || name == generic.Name {
+		return nil
+	}
+	a, ok := adapters()[name]
+	if !ok {
+		return nil
+	}
+	out := append(append([]string(nil), CommonSettings...), a.Settings...)
+	sort.Strings(out)
+	return out
 }
 
 // New builds the named provider's adapter. An empty name is generic.

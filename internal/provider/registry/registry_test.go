@@ -1,9 +1,13 @@
 package registry
 
 import (
-	"github.com/idpctl/idpctl/internal/httpx"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/idpctl/idpctl/internal/httpx"
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
@@ -88,5 +92,41 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 	}
 	if len(cases) != len(Names())-1 {
 		t.Fatalf("a provider is missing from this test: have %v", Names())
+	}
+}
+
+// TestEveryAdminSettingAnAdapterReadsIsRegistered keeps the lists that
+// profile add checks --admin keys against in step with the adapters: a
+// setting read with env.Setting("key", ...) that is not listed would be
+// refused when a profile is written.
+func TestEveryAdminSettingAnAdapterReadsIsRegistered(t *testing.T) {
+	read := regexp.MustCompile(`Setting\("([a-z0-9_]+)"`)
+	dirs := map[string]string{"hydra": "hydra", "keycloak": "keycloak", "okta": "okta", "auth0": "auth0", "oracle": "oracle", "cisco-ucm": "ciscoucm"}
+	for name, dir := range dirs {
+		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no sources (%v)", dir, err)
+		}
+		known := map[string]bool{}
+		for _, k := range AdminSettings(name) {
+			known[k] = true
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range read.FindAllStringSubmatch(string(src), -1) {
+				if !known[m[1]] {
+					t.Errorf("%s reads admin setting %q, which the registry does not list for %s", f, m[1], name)
+				}
+			}
+		}
+	}
+	if AdminSettings("generic") != nil || !Known("") || Known("azure") {
+		t.Error("generic has admin settings, or Known is wrong")
 	}
 }

@@ -137,10 +137,19 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	if len(opts.Resources) > 0 {
 		p.Resources = opts.Resources
 	}
+	// Everything given is checked before anything is stored or written:
+	// a refused profile leaves no trace.
+	if err := checkProvider(p.Provider); err != nil {
+		return err
+	}
 	for _, kv := range opts.Admin {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return errs.New(errs.KindUsage, "--admin takes KEY=VALUE, got %q", kv)
+			return errs.New(errs.KindUsage, "--admin takes KEY=VALUE, got %q", redactedAdminArg(kv))
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		if err := checkAdminKey(p.Provider, k); err != nil {
+			return err
 		}
 		if p.Admin == nil {
 			p.Admin = map[string]string{}

@@ -52,3 +52,74 @@ func TestStdinCarriesOneSecretOnly(t *testing.T) {
 		t.Fatalf("prompt without a terminal: %v", err)
 	}
 }
+
+func TestProfileAddRefusesSecretLookingAndUnknownAdminSettingsWritingNothing(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--provider", "okta", "--admin", "api_token=00abcSECRETvalue"}, []string{"--admin api_token=...", "--admin-secret-stdin"}},
+		{[]string{"--provider", "keycloak", "--admin", "password=00abcSECRETvalue"}, []string{"credentials do not go on the command line"}},
+		{[]string{"--provider", "auth0", "--admin", "client_secret=00abcSECRETvalue"}, []string{"IDPCTL_ADMIN_SECRET_FILE"}},
+		{[]string{"--provider", "cisco-ucm", "--admin", "Secret=00abcSECRETvalue"}, []string{"--admin secret=..."}},
+		{[]string{"--provider", "okta", "--admin", "ssws_token=00abcSECRETvalue"}, []string{"credentials do not go"}},
+		{[]string{"--provider", "keycloak", "--admin", "relm=corp"}, []string{"unknown admin setting for provider keycloak", "realm", "admin_realm", "client_id"}},
+		{[]string{"--provider", "okta", "--admin", "realm=corp"}, []string{"valid settings are", "authorization_server"}},
+		{[]string{"--admin", "realm=corp"}, []string{"provider generic has no admin API settings", "keycloak"}},
+		{[]string{"--provider", "azure", "--admin", "url=https://x"}, []string{`unknown provider "azure"`, "auth0, cisco-ucm, generic, hydra, keycloak, okta, oracle"}},
+		{[]string{"--provider", "keycloack"}, []string{`unknown provider "keycloack"`}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+			ios, in, _, _ := iostreams.Test()
+			f := cli.New(ios, func(k string) string {
+				if k == "IDPCTL_CONFIG" {
+					return cfgPath
+				}
+				return ""
+			}, "test")
+			store := credstore.NewMemory()
+			f.Store = func() (credstore.Store, error) { return store, nil }
+			in.WriteString("stdin-admin-secret\n")
+			cmd := NewCmdAdd(f, nil)
+			cmd.SilenceErrors, cmd.SilenceUsage = true, true
+			f.Flags.Issuer = "https://idp.example"
+			cmd.SetArgs(append([]string{"corp", "--admin-secret-stdin"}, tc.args...))
+			err := cmd.Execute()
+			if cli.ExitCode(err) != cli.ExitUsage {
+				t.Fatalf("err = %v (exit %d), want exit 2", err, cli.ExitCode(err))
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q: %v", w, err)
+				}
+			}
+			if strings.Contains(err.Error(), "SECRETvalue") {
+				t.Errorf("the error repeats the secret: %v", err)
+			}
+			if _, statErr := os.Stat(cfgPath); !os.IsNotExist(statErr) {
+				t.Errorf("the configuration file was written")
+			}
+			if _, err := store.Get(context.Background(), "corp", credstore.KindAdminCredential); err == nil {
+				t.Errorf("the admin credential was stored for a refused profile")
+			}
+		})
+	}
+}
+
+func TestProfileAddAcceptsEveryDocumentedSettingOfItsProvider(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	ios, _, _, _ := iostreams.Test()
+	f := cli.New(ios, func(k string) string {
+		if k == "IDPCTL_CONFIG" {
+			return cfgPath
+		}
+		return ""
+	}, "test")
+	cmd := NewCmdAdd(f, nil)
+	f.Flags.Issuer = "https://ucm.example"
+	cmd.SetArgs([]string{"ucm", "--provider", "cisco-ucm", "--admin", "url=https://ucm.example:8443", "--admin", "user=axl", "--admin", "ssh_host_key_sha256=SHA256:abc", "--admin", "ssh_known_hosts=/k", "--admin", "token_url=https://t"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"regexp"
@@ -47,9 +48,11 @@ type AdminOptions struct {
 
 	User, Client, UsersFile, Column, Method, Output string
 	DryRun, Yes, Resume, Restart                    bool
-	Parallel                                        int
 	// IncludeAppRoles is --include-app-roles, passed to the adapter.
 	IncludeAppRoles bool
+	// AllowMissing accepts users the IdP does not know as done.
+	AllowMissing bool
+	Parallel     int
 }
 
 // maxUsersFile bounds the users file: a million leavers is a mistake.
@@ -69,7 +72,7 @@ func checkAdminFlags(o *RevokeOptions) error {
 		return errs.New(errs.KindUsage, "give either a TOKEN or --user/--users-file, not both")
 	}
 	if !admin {
-		for name, set := range map[string]bool{"--client": o.Client != "", "--column": o.Column != "", "--method": o.Method != "", "--include-app-roles": o.IncludeAppRoles, "--dry-run": o.DryRun, "--resume": o.Resume, "--restart": o.Restart} {
+		for name, set := range map[string]bool{"--client": o.Client != "", "--column": o.Column != "", "--method": o.Method != "", "--include-app-roles": o.IncludeAppRoles, "--dry-run": o.DryRun, "--resume": o.Resume, "--restart": o.Restart, "--allow-missing": o.AllowMissing} {
 			if set {
 				return errs.New(errs.KindUsage, "%s goes with --user or --users-file", name)
 			}
@@ -87,11 +90,12 @@ func AdminRun(ctx context.Context, o *RevokeOptions) error {
 	a := &AdminOptions{
 		IO: o.IO, Provider: f.Provider,
 		Audit:    func() (Auditor, error) { return f.AuditLog() },
-		StateDir: xdg.StateDir, ReadFile: os.ReadFile, Now: f.Now,
+		StateDir: xdg.StateDir, ReadFile: readUsersFile, Now: f.Now,
 		Interrupts: systemInterrupts, ProfileFlag: f.Flags.Profile,
 		User: o.User, Client: o.Client, UsersFile: o.UserFile, Column: o.Column, Method: o.Method,
 		Output: o.Output, DryRun: o.DryRun, Yes: o.Yes, Resume: o.Resume, Restart: o.Restart, Parallel: o.Parallel,
 		IncludeAppRoles: o.IncludeAppRoles,
+		AllowMissing:    o.AllowMissing,
 	}
 	return adminRun(ctx, a)
 }
@@ -117,6 +121,11 @@ func (o *AdminOptions) readInput() (*input, error) {
 		if u == "" {
 			return nil, errs.New(errs.KindUsage, "--user is empty")
 		}
+		// The same rule as for a users file: an invisible character makes
+		// an id that matches nobody while looking right.
+		if reason := offboard.CheckUser(u); reason != "" {
+			return nil, errs.New(errs.KindUsage, "--user %q %s: type the identifier again rather than pasting it", u, reason)
+		}
 		return &input{users: []string{u}, name: u}, nil
 	}
 	var raw []byte
@@ -126,10 +135,11 @@ func (o *AdminOptions) readInput() (*input, error) {
 		name = "stdin"
 		raw, err = o.IO.ReadAllIn(maxUsersFile)
 	} else {
-		raw, err = o.ReadFile(o.UsersFile)
-		if err == nil && len(raw) > maxUsersFile {
-			err = fmt.Errorf("larger than %d MiB", maxUsersFile>>20)
+		read := o.ReadFile
+		if read == nil {
+			read = readUsersFile
 		}
+		raw, err = read(o.UsersFile)
 	}
 	if err != nil {
 		return nil, errs.New(errs.KindUsage, "reading the users file: %w", err)
@@ -142,6 +152,35 @@ func (o *AdminOptions) readInput() (*input, error) {
 		return nil, errs.New(errs.KindUsage, "%s holds no users", name)
 	}
 	return &input{users: list.Users, list: list, raw: raw, name: name, fromFile: true}, nil
+}
+
+// errTooLarge says a users file passed maxUsersFile.
+var errTooLarge = fmt.Errorf("it is larger than %d MiB, more than any list of leavers; split it, or check that the path names the file meant", maxUsersFile>>20)
+
+// readUsersFile reads at most maxUsersFile bytes: a device (/dev/zero), a
+// pipe that never ends or a huge file fails fast instead of filling memory.
+func readUsersFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil {
+		if st.IsDir() {
+			return nil, fmt.Errorf("%s is a directory", path)
+		}
+		if st.Mode().IsRegular() && st.Size() > maxUsersFile {
+			return nil, errTooLarge
+		}
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, maxUsersFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > maxUsersFile {
+		return nil, errTooLarge
+	}
+	return raw, nil
 }
 
 // userPlan is the calls for one user.
@@ -157,6 +196,7 @@ type planDoc struct {
 	Client     string             `json:"client,omitempty"`
 	Method     string             `json:"method,omitempty"`
 	Users      int                `json:"users"`
+	Done       int                `json:"done_earlier,omitempty"`
 	Duplicates int                `json:"duplicates,omitempty"`
 	Problems   []offboard.Problem `json:"problems,omitempty"`
 	Plan       []userPlan         `json:"plan"`
@@ -226,14 +266,36 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 		case o.Restart:
 			mode = offboard.JournalRestart
 		}
-		key := offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw}
+		key := offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw,
+			IdP: offboard.NewIdP(prov.Name(), p.Issuer, p.Admin)}
 		if journal, err = offboard.OpenJournal(dir, key, mode, in.name, len(in.users), o.now()); err != nil {
 			return err
 		}
 	}
+	left := len(in.users)
+	if journal != nil && o.Resume {
+		// The plan and the question count the users left, and spell out
+		// the first of them, not the ones an earlier run finished.
+		var todo []string
+		for _, u := range in.users {
+			if _, done := journal.Final(u); !done {
+				todo = append(todo, u)
+			}
+		}
+		left = len(todo)
+		doc.Users, doc.Done, doc.Plan = left, len(in.users)-left, nil
+		for _, u := range todo[:min(planShown, len(todo))] {
+			calls, err := rev.PlanRevokeUser(provider.RevokeUserRequest{User: u, Client: o.Client, Method: o.Method})
+			if err != nil {
+				_ = journal.Close()
+				return err
+			}
+			doc.Plan = append(doc.Plan, userPlan{User: u, Calls: calls})
+		}
+	}
 	errP := ui.New(o.IO.ErrOut, o.IO.ColorEnabledStderr())
 	writePlan(errP, doc, in)
-	question := fmt.Sprintf("Revoke the tokens of %s at %s (profile %s)?", plural(len(in.users), "user"), prov.Name(), p.Name)
+	question := fmt.Sprintf("Revoke the tokens of %s at %s (profile %s)?", plural(left, "user"), prov.Name(), p.Name)
 	if err := cli.Confirm(o.IO, o.Yes, false, question); err != nil {
 		if journal != nil {
 			if o.Resume {
@@ -304,11 +366,11 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 
 	lim := offboard.NewLimiter(o.Now, o.Sleep)
 	var pausedUntil time.Time
-	lim.OnPause = func(until time.Time) {
+	lim.OnPause = func(until time.Time, reason offboard.PauseReason) {
 		outMu.Lock()
 		pausedUntil = until
 		outMu.Unlock()
-		msg := fmt.Sprintf("paused until %s: rate limit", until.Local().Format(time.TimeOnly))
+		msg := fmt.Sprintf("paused until %s: %s", until.Local().Format(time.TimeOnly), reason)
 		if bar != nil {
 			bar.SetNote(msg)
 			return
@@ -345,7 +407,10 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 			_ = enc.Encode(r)
 		case !list || !stdoutTTY:
 			outP.Println(resultLine(outP, r))
-		case r.Outcome != provider.OutcomeRevoked && r.Outcome != provider.OutcomeAccepted:
+		case !r.Resumed:
+			// At a terminal the table at the end names every user this
+			// run worked on, revoked ones included: an offboarding
+			// ticket wants the names, not only a count.
 			notable = append(notable, r)
 		}
 	}
@@ -353,7 +418,7 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 	eng := &offboard.Engine{
 		Revoker: rev, Request: provider.RevokeUserRequest{Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles},
 		Journal: journal, Limiter: lim, Parallel: o.Parallel, Now: o.Now, Sleep: o.Sleep,
-		OnResult: onResult, Abort: abort,
+		OnResult: onResult, Abort: abort, AllowMissing: o.AllowMissing,
 	}
 	sum, runErr := eng.Run(runCtx, in.users)
 	if bar != nil {
@@ -379,7 +444,7 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 			writeSummary(ui.New(errOut, o.IO.ColorEnabledStderr()), sum)
 		}
 	}
-	if sum.Total-len(sum.Failed)-sum.NotStarted > 0 {
+	if sum.Total-len(sum.Failed)-len(sum.Missing)-sum.NotStarted > 0 {
 		errP := ui.New(errOut, o.IO.ColorEnabledStderr())
 		valid := sum.StillValid
 		if valid == "" {
@@ -387,15 +452,19 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 		}
 		errP.Println(errP.Dim("Access tokens already issued stay valid " + valid + "."))
 	}
-	return o.finalError(in, sum, runErr, auditErr)
+	return o.finalError(provName, in, sum, runErr, auditErr)
 }
 
-func (o *AdminOptions) finalError(in *input, sum *offboard.Summary, runErr, auditErr error) error {
+func (o *AdminOptions) finalError(provName string, in *input, sum *offboard.Summary, runErr, auditErr error) error {
 	if !in.fromFile {
 		switch {
 		case len(sum.Failed) == 1:
 			r := sum.Failed[0]
 			return errs.New(r.Kind, "revoking the tokens of %s: %s", r.User, r.Error)
+		case len(sum.Missing) == 1:
+			// Exit 1, as token inspect does for a token that does not
+			// hold: the question was answered, and the answer is no.
+			return fmt.Errorf("%s does not know user %q: nothing was revoked; check the identifier (the adapter's user lookup is described in docs/providers.md), or pass --allow-missing if the account is known to be deleted already", provName, sum.Missing[0].User)
 		case runErr != nil && errs.KindOf(runErr) != errs.KindPartial:
 			return runErr
 		}
@@ -413,6 +482,10 @@ func (o *AdminOptions) finalError(in *input, sum *offboard.Summary, runErr, audi
 	case errs.KindInterrupted:
 		return errs.New(errs.KindInterrupted, "%v; resume with: %s", runErr, resume)
 	case errs.KindPartial:
+		if len(sum.Failed) == 0 {
+			// Only unknown users: a resume would not ask again.
+			return errs.New(errs.KindPartial, "%v: their tokens, if any, were not revoked; check the identifiers (a login where the IdP wants an email, or the reverse), or, if those accounts are known to be deleted already, accept them with: %s --allow-missing", runErr, resume)
+		}
 		return errs.New(errs.KindPartial, "%v; retry them with: %s", runErr, resume)
 	default:
 		return errs.New(errs.KindOf(runErr), "%v; after fixing that, continue with: %s", runErr, resume)
@@ -455,6 +528,9 @@ func (o *AdminOptions) resumeCommand() string {
 	if o.Yes {
 		parts = append(parts, "--yes")
 	}
+	if o.AllowMissing {
+		parts = append(parts, "--allow-missing")
+	}
 	parts = append(parts, "--resume")
 	s := strings.Join(parts, " ")
 	if o.UsersFile == "-" {
@@ -477,6 +553,9 @@ func writePlan(pr *ui.Printer, doc planDoc, in *input) {
 	}
 	if rest := doc.Users - len(doc.Plan); rest > 0 {
 		pr.Printf("  ... and the same for %d more %s\n", rest, pluralWord(rest, "user"))
+	}
+	if doc.Done > 0 {
+		pr.Println(pr.Dim(fmt.Sprintf("%d of the %d users in %s were done by an earlier run and are skipped.", doc.Done, doc.Done+doc.Users, in.name)))
 	}
 	if in.list != nil {
 		if in.list.Column != "" {
@@ -529,6 +608,10 @@ func writeNotable(pr *ui.Printer, rs []offboard.Result) {
 	if len(rs) == 0 {
 		return
 	}
+	// Users needing attention first, so a long table cut at notableShown
+	// never hides one; then in the order they finished.
+	rs = append([]offboard.Result(nil), rs...)
+	sort.SliceStable(rs, func(i, j int) bool { return attention(rs[i]) > attention(rs[j]) })
 	rows := [][]string{}
 	for i, r := range rs {
 		if i == notableShown {
@@ -543,38 +626,60 @@ func writeNotable(pr *ui.Printer, rs []offboard.Result) {
 	pr.Println()
 }
 
+// attention ranks a result for the table: failures first.
+func attention(r offboard.Result) int {
+	switch r.Outcome {
+	case provider.OutcomeFailed:
+		return 3
+	case provider.OutcomeUserNotFound:
+		return 2
+	case provider.OutcomeNothingToRevoke:
+		return 1
+	}
+	return 0
+}
+
 // summaryOrder lists outcomes as people read them: good news first.
 var summaryOrder = []provider.Outcome{provider.OutcomeRevoked, provider.OutcomeAccepted, provider.OutcomeNothingToRevoke, provider.OutcomeUserNotFound, provider.OutcomeFailed}
 
 func writeSummary(pr *ui.Printer, sum *offboard.Summary) {
 	rows := [][]string{}
 	seen := map[provider.Outcome]bool{}
+	// This run's results; what an earlier run did is one row of its own,
+	// so an interrupted or resumed run does not claim it.
+	counts := sum.ThisRun
+	if counts == nil {
+		counts = sum.Counts
+	}
 	for _, oc := range summaryOrder {
 		seen[oc] = true
-		if n := sum.Counts[oc]; n > 0 {
+		if n := counts[oc]; n > 0 {
 			rows = append(rows, []string{string(oc), fmt.Sprint(n)})
 		}
 	}
 	var other []string
-	for oc := range sum.Counts {
+	for oc := range counts {
 		if !seen[oc] {
 			other = append(other, string(oc))
 		}
 	}
 	sort.Strings(other)
 	for _, oc := range other {
-		rows = append(rows, []string{oc, fmt.Sprint(sum.Counts[provider.Outcome(oc)])})
+		rows = append(rows, []string{oc, fmt.Sprint(counts[provider.Outcome(oc)])})
 	}
 	if sum.NotStarted > 0 {
 		rows = append(rows, []string{"not started", fmt.Sprint(sum.NotStarted)})
 	}
+	if sum.Resumed > 0 && sum.ThisRun != nil {
+		rows = append(rows, []string{"done in an earlier run", fmt.Sprint(sum.Resumed)})
+	}
 	pr.Table([]string{"RESULT", "USERS"}, rows)
-	extra := fmt.Sprintf("%s in %s", plural(sum.Total, "user"), sum.Elapsed.Round(100*time.Millisecond))
+	extra := fmt.Sprintf("%s this run in %s", plural(sum.Total-sum.Resumed, "user"), sum.Elapsed.Round(100*time.Millisecond))
 	if sum.Resumed > 0 {
-		extra += fmt.Sprintf(", %d done in an earlier run", sum.Resumed)
+		extra += fmt.Sprintf(" (%d in the list)", sum.Total)
 	}
 	if sum.Pauses > 0 {
-		extra += fmt.Sprintf(", %s for the rate limit", plural(sum.Pauses, "pause"))
+		extra += fmt.Sprintf(", %s (rate limit or unreachable API)", plural(sum.Pauses, "pause"))
 	}
 	pr.Println(pr.Dim(extra))
 }

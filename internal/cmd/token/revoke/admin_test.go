@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -122,7 +124,7 @@ func newFixture(t *testing.T, prov func(env *provider.Env) provider.Provider) *f
 		},
 		Audit:    func() (Auditor, error) { return fx.audit, nil },
 		StateDir: func() (string, error) { return fx.dir, nil },
-		ReadFile: os.ReadFile,
+		ReadFile: readUsersFile,
 		Now:      time.Now,
 		Output:   "text", Parallel: 4,
 	}
@@ -221,7 +223,7 @@ func TestADryRunShowsThePlanAndSendsNothing(t *testing.T) {
 func TestAListIsRevokedAuditedAndReportedAsJSONLines(t *testing.T) {
 	fx := newFixture(t, nil)
 	fx.usersFile(t, "email\nalice@x\nghost-1@x\nbob@x\n")
-	fx.opts.Yes, fx.opts.Output = true, "json"
+	fx.opts.Yes, fx.opts.Output, fx.opts.AllowMissing = true, "json", true
 	if err := adminRun(context.Background(), fx.opts); err != nil {
 		t.Fatal(err)
 	}
@@ -407,13 +409,167 @@ func TestAtATerminalAListShowsAProgressBarAndASummaryTable(t *testing.T) {
 		t.Fatalf("no progress bar on stderr: %q", fx.errOut.String())
 	}
 	out := fx.out.String()
-	for _, want := range []string{"ghost-bob   user not found", "fail-carol  failed", "RESULT", "revoked         2", "user not found  1", "failed          1"} {
+	for _, want := range []string{"ghost-bob   user not found", "fail-carol  failed", "alice       revoked", "dave        revoked", "RESULT", "revoked         2", "user not found  1", "failed          1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	if strings.Contains(out, "alice") {
-		t.Errorf("a terminal lists users that need no attention:\n%s", out)
+	// Users needing attention come first, so a long table never hides one.
+	if strings.Index(out, "fail-carol") > strings.Index(out, "alice") || strings.Index(out, "ghost-bob") > strings.Index(out, "dave") {
+		t.Errorf("revoked users are listed before the ones needing attention:\n%s", out)
+	}
+}
+
+func TestAUserTheIdPDoesNotKnowIsAFailureUnlessAllowed(t *testing.T) {
+	t.Run("one user exits 1", func(t *testing.T) {
+		fx := newFixture(t, nil)
+		fx.opts.User, fx.opts.Yes = "ghost-x", true
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitError || !strings.Contains(err.Error(), `does not know user "ghost-x"`) || !strings.Contains(err.Error(), "--allow-missing") {
+			t.Fatalf("err = %v (exit %d), want exit 1 naming the user and --allow-missing", err, cli.ExitCode(err))
+		}
+		fx.opts.AllowMissing = true
+		if err := adminRun(context.Background(), fx.opts); err != nil {
+			t.Fatalf("with --allow-missing: %v", err)
+		}
+	})
+	t.Run("a list exits 8 and a resume can accept them", func(t *testing.T) {
+		fx := newFixture(t, nil)
+		fx.usersFile(t, "alice\nghost-bob\ncarol\n")
+		fx.opts.Yes, fx.opts.ProfileFlag = true, "prod"
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitPartial || !strings.Contains(err.Error(), "1 not found at the IdP") || !strings.Contains(err.Error(), "--resume --allow-missing") {
+			t.Fatalf("err = %v (exit %d)", err, cli.ExitCode(err))
+		}
+		before := fx.idp.count()
+		fx.opts.Resume, fx.opts.AllowMissing = true, true
+		if err := adminRun(context.Background(), fx.opts); err != nil || fx.idp.count() != before {
+			t.Fatalf("accepting them: %v, %d new requests", err, fx.idp.count()-before)
+		}
+	})
+}
+
+func TestAnEndlessOrHugeUsersFileFailsFastWithExit2(t *testing.T) {
+	huge := filepath.Join(t.TempDir(), "huge.csv")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: 300 MB that take no disk.
+	if err := f.Truncate(300 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, path := range []string{"/dev/zero", huge} {
+		fx := newFixture(t, nil)
+		fx.opts.UsersFile, fx.opts.Yes = path, true
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "larger than 32 MiB") {
+			t.Fatalf("%s: err = %v (exit %d), want exit 2 saying it is too large", path, err, cli.ExitCode(err))
+		}
+		if fx.idp.count() != 0 {
+			t.Fatalf("%s: requests were sent", path)
+		}
+	}
+}
+
+func TestAUserWithInvisibleCharactersIsRefused(t *testing.T) {
+	for _, u := range []string{"alice\u200b", "\u202eecila", "al\u00adice", "bob\u2066"} {
+		fx := newFixture(t, nil)
+		fx.opts.User, fx.opts.Yes = u, true
+		err := adminRun(context.Background(), fx.opts)
+		if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), "invisible formatting character") || fx.idp.count() != 0 {
+			t.Fatalf("%q: err = %v (exit %d), %d requests", u, err, cli.ExitCode(err), fx.idp.count())
+		}
+	}
+}
+
+// interruptAfter makes the fixture's run receive Ctrl-C after n audited
+// results.
+func interruptAfter(fx *fixture, n int) {
+	sig := make(chan os.Signal, 2)
+	fx.opts.Interrupts = func() (<-chan os.Signal, func()) { return sig, func() {} }
+	seen := 0
+	fx.opts.Audit = func() (Auditor, error) {
+		return auditHook{fx.audit, func() {
+			if seen++; seen == n {
+				sig <- os.Interrupt
+				time.Sleep(50 * time.Millisecond) // let the stop land before the next user
+			}
+		}}, nil
+	}
+}
+
+func TestAResumedRunPlansAndCountsOnlyTheUsersLeft(t *testing.T) {
+	fx := newFixture(t, nil)
+	var users []string
+	for i := 0; i < 10; i++ {
+		users = append(users, fmt.Sprintf("user%02d", i))
+	}
+	fx.usersFile(t, strings.Join(users, "\n")+"\n")
+	fx.opts.Yes, fx.opts.Parallel = true, 1
+	interruptAfter(fx, 4)
+	err := adminRun(context.Background(), fx.opts)
+	if cli.ExitCode(err) != cli.ExitInterrupted || !strings.Contains(err.Error(), "interrupted: 4 of 10 users done, 0 failed, 6 not started") {
+		t.Fatalf("first run: %v", err)
+	}
+
+	fx.errOut.Reset()
+	fx.opts.Resume = true
+	interruptAfter(fx, 2)
+	err = adminRun(context.Background(), fx.opts)
+	// This run did 2 of the 6 left; the 4 done before are named apart.
+	if cli.ExitCode(err) != cli.ExitInterrupted || !strings.Contains(err.Error(), "interrupted: 2 of 6 users done, 0 failed, 4 not started; 4 more were done by an earlier run") {
+		t.Fatalf("second run: %v", err)
+	}
+	plan := fx.errOut.String()
+	for _, want := range []string{"Plan: revoke the tokens of 6 users", "user04:", "4 of the 10 users in", "were done by an earlier run and are skipped"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the resume plan lacks %q:\n%s", want, plan)
+		}
+	}
+	if strings.Contains(plan, "user00:") {
+		t.Errorf("the resume plan spells out a user done before:\n%s", plan)
+	}
+	// The summary counts this run's work, and the earlier run's apart.
+	for _, want := range []string{"revoked                 2", "not started             4", "done in an earlier run  4"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, plan)
+		}
+	}
+}
+
+func TestAtATerminalARateLimitPauseShowsInTheProgressLine(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2026, 4, 1, 12, 0, 0, 0, time.Local)
+	var limited sync.Once
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		first := false
+		limited.Do(func() { first = true })
+		if first {
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	fx := newFixture(t, nil)
+	hc, _ := httpx.New(httpx.Options{MaxRetries: -1})
+	fx.opts.Provider = func(context.Context) (provider.Provider, *config.Resolved, error) {
+		return &adapter{env: &provider.Env{BaseURL: srv.URL, HTTP: hc}}, &config.Resolved{Name: "prod"}, nil
+	}
+	fx.opts.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	fx.opts.Sleep = func(_ context.Context, d time.Duration) error { mu.Lock(); now = now.Add(d); mu.Unlock(); return nil }
+	fx.ios.SetTTY(false, true, true)
+	fx.usersFile(t, "alice\nbob\ncarol\n")
+	fx.opts.Yes, fx.opts.Parallel = true, 1
+	if err := adminRun(context.Background(), fx.opts); err != nil {
+		t.Fatal(err)
+	}
+	errOut := fx.errOut.String()
+	if !regexp.MustCompile(`\r\x1b\[Krevoking [^\r\n]*paused until 12:00:30: rate limit`).MatchString(errOut) {
+		t.Fatalf("the progress line does not show the pause: %q", errOut)
 	}
 }
 

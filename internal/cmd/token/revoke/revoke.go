@@ -42,6 +42,8 @@ type RevokeOptions struct {
 	Parallel        int
 	Resume          bool
 	Restart         bool
+	// AllowMissing accepts users the IdP does not know.
+	AllowMissing bool
 	// AdminRun runs the admin form (--user, --users-file); AdminRun in
 	// admin.go unless a test replaces it.
 	AdminRun func(context.Context, *RevokeOptions) error
@@ -71,7 +73,9 @@ With --user or --users-file the profile's provider admin API revokes every
 token of the named users (all clients, or one with --client): the plan is
 shown and confirmed first (--yes without a terminal), each result is
 reported as the IdP gave it (revoked, accepted, nothing to revoke, user not
-found, failed) and appended to the audit log. A list runs in parallel within
+found, failed) and appended to the audit log. A user the IdP does not know
+is a failure (exit 1 for --user, 8 for a list) unless --allow-missing is
+given: nothing was revoked, and a wrong identifier must not pass unnoticed. A list runs in parallel within
 the IdP's rate limit and records its progress in a journal, so an
 interrupted run continues with --resume.`,
 		Example: `  # Revoke what the profile has cached
@@ -121,6 +125,7 @@ interrupted run continues with --resume.`,
 	fl.IntVar(&opts.Parallel, "parallel", 4, "users worked on at once")
 	fl.BoolVar(&opts.Resume, "resume", false, "continue an interrupted --users-file run: skip users done, retry failed ones")
 	fl.BoolVar(&opts.Restart, "restart", false, "discard the journal of an unfinished --users-file run and start over")
+	fl.BoolVar(&opts.AllowMissing, "allow-missing", false, "accept users the IdP does not know as done (default: they fail the run, exit 1 for --user, 8 for a list)")
 	cmd.MarkFlagsMutuallyExclusive("user", "users-file")
 	cmd.MarkFlagsMutuallyExclusive("resume", "restart")
 	return cmd
