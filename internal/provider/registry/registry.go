@@ -17,6 +17,7 @@ import (
 	"github.com/idpctl/idpctl/internal/provider/okta"
 	"github.com/idpctl/idpctl/internal/provider/oracle"
 	"github.com/idpctl/idpctl/internal/provider/sandbox"
+	"github.com/idpctl/idpctl/internal/provider/webex"
 )
 
 // adapter is one registered provider.
@@ -41,6 +42,7 @@ func adapters() map[string]adapter {
 		oracle.Name:   {New: oracle.New},
 		ciscoucm.Name: {New: ciscoucm.New},
 		sandbox.Name:  {New: sandbox.New},
+		webex.Name:    {New: webex.New, UnsupportedExpiry: webex.UnsupportedExpiry, UnsupportedKeys: webex.UnsupportedKeys},
 	}
 }
 

@@ -69,6 +69,7 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 		"oracle":    {BaseURL: "https://idcs-123.identity.oraclecloud.com"},
 		"cisco-ucm": {BaseURL: "https://ucm.example:8443"},
 		"sandbox":   {Issuer: "http://127.0.0.1:9400"},
+		"webex":     {},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
