@@ -89,6 +89,14 @@ func ExpiryManager(p provider.Provider) (provider.AppExpiryManager, error) {
 	return nil, provider.Unsupported(p.Name(), "managing token lifetimes", adapters()[p.Name()].UnsupportedExpiry)
 }
 
+// KeyLister is p's key listing, or the exit-7 answer.
+func KeyLister(p provider.Provider) (provider.KeyLister, error) {
+	if k, ok := p.(provider.KeyLister); ok {
+		return k, nil
+	}
+	return nil, provider.Unsupported(p.Name(), "listing keys", adapters()[p.Name()].UnsupportedKeys)
+}
+
 // KeyRotator is p's key rotation, or the exit-7 answer.
 func KeyRotator(p provider.Provider) (provider.KeyRotator, error) {
 	if k, ok := p.(provider.KeyRotator); ok {
