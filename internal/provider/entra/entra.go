@@ -29,7 +29,6 @@ package entra
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -171,6 +170,12 @@ func (p *Provider) path(format string, args ...string) string {
 // odataString quotes s as an OData string literal: a quote is doubled.
 func odataString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// byAppID addresses an entity set by alternate key, as Graph documents it:
+// /applications(appId='{appId}'); the key is escaped for the path.
+func byAppID(set, appID string) string {
+	return "/" + set + "(appId='" + url.PathEscape(strings.ReplaceAll(appID, "'", "''")) + "')"
+}
+
 // ---- (A) revoke --------------------------------------------------------------
 
 // PlanRevokeUser implements provider.UserTokenRevoker.
@@ -188,7 +193,7 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 	calls = append(calls, provider.Call{Method: http.MethodPost, Path: "/v1.0/users/{id}/revokeSignInSessions", Purpose: "end every refresh token and session cookie of the user, in all applications (" + PermRevoke + ")"})
 	if req.Client != "" {
 		calls = append(calls,
-			provider.Call{Method: http.MethodGet, Path: "/v1.0/servicePrincipals(appId=" + odataString(req.Client) + ")", Purpose: "find the application's service principal"},
+			provider.Call{Method: http.MethodGet, Path: "/v1.0" + byAppID("servicePrincipals", req.Client), Purpose: "find the application's service principal"},
 			provider.Call{Method: http.MethodGet, Path: "/v1.0/users/{id}/oauth2PermissionGrants", Purpose: "list the user's delegated consent grants (" + PermGrants + ")"},
 			provider.Call{Method: http.MethodDelete, Path: "/v1.0/oauth2PermissionGrants/{grantId}", Purpose: "delete the user's own consent to the application (" + PermGrants + ")"})
 	}
@@ -255,7 +260,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 		var sp struct {
 			ID string `json:"id"`
 		}
-		_, err := p.Call(ctx, "finding application "+req.Client, provider.Req{Method: http.MethodGet, Path: "/servicePrincipals(appId=" + url.PathEscape(odataString(req.Client)) + ")", Query: url.Values{"$select": {"id,appId,displayName"}}}, &sp, http.StatusOK)
+		_, err := p.Call(ctx, "finding application "+req.Client, provider.Req{Method: http.MethodGet, Path: byAppID("servicePrincipals", req.Client), Query: url.Values{"$select": {"id,appId,displayName"}}}, &sp, http.StatusOK)
 		if provider.StatusOf(err) == http.StatusNotFound {
 			return nil, errs.New(errs.KindUsage, "entra: the tenant has no application with appId %s", req.Client)
 		}
@@ -362,7 +367,7 @@ func (p *Provider) ListApps(ctx context.Context) ([]provider.App, error) {
 
 func (p *Provider) application(ctx context.Context, appID string) (*application, error) {
 	var a application
-	_, err := p.Call(ctx, "finding application "+appID, provider.Req{Method: http.MethodGet, Path: "/applications(appId=" + url.PathEscape(odataString(appID)) + ")", Query: url.Values{"$select": {"id,appId,displayName"}}}, &a, http.StatusOK)
+	_, err := p.Call(ctx, "finding application "+appID, provider.Req{Method: http.MethodGet, Path: byAppID("applications", appID), Query: url.Values{"$select": {"id,appId,displayName"}}}, &a, http.StatusOK)
 	if provider.StatusOf(err) == http.StatusNotFound {
 		return nil, errs.New(errs.KindUsage, "entra: no application with appId %s in the tenant: see 'idpctl app list'", appID)
 	}
@@ -613,6 +618,3 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 func (p *Provider) ListKeys(ctx context.Context) ([]provider.Key, error) {
 	return provider.JWKSKeys(ctx, p.Env.HTTP, Name, p.authority+"/"+url.PathEscape(p.tenant)+"/discovery/v2.0/keys")
 }
-
-// errorsAs keeps errors imported for adapters built on this one.
-var _ = errors.As

@@ -11,6 +11,7 @@ import (
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/auth0"
 	"github.com/idpctl/idpctl/internal/provider/ciscoucm"
+	"github.com/idpctl/idpctl/internal/provider/entra"
 	"github.com/idpctl/idpctl/internal/provider/generic"
 	"github.com/idpctl/idpctl/internal/provider/hydra"
 	"github.com/idpctl/idpctl/internal/provider/keycloak"
@@ -42,6 +43,7 @@ func adapters() map[string]adapter {
 		oracle.Name:   {New: oracle.New},
 		ciscoucm.Name: {New: ciscoucm.New},
 		sandbox.Name:  {New: sandbox.New},
+		entra.Name:    {New: entra.New, UnsupportedKeys: entra.UnsupportedKeys},
 		webex.Name:    {New: webex.New, UnsupportedExpiry: webex.UnsupportedExpiry, UnsupportedKeys: webex.UnsupportedKeys},
 	}
 }
