@@ -2,6 +2,12 @@ package entra_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -246,5 +252,47 @@ func TestKeysAreListedFromTheTenantsJWKSWithoutTheAdminToken(t *testing.T) {
 	keys, err := p.ListKeys(context.Background())
 	if err != nil || len(keys) != 2 || keys[0].KID != "tenant-key-1" {
 		t.Fatalf("%+v, %v", keys, err)
+	}
+}
+
+func TestACertificateCredentialIsNamedByItsThumbprint(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 2048)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "idpctl admin"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+
+	for _, tc := range []struct {
+		name     string
+		material string
+		want     errs.Kind
+	}{
+		{"key and certificate", string(keyPEM) + string(certPEM), errs.KindUnknown},
+		{"key alone", string(keyPEM), errs.KindRefused},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := entrafake.New(t, tenant, "admin-app", secret)
+			f.Certificate = cert
+			providertest.Watch(t, f.Close, f.Violations)
+			f.AddUser(entrafake.User{ID: "u-ada", UPN: "ada@contoso.com"})
+			env := providertest.Env(t, f.URL, &provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: "admin-app", Secret: tc.material, ClientAuthMethod: "private_key_jwt"}, httpx.Options{Sleep: providertest.NoSleep})
+			env.Settings = map[string]string{"tenant": tenant, "authority": f.URL}
+			p := providertest.Adapter[*entra.Provider](t, entra.New, env)
+			_, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ada@contoso.com"})
+			if tc.want == errs.KindUnknown {
+				if err != nil || f.Revocations("u-ada") != 1 {
+					t.Fatalf("%v, revocations %d", err, f.Revocations("u-ada"))
+				}
+				return
+			}
+			providertest.WantKind(t, err, tc.want, "")
+			if strings.Contains(err.Error(), "PRIVATE KEY") {
+				t.Fatal("the error quotes the key")
+			}
+		})
 	}
 }

@@ -21,6 +21,9 @@
 package entrafake
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -29,6 +32,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
@@ -58,6 +63,9 @@ type Fake struct {
 	fakekit.Loopback
 	*fakekit.Mux
 	Tenant, ClientID, ClientSecret string
+	// Certificate, when set, is the admin app's registered certificate:
+	// a client assertion must name it by x5t#S256 and be signed by its key.
+	Certificate *x509.Certificate
 	// PageSize bounds list answers, to exercise @odata.nextLink.
 	PageSize int
 
@@ -144,12 +152,36 @@ func (f *Fake) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secretOK := r.PostForm.Get("client_id") == f.ClientID && r.PostForm.Get("client_secret") == f.ClientSecret
-	assertion := r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && r.PostForm.Get("client_assertion") != ""
+	assertion := r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && f.checkAssertion(r.PostForm.Get("client_assertion"), "http://"+r.Host+r.URL.Path)
 	if !secretOK && !assertion {
 		fakekit.WriteJSON(w, 401, "", map[string]string{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."})
 		return
 	}
 	fakekit.WriteJSON(w, 200, "", map[string]any{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": f.token})
+}
+
+// checkAssertion verifies a certificate credential as the identity
+// platform does: the header's x5t#S256 names the registered certificate,
+// its key signed the JWT, iss and sub are the client id and aud the token
+// endpoint.
+func (f *Fake) checkAssertion(raw, endpoint string) bool {
+	if f.Certificate == nil || raw == "" {
+		return false
+	}
+	tok, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.PS256, jose.ES256})
+	if err != nil || len(tok.Signatures) != 1 {
+		return false
+	}
+	sum := sha256.Sum256(f.Certificate.Raw)
+	if tok.Signatures[0].Protected.ExtraHeaders["x5t#S256"] != base64.RawURLEncoding.EncodeToString(sum[:]) {
+		return false
+	}
+	payload, err := tok.Verify(f.Certificate.PublicKey)
+	if err != nil {
+		return false
+	}
+	var c struct{ Iss, Sub, Aud string }
+	return json.Unmarshal(payload, &c) == nil && c.Iss == f.ClientID && c.Sub == f.ClientID && c.Aud == endpoint
 }
 
 func graphError(code, msg string) map[string]any {
