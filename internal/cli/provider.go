@@ -67,8 +67,8 @@ func (f *Factory) ProviderEnv(ctx context.Context, p *config.Resolved) (*provide
 		return nil, errs.New(errs.KindUsage, "profile %q: unknown admin auth %q: use none, bearer, ssws, basic or client_credentials", p.Name, scheme)
 	}
 	clientAuth := settings[AdminClientAuth]
-	if clientAuth != "" && clientAuth != oauth.AuthSecretBasic && clientAuth != oauth.AuthSecretPost {
-		return nil, errs.New(errs.KindUsage, "profile %q: admin client_auth %q: use client_secret_basic or client_secret_post", p.Name, clientAuth)
+	if clientAuth != "" && clientAuth != oauth.AuthSecretBasic && clientAuth != oauth.AuthSecretPost && clientAuth != oauth.AuthPrivateJWT {
+		return nil, errs.New(errs.KindUsage, "profile %q: admin client_auth %q: use client_secret_basic, client_secret_post or private_key_jwt", p.Name, clientAuth)
 	}
 	hc, err := f.HTTPClient(p)
 	if err != nil {

@@ -93,7 +93,7 @@ func TestNoSecretIsReadForAnAdminAPIWithoutAuthentication(t *testing.T) {
 func TestBadAdminSettingsAreUsageErrors(t *testing.T) {
 	for _, admin := range []map[string]string{
 		{"auth": "kerberos"},
-		{"client_auth": "private_key_jwt"},
+		{"client_auth": "tls_client_auth"},
 		{"password": "hunter2"},
 	} {
 		f, _ := adminFactory(t, nil, admin)

@@ -28,7 +28,7 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_SCOPE", "scopes to request, separated by spaces or commas (earlier name: IDPCTL_SCOPES)"},
 	{"IDPCTL_AUDIENCE", "audience to request (RFC 8693 audience, or the vendor's audience parameter)"},
 	{"IDPCTL_RESOURCE", "RFC 8707 resource indicators, separated by spaces or commas (earlier name: IDPCTL_RESOURCES)"},
-	{"IDPCTL_PROVIDER", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox"},
+	{"IDPCTL_PROVIDER", "admin API provider (the registry's names; see idpctl help environment)"},
 	{"IDPCTL_ADMIN_URL", "admin API base (the profile's admin url setting), for profiles defined by environment variables"},
 	{"IDPCTL_ADMIN_AUTH", "admin authentication: none, bearer, ssws, basic or client_credentials (the profile's admin auth setting)"},
 	{"IDPCTL_ADMIN_SECRET", "admin API credential (API token, password or admin client secret), kept out of argv; prefer IDPCTL_ADMIN_SECRET_FILE"},

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/idpctl/idpctl/internal/provider/registry"
 )
 
 func TestProfileAddRefusesAdminSecretsAndUnknownSettingsAtOnce(t *testing.T) {
@@ -27,7 +29,7 @@ func TestProfileAddRefusesAdminSecretsAndUnknownSettingsAtOnce(t *testing.T) {
 		{[]string{"--provider", "okta", "--admin", "api_token=" + secret}, "--admin-secret-stdin"},
 		{[]string{"--provider", "auth0", "--admin", "client_secret=" + secret}, "--admin-secret-stdin"},
 		{[]string{"--provider", "keycloak", "--admin", "relm=corp"}, "valid settings are admin_realm, audience, auth, client_auth, client_id, realm, scope, token_url, url, user"},
-		{[]string{"--provider", "keycloack", "--admin", "realm=corp"}, "choose one of auth0, cisco-ucm, generic, hydra, keycloak, okta, oracle"},
+		{[]string{"--provider", "keycloack", "--admin", "realm=corp"}, "choose one of " + strings.Join(registry.Names(), ", ")},
 	} {
 		r := run(t, e, "", append([]string{"profile", "add", name, "--issuer", "https://idp.example"}, tc.args...)...)
 		if r.Code != 2 || !strings.Contains(r.Stderr, tc.want) || strings.Contains(r.Stderr, secret) || r.Stdout != "" {

@@ -26,6 +26,8 @@ type Signer struct {
 	alg gojose.SignatureAlgorithm
 	kid string
 	key any // *rsa.PrivateKey, *ecdsa.PrivateKey, ed25519.PrivateKey or []byte
+	// headers are extra protected header members (x5t, x5t#S256).
+	headers map[gojose.HeaderKey]any
 }
 
 // Alg is the JWS algorithm the signer uses.
@@ -51,9 +53,12 @@ func (s *Signer) Sign(claims map[string]any) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("sign JWT: encode claims: %w", err)
 	}
+	opts := (&gojose.SignerOptions{}).WithType("JWT")
+	for k, v := range s.headers {
+		opts = opts.WithHeader(k, v)
+	}
 	signer, err := gojose.NewSigner(
-		gojose.SigningKey{Algorithm: s.alg, Key: &gojose.JSONWebKey{Key: s.key, KeyID: s.kid}},
-		(&gojose.SignerOptions{}).WithType("JWT"))
+		gojose.SigningKey{Algorithm: s.alg, Key: &gojose.JSONWebKey{Key: s.key, KeyID: s.kid}}, opts)
 	if err != nil {
 		return "", fmt.Errorf("sign JWT with %s: %w", s.alg, err)
 	}

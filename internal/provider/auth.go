@@ -9,6 +9,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/oauth"
 )
 
@@ -138,8 +139,15 @@ func (a *AdminAuth) bearer(ctx context.Context) (string, error) {
 		return "", errs.New(errs.KindUsage, "admin client credentials need admin.client_id, admin.token_url and the admin secret (IDPCTL_ADMIN_SECRET, IDPCTL_ADMIN_SECRET_FILE or the credential store)")
 	}
 	var auth oauth.ClientAuth = oauth.SecretBasic{Secret: a.Secret}
-	if a.ClientAuthMethod == oauth.AuthSecretPost {
+	switch a.ClientAuthMethod {
+	case oauth.AuthSecretPost:
 		auth = oauth.SecretPost{Secret: a.Secret}
+	case oauth.AuthPrivateJWT:
+		signer, err := certificateSigner(a.Secret)
+		if err != nil {
+			return "", err
+		}
+		auth = oauth.Assertion{AuthMethod: oauth.AuthPrivateJWT, Signer: signer}
 	}
 	c := &oauth.Client{HTTP: a.HTTP, Metadata: &oauth.Metadata{TokenEndpoint: a.TokenURL}, ClientID: a.ClientID, Auth: auth, Now: a.Now}
 	opts := oauth.TokenOptions{Audience: a.Audience}
@@ -158,3 +166,30 @@ type errAdminToken struct{ err error }
 
 func (e errAdminToken) Error() string { return "getting the admin token: " + e.err.Error() }
 func (e errAdminToken) Unwrap() error { return e.err }
+
+// assertionLifetime is how long an admin client assertion is valid: long
+// enough for clock skew, short enough to be useless when replayed.
+const assertionLifetime = 2 * time.Minute
+
+type keySigner struct{ s *jose.Signer }
+
+func (k keySigner) ClientAssertion(clientID, audience string, now time.Time) (string, error) {
+	return jose.ClientAssertion(k.s, clientID, audience, now, assertionLifetime)
+}
+
+// certificateSigner reads the admin credential of private_key_jwt: a PEM
+// private key, with its certificate beside it when the IdP finds the key
+// by certificate thumbprint (Microsoft's identity platform does). Errors
+// never quote the key.
+func certificateSigner(material string) (oauth.AssertionSigner, error) {
+	s, err := jose.ParseSigningKey([]byte(material))
+	if err != nil {
+		return nil, errs.New(errs.KindUsage, "the admin credential for private_key_jwt must be a PEM private key (with its certificate): %v", err)
+	}
+	if strings.Contains(material, "CERTIFICATE") {
+		if s, err = jose.WithCertificate(s, []byte(material)); err != nil {
+			return nil, errs.New(errs.KindUsage, "the admin credential for private_key_jwt: %v", err)
+		}
+	}
+	return keySigner{s}, nil
+}

@@ -239,8 +239,7 @@ const (
 
 // KeyRotator lists and rotates the IdP's token keys.
 type KeyRotator interface {
-	Provider
-	ListKeys(ctx context.Context) ([]Key, error)
+	KeyLister
 	// PlanRotate says what rotating would do and break; nothing is sent.
 	PlanRotate(ctx context.Context, use KeyUse, opts RotateOptions) (*RotatePlan, error)
 	Rotate(ctx context.Context, plan *RotatePlan) (*RotateResult, error)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/config"
+	"github.com/idpctl/idpctl/internal/provider/registry"
 )
 
 // addHelpTopics adds `idpctl help environment` and `idpctl help exit-codes`
@@ -29,6 +30,10 @@ func addHelpTopics(root *cobra.Command) {
 func EnvironmentText() string {
 	var b strings.Builder
 	for _, e := range config.EnvVars {
+		if e.Name == "IDPCTL_PROVIDER" {
+			// The names come from the registry, so a new provider is listed.
+			e.Description = "admin API provider: " + strings.Join(registry.Names(), ", ")
+		}
 		fmt.Fprintf(&b, "  %-27s %s\n", e.Name, e.Description)
 	}
 	fmt.Fprintf(&b, "  %-27s %s\n", "IDPCTL_DEBUG", "set to 1 for the same trace as --debug")

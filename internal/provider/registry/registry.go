@@ -11,12 +11,14 @@ import (
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/auth0"
 	"github.com/idpctl/idpctl/internal/provider/ciscoucm"
+	"github.com/idpctl/idpctl/internal/provider/entra"
 	"github.com/idpctl/idpctl/internal/provider/generic"
 	"github.com/idpctl/idpctl/internal/provider/hydra"
 	"github.com/idpctl/idpctl/internal/provider/keycloak"
 	"github.com/idpctl/idpctl/internal/provider/okta"
 	"github.com/idpctl/idpctl/internal/provider/oracle"
 	"github.com/idpctl/idpctl/internal/provider/sandbox"
+	"github.com/idpctl/idpctl/internal/provider/webex"
 )
 
 // adapter is one registered provider.
@@ -50,6 +52,8 @@ func adapters() map[string]adapter {
 		oracle.Name:   {New: oracle.New},
 		ciscoucm.Name: {New: ciscoucm.New, Settings: []string{"host", "ssh_host", "ssh_user", "ssh_auth", "ssh_host_key_sha256", "ssh_known_hosts", "imp_nodes", "ssh_timeout"}},
 		sandbox.Name:  {New: sandbox.New},
+		entra.Name:    {New: entra.New, UnsupportedKeys: entra.UnsupportedKeys, Settings: []string{"tenant", "authority"}},
+		webex.Name:    {New: webex.New, UnsupportedExpiry: webex.UnsupportedExpiry, UnsupportedKeys: webex.UnsupportedKeys},
 	}
 }
 
@@ -118,6 +122,14 @@ func ExpiryManager(p provider.Provider) (provider.AppExpiryManager, error) {
 		return m, nil
 	}
 	return nil, provider.Unsupported(p.Name(), "managing token lifetimes", adapters()[p.Name()].UnsupportedExpiry)
+}
+
+// KeyLister is p's key listing, or the exit-7 answer.
+func KeyLister(p provider.Provider) (provider.KeyLister, error) {
+	if k, ok := p.(provider.KeyLister); ok {
+		return k, nil
+	}
+	return nil, provider.Unsupported(p.Name(), "listing keys", adapters()[p.Name()].UnsupportedKeys)
 }
 
 // KeyRotator is p's key rotation, or the exit-7 answer.

@@ -73,6 +73,8 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 		"oracle":    {BaseURL: "https://idcs-123.identity.oraclecloud.com"},
 		"cisco-ucm": {BaseURL: "https://ucm.example:8443"},
 		"sandbox":   {Issuer: "http://127.0.0.1:9400"},
+		"webex":     {},
+		"entra":     {Settings: map[string]string{"tenant": "contoso.onmicrosoft.com"}},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -71,7 +71,7 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	kr, err := registry.KeyRotator(prov)
+	kr, err := registry.KeyLister(prov)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/provider/registry"
 )
 
 // AddOptions are the inputs of profile add.
@@ -81,7 +82,7 @@ profile (add --store-secret to copy the secret into the credential store).`,
 	fl.StringSliceVar(&opts.Scopes, "scope", nil, "default scopes, separated by spaces or commas, or repeated")
 	fl.StringVar(&opts.Audience, "audience", "", "default audience")
 	fl.StringSliceVar(&opts.Resources, "resource", nil, "default RFC 8707 resource indicators")
-	fl.StringVar(&opts.Provider, "provider", "", "admin API provider: generic, hydra, keycloak, okta, auth0, oracle, cisco-ucm, sandbox")
+	fl.StringVar(&opts.Provider, "provider", "", "admin API provider: "+strings.Join(registry.Names(), ", "))
 	fl.StringVar(&opts.Flow, "flow", "", "default grant: "+strings.Join(cli.Flows, ", "))
 	fl.StringVar(&opts.RedirectURI, "redirect-uri", "", "exact loopback redirect URI, for IdPs that do not accept any port")
 	fl.StringArrayVar(&opts.Admin, "admin", nil, "provider admin setting KEY=VALUE (e.g. realm=master), repeatable")
