@@ -37,6 +37,9 @@ type AdminAuth struct {
 	ClientAuthMethod string
 	HTTP             *httpx.Client
 	Now              func() time.Time
+	// TokenSource gives the bearer of scheme token_source: a token the
+	// adapter obtains its own way (a vendor library's JWT bearer flow).
+	TokenSource func(ctx context.Context) (string, error)
 
 	mu      sync.Mutex
 	token   string
@@ -69,6 +72,8 @@ func (a *AdminAuth) Apply(ctx context.Context, req *httpx.Request) error {
 			return a.missing()
 		}
 		req.BasicUser, req.BasicPassword = a.User, a.Secret
+	case AuthTokenSource:
+		return a.applyTokenSource(ctx, req)
 	case AuthClientCredentials:
 		tok, err := a.bearer(ctx)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/idpctl/idpctl/internal/provider/auth0"
 	"github.com/idpctl/idpctl/internal/provider/ciscoucm"
 	"github.com/idpctl/idpctl/internal/provider/generic"
+	"github.com/idpctl/idpctl/internal/provider/google"
 	"github.com/idpctl/idpctl/internal/provider/hydra"
 	"github.com/idpctl/idpctl/internal/provider/keycloak"
 	"github.com/idpctl/idpctl/internal/provider/okta"
@@ -43,6 +44,7 @@ func adapters() map[string]adapter {
 		ciscoucm.Name: {New: ciscoucm.New},
 		sandbox.Name:  {New: sandbox.New},
 		webex.Name:    {New: webex.New, UnsupportedExpiry: webex.UnsupportedExpiry, UnsupportedKeys: webex.UnsupportedKeys},
+		google.Name:   {New: google.New, UnsupportedExpiry: google.UnsupportedExpiry, UnsupportedKeys: google.UnsupportedKeys},
 	}
 }
 

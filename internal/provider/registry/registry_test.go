@@ -70,6 +70,7 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 		"cisco-ucm": {BaseURL: "https://ucm.example:8443"},
 		"sandbox":   {Issuer: "http://127.0.0.1:9400"},
 		"webex":     {},
+		"google":    {Settings: map[string]string{"subject": "admin@example.com"}},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -89,5 +90,35 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 	}
 	if len(cases) != len(Names())-1 {
 		t.Fatalf("a provider is missing from this test: have %v", Names())
+	}
+}
+
+// What an adapter cannot do is answered with its vendor's sentence.
+func TestUnimplementedCapabilitiesNameTheVendorsAlternative(t *testing.T) {
+	hc, err := httpx.New(httpx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		settings map[string]string
+		expiry   string
+		keys     string
+	}{
+		{"google", map[string]string{"subject": "admin@example.com"}, "Google Cloud session control", "Google manages and rotates its signing keys"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := New(c.name, &provider.Env{Settings: c.settings, HTTP: hc, Auth: &provider.AdminAuth{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ExpiryManager(p); errs.KindOf(err) != errs.KindUnsupported || !strings.Contains(err.Error(), c.expiry) {
+				t.Errorf("expiry: %v", err)
+			}
+			if _, err := KeyRotator(p); errs.KindOf(err) != errs.KindUnsupported || !strings.Contains(err.Error(), c.keys) {
+				t.Errorf("keys: %v", err)
+			}
+		})
 	}
 }
