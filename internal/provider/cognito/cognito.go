@@ -245,14 +245,15 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 	if req.Method != "" {
 		return nil, errs.New(errs.KindUsage, "cognito: --method is not used here: AdminUserGlobalSignOut is the one way")
 	}
-	calls := []provider.Call{call("AdminGetUser", fmt.Sprintf("find user %s in pool %s (%s)", req.User, p.poolID, ActGetUser))}
+	var calls []provider.Call
+	if req.Client != "" {
+		calls = append(calls, call("DescribeUserPoolClient", "read how long app client "+req.Client+"'s access and ID tokens stay valid ("+ActDescribeClient+"); Cognito revokes per user, not per client, so the sign-out below covers every app client"))
+	}
+	calls = append(calls, call("AdminGetUser", fmt.Sprintf("find user %s in pool %s (%s)", req.User, p.poolID, ActGetUser)))
 	if strings.Contains(req.User, "@") {
 		calls = append(calls, call("ListUsers", fmt.Sprintf("else find the user by Filter email = %q (%s)", req.User, ActListUsers)))
 	}
 	calls = append(calls, call("AdminUserGlobalSignOut", "invalidate every refresh token of the user, in all app clients of the pool ("+ActSignOut+")"))
-	if req.Client != "" {
-		calls = append(calls, call("DescribeUserPoolClient", "read how long app client "+req.Client+"'s access and ID tokens stay valid ("+ActDescribeClient+"); Cognito revokes per user, not per client"))
-	}
 	return calls, nil
 }
 

@@ -413,3 +413,23 @@ func TestThePoolIDIsRequiredAndNamesTheRegion(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func TestMissingAWSCredentialsAreALoginProblem(t *testing.T) {
+	f := cognitofake.New(t, pool, region, akid, secret)
+	providertest.Watch(t, f.Close, f.Violations)
+	env := providertest.Env(t, f.URL, &provider.AdminAuth{}, httpx.Options{Sleep: providertest.NoSleep})
+	env.Settings = map[string]string{"user_pool_id": pool}
+	cfg := awsConfig()
+	cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, errs.New(errs.KindUnknown, "no EC2 IMDS role found")
+	})
+	p, err := cognito.NewWithConfig(env, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.(*cognito.Provider).RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ada"})
+	providertest.WantKind(t, err, errs.KindLoginRequired, "AWS_PROFILE")
+	if n := len(f.Requests()); n != 0 {
+		t.Fatalf("%d unsigned requests", n)
+	}
+}
