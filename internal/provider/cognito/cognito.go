@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -98,7 +99,9 @@ type Provider struct {
 	// endpoint is the url setting, empty for AWS's own.
 	endpoint string
 	cfg      *aws.Config
-	api      API
+
+	mu  sync.Mutex // guards api: bulk runs revoke from several goroutines
+	api API
 }
 
 var (
@@ -161,11 +164,17 @@ func (p *Provider) Permissions() []string {
 }
 
 // SetAPI replaces the SDK client (tests).
-func (p *Provider) SetAPI(api API) { p.api = api }
+func (p *Provider) SetAPI(api API) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.api = api
+}
 
 // client builds the SDK client on first use, so that a dry run needs no
 // AWS configuration.
 func (p *Provider) client(ctx context.Context) (API, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.api != nil {
 		return p.api, nil
 	}

@@ -433,3 +433,22 @@ func TestMissingAWSCredentialsAreALoginProblem(t *testing.T) {
 		t.Fatalf("%d unsigned requests", n)
 	}
 }
+
+func TestConcurrentRevocationsShareOneClient(t *testing.T) {
+	f, p := setup(t)
+	done := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			_, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ada"})
+			done <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.SignOuts("ada") != 8 {
+		t.Fatalf("sign-outs %d", f.SignOuts("ada"))
+	}
+}
