@@ -117,6 +117,23 @@ func TestCognitoAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Run("an unknown user is not found", func(t *testing.T) {
 		wantResult(t, s.revoke(t, "nobody"), "user not found")
 	})
+	t.Run("expiry set sends every attribute of the app client back", func(t *testing.T) {
+		const client = "3n4b5urk1ft4fl3mg5e62d9ado"
+		before := f.Client(client)
+		r := s.run(t, 0, "app", "expiry", "set", client, "--access-token", "15m", "--dry-run")
+		if !strings.Contains(r.Stdout, "15m") || !strings.Contains(r.Stderr, "Dry run") {
+			t.Errorf("the dry run shows no diff\n%s", r)
+		}
+		got := jsonObject(t, s.act(t, 0, "app", "expiry", "set", client, "--access-token", "15m", "--refresh-token", "7d", "--yes", "-o", "json"))
+		after := f.Client(client)
+		// UpdateUserPoolClient resets what it is not sent: the callback
+		// URLs and OAuth flows survive only if they were sent back.
+		sameExcept(t, "app client "+client, before, after, "AccessTokenValidity", "IdTokenValidity", "RefreshTokenValidity", "TokenValidityUnits", "LastModifiedDate")
+		if field(got, "applied") != "true" || field(got, "read_back", "access_token", "seconds") != "900" || field(got, "read_back", "refresh_token", "seconds") != "604800" {
+			t.Errorf("not applied as planned: %v", got)
+		}
+		s.run(t, 2, "app", "expiry", "set", client, "--access-token", "4m", "--yes")
+	})
 	t.Run("key list reads the pool's JWKS and regen exits 7", func(t *testing.T) {
 		r := s.run(t, 0, "key", "list", "-o", "json")
 		if !strings.Contains(r.Stdout, "cognito-kid-1") {

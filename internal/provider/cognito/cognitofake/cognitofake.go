@@ -273,14 +273,18 @@ func (f *Fake) SignOuts(username string) int {
 }
 
 // AddClient adds an app client with the attributes given (as the API
-// returns them); UserPoolId and ClientId are filled in.
+// returns them); UserPoolId, ClientId and the defaults of attributes not
+// given are filled in.
 func (f *Fake) AddClient(id string, attrs map[string]any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c := fakekit.Clone(attrs)
 	c["UserPoolId"], c["ClientId"] = f.PoolID, id
-	if _, ok := c["RefreshTokenValidity"]; !ok {
-		c["RefreshTokenValidity"] = 30
+	// A created client holds the defaults of what it was not given.
+	for k, v := range defaults {
+		if _, has := c[k]; !has {
+			c[k] = v
+		}
 	}
 	c["CreationDate"], c["LastModifiedDate"] = 1.7e9, 1.7e9
 	f.clients[id] = c
