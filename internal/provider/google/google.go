@@ -80,9 +80,10 @@ type Provider struct {
 	*provider.Client
 	subject, tokenURL string
 
-	once  sync.Once
-	ts    oauth2.TokenSource
-	tsErr error
+	// mu guards ts, the cached token source; nil until the first call
+	// and after a 401 said the cached token is no good.
+	mu sync.Mutex
+	ts oauth2.TokenSource
 }
 
 var _ provider.UserTokenRevoker = (*Provider)(nil)
@@ -132,15 +133,28 @@ func (p *Provider) Permissions() []string { return []string{Scope} }
 // token is the AdminAuth token source: a JWT bearer grant for the
 // delegated admin, cached by oauth2 until shortly before it expires.
 func (p *Provider) token(ctx context.Context) (string, error) {
-	p.once.Do(func() { p.ts, p.tsErr = p.tokenSource() })
-	if p.tsErr != nil {
-		return "", p.tsErr
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ts == nil {
+		ts, err := p.tokenSource()
+		if err != nil {
+			return "", err
+		}
+		p.ts = ts
 	}
 	tok, err := p.ts.Token()
 	if err != nil {
 		return "", tokenError(err)
 	}
 	return tok.AccessToken, nil
+}
+
+// dropToken forgets the cached admin token, so that the next call fetches
+// a new one.
+func (p *Provider) dropToken() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ts = nil
 }
 
 func (p *Provider) tokenSource() (oauth2.TokenSource, error) {
@@ -243,10 +257,19 @@ func quotaReason(reason string) bool {
 
 // call is Client.Call plus Google's 403 quota answers, which the base does
 // not retry: the request was not processed, so it is repeated after an
-// exponential wait (1s, 2s, 4s).
+// exponential wait (1s, 2s, 4s). A 401 fetches a new admin token once.
 func (p *Provider) call(ctx context.Context, operation string, r provider.Req, out any, want ...int) (*httpx.Response, error) {
+	refetched := false
 	for attempt := 1; ; attempt++ {
 		resp, err := p.Call(ctx, operation, r, out, want...)
+		if resp != nil && resp.Status == http.StatusUnauthorized && !refetched && p.Env.Auth.Scheme == provider.AuthTokenSource {
+			// The admin token was revoked or expired early (a long bulk
+			// run): fetch a new one, once.
+			refetched = true
+			p.dropToken()
+			attempt--
+			continue
+		}
 		if err == nil || resp == nil || resp.Status != http.StatusForbidden || !quotaReason(reasonOf(resp.Body)) || attempt >= provider.DefaultMaxAttempts {
 			if err != nil && resp != nil && resp.Status == http.StatusForbidden && quotaReason(reasonOf(resp.Body)) {
 				return resp, errs.Wrap(errs.KindNetwork, fmt.Errorf("%w (quota still exceeded after %d attempts)", err, attempt))

@@ -238,3 +238,22 @@ func TestThePlanNamesTheRealEndpointsAndTheScope(t *testing.T) {
 		t.Errorf("permissions %v", got)
 	}
 }
+
+func TestARefusedAdminTokenIsFetchedAgainOnce(t *testing.T) {
+	f, p, _ := setup(t)
+	if _, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "bob@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	f.RevokeIssued()
+	res, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "bob@example.com"})
+	if err != nil || res.Outcome != provider.OutcomeRevoked || f.IssuedTokens() != 2 {
+		t.Fatalf("%+v, %v, %d tokens", res, err, f.IssuedTokens())
+	}
+	// A token refused again is not fetched a third time in a loop.
+	f.Faults.Inject(fakekit.Injection{PathPrefix: "/admin/", Fault: fakekit.Unauthorized, Times: -1})
+	_, err = p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "bob@example.com"})
+	providertest.WantKind(t, err, errs.KindRefused, "401")
+	if f.IssuedTokens() != 3 {
+		t.Fatalf("%d tokens fetched, want one more", f.IssuedTokens())
+	}
+}

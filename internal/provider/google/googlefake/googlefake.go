@@ -225,6 +225,16 @@ func (f *Fake) SignOuts(userID string) int {
 	return f.signOuts[userID]
 }
 
+// RevokeIssued makes every access token issued so far invalid, as when an
+// admin token is revoked or expires during a run.
+func (f *Fake) RevokeIssued() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for tok := range f.issued {
+		f.issued[tok] = false
+	}
+}
+
 // IssuedTokens counts the access tokens the token endpoint issued.
 func (f *Fake) IssuedTokens() int {
 	f.mu.Lock()
