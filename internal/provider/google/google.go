@@ -312,7 +312,7 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 	return provider.Placeholders(calls), nil
 }
 
-// token is one application grant (Directory API "Token" resource).
+// grant is one application grant (Directory API "Token" resource).
 type grant struct {
 	ClientID    string   `json:"clientId"`
 	DisplayText string   `json:"displayText"`
