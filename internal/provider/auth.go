@@ -43,6 +43,9 @@ type AdminAuth struct {
 	// so that work sending nothing (a dry run, a plan) never opens the
 	// credential store or asks the keychain.
 	Load func(ctx context.Context) (string, error)
+	// TokenSource gives the bearer of scheme token_source: a token the
+	// adapter obtains its own way (a vendor library's JWT bearer flow).
+	TokenSource func(ctx context.Context) (string, error)
 
 	mu      sync.Mutex
 	token   string
@@ -98,6 +101,8 @@ func (a *AdminAuth) Apply(ctx context.Context, req *httpx.Request) error {
 			return a.missing()
 		}
 		req.BasicUser, req.BasicPassword = a.User, a.Secret
+	case AuthTokenSource:
+		return a.applyTokenSource(ctx, req)
 	case AuthClientCredentials:
 		tok, err := a.bearer(ctx)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -36,6 +37,12 @@ type Route struct {
 	Header map[string]string
 	// Body is the schema of the JSON body; nil means the request has none.
 	Body *Schema
+	// ContentType is the media type the body must have; empty is
+	// application/json. A JSON dialect (application/x-amz-json-1.1) is
+	// decoded as JSON; application/x-www-form-urlencoded is decoded into an
+	// object of strings (a repeated field is a violation) and checked
+	// against Body like JSON.
+	ContentType string
 	// Answer answers a request that kept the contract. body is the decoded
 	// JSON body (numbers as json.Number), nil without one.
 	Answer func(r *http.Request, body any) Answer
@@ -221,9 +228,7 @@ func (m *Mux) serve(rt Route) http.HandlerFunc {
 		}
 		var body any
 		if len(bytes.TrimSpace(req.Body)) > 0 {
-			dec := json.NewDecoder(bytes.NewReader(req.Body))
-			dec.UseNumber()
-			_ = dec.Decode(&body) // checked by checkRequest
+			body, _ = decodeBody(rt, req.Body) // checked by checkRequest
 		}
 		a := rt.Answer(r, body)
 		for k, vs := range a.Header {
@@ -291,17 +296,44 @@ func checkRequest(rt Route, r *http.Request, req Request) string {
 	if !hasBody {
 		return "the request has no body"
 	}
-	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		return fmt.Sprintf("the body is %q, want application/json", ct)
+	want := rt.ContentType
+	if want == "" {
+		want = "application/json"
 	}
-	var body any
-	dec := json.NewDecoder(bytes.NewReader(req.Body))
-	dec.UseNumber()
-	if err := dec.Decode(&body); err != nil {
-		return "the body is not JSON: " + err.Error()
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, want) {
+		return fmt.Sprintf("the body is %q, want %s", ct, want)
+	}
+	body, err := decodeBody(rt, req.Body)
+	if err != nil {
+		return err.Error()
 	}
 	if err := rt.Body.Check(body, "body"); err != nil {
 		return err.Error()
 	}
 	return ""
+}
+
+// decodeBody reads a request body as its route's media type says.
+func decodeBody(rt Route, raw []byte) (any, error) {
+	if rt.ContentType == "application/x-www-form-urlencoded" {
+		form, err := url.ParseQuery(string(raw))
+		if err != nil {
+			return nil, fmt.Errorf("the body is not a form: %v", err)
+		}
+		out := map[string]any{}
+		for k, vs := range form {
+			if len(vs) > 1 {
+				return nil, fmt.Errorf("the form field %q is repeated", k)
+			}
+			out[k] = vs[0]
+		}
+		return out, nil
+	}
+	var body any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&body); err != nil {
+		return nil, fmt.Errorf("the body is not JSON: %v", err)
+	}
+	return body, nil
 }

@@ -132,3 +132,40 @@ func send(t *testing.T, method, url, body, auth string) (*http.Response, string)
 }
 
 func timeNow() time.Time { return time.Now() }
+
+func TestAFormRouteChecksTheFormAndItsMediaType(t *testing.T) {
+	route := Route{
+		Pattern:     "POST /token",
+		ContentType: "application/x-www-form-urlencoded",
+		Body: &Schema{Type: "object", Required: []string{"grant_type"}, Properties: map[string]*Schema{
+			"grant_type": {Type: "string", Enum: []string{"client_credentials"}},
+		}},
+		Answer: func(_ *http.Request, body any) Answer {
+			return Answer{JSON: map[string]any{"got": body.(map[string]any)["grant_type"]}}
+		},
+	}
+	post := func(ct, body string) (*http.Response, string, []string) {
+		spy := &spyTB{TB: t}
+		srv := Serve(NewMux(spy, route))
+		defer srv.Close()
+		resp, err := http.Post(srv.URL+"/token", ct, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b), spy.failures()
+	}
+	if resp, body, f := post("application/x-www-form-urlencoded", "grant_type=client_credentials"); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"got":"client_credentials"`) || len(f) != 0 {
+		t.Fatalf("a good form: %d %s %v", resp.StatusCode, body, f)
+	}
+	for _, c := range []struct{ ct, body, want string }{
+		{"application/json", `{"grant_type":"client_credentials"}`, "want application/x-www-form-urlencoded"},
+		{"application/x-www-form-urlencoded", "grant_type=password", `body.grant_type is "password"`},
+		{"application/x-www-form-urlencoded", "grant_type=client_credentials&grant_type=x", "repeated"},
+	} {
+		if resp, _, f := post(c.ct, c.body); resp.StatusCode != http.StatusTeapot || len(f) != 1 || !strings.Contains(f[0], c.want) {
+			t.Errorf("%s %s: %d %v", c.ct, c.body, resp.StatusCode, f)
+		}
+	}
+}

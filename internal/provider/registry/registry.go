@@ -11,8 +11,10 @@ import (
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/auth0"
 	"github.com/idpctl/idpctl/internal/provider/ciscoucm"
+	"github.com/idpctl/idpctl/internal/provider/cognito"
 	"github.com/idpctl/idpctl/internal/provider/entra"
 	"github.com/idpctl/idpctl/internal/provider/generic"
+	"github.com/idpctl/idpctl/internal/provider/google"
 	"github.com/idpctl/idpctl/internal/provider/hydra"
 	"github.com/idpctl/idpctl/internal/provider/keycloak"
 	"github.com/idpctl/idpctl/internal/provider/okta"
@@ -54,6 +56,8 @@ func adapters() map[string]adapter {
 		sandbox.Name:  {New: sandbox.New},
 		entra.Name:    {New: entra.New, UnsupportedKeys: entra.UnsupportedKeys, Settings: []string{"tenant", "authority"}},
 		webex.Name:    {New: webex.New, UnsupportedExpiry: webex.UnsupportedExpiry, UnsupportedKeys: webex.UnsupportedKeys},
+		google.Name:   {New: google.New, UnsupportedExpiry: google.UnsupportedExpiry, UnsupportedKeys: google.UnsupportedKeys, Settings: []string{"subject"}},
+		cognito.Name:  {New: cognito.New, UnsupportedKeys: cognito.UnsupportedKeys, Settings: []string{"user_pool_id", "region", "jwks_url"}},
 	}
 }
 
@@ -137,5 +141,10 @@ func KeyRotator(p provider.Provider) (provider.KeyRotator, error) {
 	if k, ok := p.(provider.KeyRotator); ok {
 		return k, nil
 	}
-	return nil, provider.Unsupported(p.Name(), "listing and rotating keys", adapters()[p.Name()].UnsupportedKeys)
+	operation := "listing and rotating keys"
+	if _, ok := p.(provider.KeyLister); ok {
+		// Its keys can be listed; only the rotation is the IdP's own.
+		operation = "rotating keys"
+	}
+	return nil, provider.Unsupported(p.Name(), operation, adapters()[p.Name()].UnsupportedKeys)
 }

@@ -75,6 +75,8 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 		"sandbox":   {Issuer: "http://127.0.0.1:9400"},
 		"webex":     {},
 		"entra":     {Settings: map[string]string{"tenant": "contoso.onmicrosoft.com"}},
+		"google":    {Settings: map[string]string{"subject": "admin@example.com"}},
+		"cognito":   {Settings: map[string]string{"user_pool_id": "us-east-1_AbCdEf123"}},
 	}
 	for name, env := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -103,7 +105,11 @@ func TestEveryAdapterAcceptsAnUnsetAdminScheme(t *testing.T) {
 // refused when a profile is written.
 func TestEveryAdminSettingAnAdapterReadsIsRegistered(t *testing.T) {
 	read := regexp.MustCompile(`Setting\("([a-z0-9_]+)"`)
-	dirs := map[string]string{"hydra": "hydra", "keycloak": "keycloak", "okta": "okta", "auth0": "auth0", "oracle": "oracle", "cisco-ucm": "ciscoucm"}
+	dirs := map[string]string{"hydra": "hydra", "keycloak": "keycloak", "okta": "okta", "auth0": "auth0", "oracle": "oracle", "cisco-ucm": "ciscoucm",
+		"sandbox": "sandbox", "entra": "entra", "webex": "webex", "google": "google", "cognito": "cognito"}
+	if len(dirs) != len(Names())-1 {
+		t.Fatalf("a provider is missing from this test: have %v", Names())
+	}
 	for name, dir := range dirs {
 		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		if err != nil || len(files) == 0 {
@@ -130,5 +136,36 @@ func TestEveryAdminSettingAnAdapterReadsIsRegistered(t *testing.T) {
 	}
 	if AdminSettings("generic") != nil || !Known("") || Known("azure") {
 		t.Error("generic has admin settings, or Known is wrong")
+	}
+}
+
+// What an adapter cannot do is answered with its vendor's sentence.
+func TestUnimplementedCapabilitiesNameTheVendorsAlternative(t *testing.T) {
+	hc, err := httpx.New(httpx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name     string
+		settings map[string]string
+		expiry   string
+		keys     string
+	}{
+		{"google", map[string]string{"subject": "admin@example.com"}, "Google Cloud session control", "listing and rotating keys is not supported; Google manages and rotates its signing keys"},
+		{"cognito", map[string]string{"user_pool_id": "us-east-1_AbCdEf123"}, "", "rotating keys is not supported; Cognito does not rotate user pool signing keys"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := New(c.name, &provider.Env{Settings: c.settings, HTTP: hc, Auth: &provider.AdminAuth{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ExpiryManager(p); c.expiry != "" && (errs.KindOf(err) != errs.KindUnsupported || !strings.Contains(err.Error(), c.expiry)) {
+				t.Errorf("expiry: %v", err)
+			}
+			if _, err := KeyRotator(p); errs.KindOf(err) != errs.KindUnsupported || !strings.Contains(err.Error(), c.name+": "+c.keys) {
+				t.Errorf("keys: %v", err)
+			}
+		})
 	}
 }
