@@ -140,6 +140,7 @@ func (f *Factory) newHTTP(p *config.Resolved) (*httpx.Client, error) {
 	if p != nil {
 		opts.CAFile = p.CAFile
 		opts.Proxy = p.Proxy
+		opts.ProxyLoopback = f.Getenv("IDPCTL_PROXY_LOOPBACK") == "1"
 		if p.ClientAuthMethod == oauth.AuthTLSClient || (p.ClientCertFile != "" && p.ClientKeyFile != "") {
 			if p.ClientCertFile == "" || p.ClientKeyFile == "" {
 				return nil, errs.New(errs.KindUsage, "tls_client_auth needs --client-cert-file and --client-key-file (or IDPCTL_CLIENT_CERT_FILE and IDPCTL_CLIENT_KEY_FILE)")

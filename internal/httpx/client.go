@@ -21,6 +21,7 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/redact"
 )
 
 // Defaults chosen for IdPs: token endpoints answer in well under a second;
@@ -43,6 +44,9 @@ type Options struct {
 	MaxWait    time.Duration // longest single wait a Retry-After may impose
 	CAFile     string        // extra trusted CA certificates (PEM), e.g. a UCM's self-signed CA
 	Proxy      string        // explicit proxy URL; empty means the environment's
+	// ProxyLoopback lets requests to loopback hosts go through a proxy that
+	// is itself on loopback; without it loopback traffic never uses one.
+	ProxyLoopback bool
 	// ClientCert is presented in TLS handshakes, for RFC 8705 tls_client_auth.
 	ClientCert *tls.Certificate
 	UserAgent  string
@@ -181,14 +185,36 @@ func newTransport(opts Options) (*http.Transport, error) {
 		cert := *opts.ClientCert
 		t.TLSClientConfig.Certificates = []tls.Certificate{cert}
 	}
+	proxy := http.ProxyFromEnvironment
+	var proxyURL *url.URL
 	if opts.Proxy != "" {
 		u, err := url.Parse(opts.Proxy)
 		if err != nil || u.Host == "" {
-			return nil, errs.New(errs.KindUsage, "the proxy %q is not a URL", opts.Proxy)
+			return nil, errs.New(errs.KindUsage, "the proxy %q is not a URL", redact.URL(opts.Proxy))
 		}
-		t.Proxy = http.ProxyURL(u)
+		proxyURL = u
+		proxy = http.ProxyURL(u)
 	}
+	t.Proxy = loopbackDirect(proxy, proxyURL, opts.ProxyLoopback)
 	return t, nil
+}
+
+// loopbackDirect keeps loopback traffic off the proxy. HTTPS is not
+// required for loopback, so such requests may carry a client secret in
+// cleartext; through a proxy that cleartext would cross the network, and
+// "127.0.0.1" would name the proxy's host rather than this one. A proxy on
+// loopback may carry it only when allowLoopback is set (to record a local
+// IdP's traffic on purpose).
+func loopbackDirect(proxy func(*http.Request) (*url.URL, error), explicit *url.URL, allowLoopback bool) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		if !IsLoopbackHost(r.URL.Hostname()) {
+			return proxy(r)
+		}
+		if allowLoopback && explicit != nil && IsLoopbackHost(explicit.Hostname()) {
+			return explicit, nil
+		}
+		return nil, nil
+	}
 }
 
 // Do sends the request, retrying idempotent ones as the server asks, and

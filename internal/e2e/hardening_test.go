@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/idpctl/idpctl/internal/e2e/hostile"
+)
+
+// recordingProxy is a forward proxy on loopback that records every request
+// it is asked to carry and forwards it, so that a client using it works.
+type recordingProxy struct {
+	URL string
+	mu  sync.Mutex
+	saw []string
+}
+
+func startRecordingProxy(t testing.TB) *recordingProxy {
+	t.Helper()
+	p := &recordingProxy{}
+	out := http.DefaultTransport.(*http.Transport).Clone()
+	out.Proxy = nil
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		p.saw = append(p.saw, r.Method+" "+r.URL.String()+" "+r.Header.Get("Authorization"))
+		p.mu.Unlock()
+		if !r.URL.IsAbs() {
+			http.Error(w, "forward requests only", http.StatusBadRequest)
+			return
+		}
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := out.RoundTrip(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, vs := range resp.Header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, resp.Body)
+	}))
+	t.Cleanup(srv.Close)
+	p.URL = srv.URL
+	return p
+}
+
+func (p *recordingProxy) requests() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.saw...)
+}
+
+func TestHostileProxyNeverCarriesTrafficToALoopbackIdP(t *testing.T) {
+	t.Parallel()
+	for _, how := range []string{"--proxy", "IDPCTL_PROXY", "HTTP_PROXY"} {
+		t.Run(how, func(t *testing.T) {
+			t.Parallel()
+			s := hostile.Start(t, hostile.Config{})
+			proxy := startRecordingProxy(t)
+			e := hostileClient(t, s)
+			args := []string{"token", "get"}
+			switch how {
+			case "--proxy":
+				args = append(args, "--proxy", proxy.URL)
+			case "IDPCTL_PROXY":
+				e.Set("IDPCTL_PROXY", proxy.URL)
+			default:
+				e.Set("HTTP_PROXY", proxy.URL).Set("HTTPS_PROXY", proxy.URL)
+			}
+			r := mustRun(t, e, "", args...)
+			e.Secret(s.Issued()...)
+			if got := strings.TrimSpace(r.Stdout); !contains(s.Issued(), got) {
+				t.Fatalf("token get printed %q, not a token the IdP issued", got)
+			}
+			if saw := proxy.requests(); len(saw) != 0 {
+				t.Fatalf("the proxy carried %d requests to a loopback IdP, the first: %.60s", len(saw), saw[0])
+			}
+			if s.Hits(hostile.PathToken) != 1 {
+				t.Fatalf("the IdP saw %d token requests, want 1", s.Hits(hostile.PathToken))
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
