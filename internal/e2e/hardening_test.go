@@ -101,3 +101,46 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// escapes is what a hostile value carries to attack a terminal: a window
+// title, a clipboard write, a screen clear, a C1 control and a bidi
+// override.
+const escapes = "\x1b]0;owned\x07\x1b]52;c;ZWNobyBvd25lZA==\x07\x1b[2J\u009b1m\u202e"
+
+func checkNoEscapes(t *testing.T, what, out string) {
+	t.Helper()
+	for _, bad := range []string{"\x1b", "\x07", "\u009b", "\u202e"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%s: %q reached the terminal:\n%q", what, bad, out)
+		}
+	}
+	if !strings.Contains(out, `\x1b]0;owned`) {
+		t.Errorf("%s: the hostile value should be shown, escaped:\n%s", what, out)
+	}
+}
+
+func TestHostileTextIsShownEscapedOnTheTerminal(t *testing.T) {
+	t.Parallel()
+	t.Run("unverified claims of token inspect", func(t *testing.T) {
+		t.Parallel()
+		s := hostile.Start(t, hostile.Config{})
+		e := hostileClient(t, s)
+		tok := s.SignRS256(hostile.KeyID, s.Claims(map[string]any{"sub": "alice" + escapes, "name" + escapes: "Alice" + escapes}))
+		e.Secret(tok)
+		r := run(t, e, tok+"\n", "token", "inspect", "-")
+		checkNoEscapes(t, "stdout", r.Stdout)
+		if strings.ContainsAny(r.Stderr, "\x1b\x07") {
+			t.Errorf("escape sequences on stderr: %q", r.Stderr)
+		}
+	})
+	t.Run("an IdP error in a failure message", func(t *testing.T) {
+		t.Parallel()
+		s := hostile.Start(t, hostile.Config{Issuer: "https://elsewhere.example/" + escapes})
+		e := hostileClient(t, s)
+		r := run(t, e, "", "token", "get")
+		if r.Code == 0 {
+			t.Fatalf("a mismatched issuer was accepted\n%s", r)
+		}
+		checkNoEscapes(t, "stderr", r.Stderr)
+	})
+}
