@@ -154,6 +154,7 @@ func (f *Factory) RunGrant(ctx context.Context, c *oauth.Client, p *config.Resol
 		}
 		res, err := c.AuthorizationCode(ctx, oauth.AuthCodeOptions{
 			TokenOptions: g.Options, RedirectURI: redirectURI, RedirectPort: g.RedirectPort,
+			Warn: func(msg string) { fmt.Fprintln(errOut, msg) },
 			Show: func(u string) error {
 				if !g.NoBrowser {
 					if err := f.Browser(u); err == nil {

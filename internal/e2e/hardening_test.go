@@ -4,11 +4,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/idpctl/idpctl/internal/e2e/hostile"
+	"github.com/idpctl/idpctl/internal/e2e/oidcpeer"
 )
 
 // recordingProxy is a forward proxy on loopback that records every request
@@ -143,4 +147,37 @@ func TestHostileTextIsShownEscapedOnTheTerminal(t *testing.T) {
 		}
 		checkNoEscapes(t, "stderr", r.Stderr)
 	})
+}
+
+func TestLoginIgnoresACallbackWithTheWrongStateAndWaitsForTheRealOne(t *testing.T) {
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{})
+	e := peerEnv(t, p, oidcpeer.ClientCLIPublic).Set("IDPCTL_CLIENT_AUTH_METHOD", "none").Set("IDPCTL_SCOPES", loginScopes)
+	proc := start(t, e, "", "login", "--no-browser", "--scope", loginScopes)
+	m := proc.waitStderr(authURLLine, 30*time.Second)
+	authURL, err := url.Parse(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Any local process can reach the listener; this one guesses the state.
+	forged := authURL.Query().Get("redirect_uri") + "?state=forged-state&code=forged-code"
+	resp, err := http.Get(forged)
+	if err != nil {
+		t.Fatalf("the listener should still be there: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("the forged response got status %d, want 400", resp.StatusCode)
+	}
+	proc.waitStderr(regexp.MustCompile(`ignored a response .* wrong state`), 10*time.Second)
+	select {
+	case <-proc.Done():
+		t.Fatalf("the forged response ended the login\n%s", proc.result())
+	default:
+	}
+	browser := browse(p.FollowAuthorization, m[1])
+	r := proc.waitResult(runTimeout)
+	if err := <-browser; err != nil || r.Code != 0 || !strings.Contains(r.Stderr, "Logged in") {
+		t.Fatalf("the real response should complete the login: browser %v\n%s", err, r)
+	}
 }
