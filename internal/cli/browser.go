@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/ui"
@@ -48,6 +50,7 @@ func OpenBrowser(raw string) error {
 	default:
 		cmd = exec.Command("xdg-open", url)
 	}
+	cmd.Env = ChildEnv(os.Environ())
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -57,3 +60,33 @@ func OpenBrowser(raw string) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, credstore.ErrNotFound) }
+
+// secretNameParts mark environment variables that hold credentials: ours
+// (IDPCTL_CLIENT_SECRET, IDPCTL_ADMIN_SECRET, IDPCTL_KEYRING_PASSWORD, the
+// IDPCTL_ACCESS_TOKEN of `-o env`) and everyone else's (CI tokens, cloud
+// keys). A browser or its opener has no use for them, and a child process
+// can read, log or pass on its whole environment.
+var secretNameParts = []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "PRIVATE_KEY", "PRIVATEKEY", "ASSERTION", "CREDENTIAL", "API_KEY", "APIKEY", "COOKIE", "SESSION_KEY"}
+
+// ChildEnv is environ without the variables whose names look like they
+// hold a secret; every process idpctl starts gets this environment.
+func ChildEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !secretLookingName(name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func secretLookingName(name string) bool {
+	up := strings.ToUpper(name)
+	for _, part := range secretNameParts {
+		if strings.Contains(up, part) {
+			return true
+		}
+	}
+	return strings.HasSuffix(up, "_KEY")
+}

@@ -5,9 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,5 +183,68 @@ func TestLoginIgnoresACallbackWithTheWrongStateAndWaitsForTheRealOne(t *testing.
 	r := proc.waitResult(runTimeout)
 	if err := <-browser; err != nil || r.Code != 0 || !strings.Contains(r.Stderr, "Logged in") {
 		t.Fatalf("the real response should complete the login: browser %v\n%s", err, r)
+	}
+}
+
+func TestLoginOpensTheBrowserWithoutTheSecretsOfItsEnvironment(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the opener is xdg-open on Linux only; other systems run open or rundll32")
+	}
+	t.Parallel()
+	p := oidcpeer.Start(t, oidcpeer.Config{})
+	e := peerEnv(t, p, oidcpeer.ClientCLIPublic).Set("IDPCTL_CLIENT_AUTH_METHOD", "none").Set("IDPCTL_SCOPES", loginScopes)
+	// A stand-in for xdg-open that writes down what it was given.
+	bin := t.TempDir()
+	dump := filepath.Join(t.TempDir(), "browser-env")
+	script := "#!/bin/sh\nenv > \"$BROWSER_DUMP.tmp\"\necho \"$1\" > \"$BROWSER_DUMP.url\"\nmv \"$BROWSER_DUMP.tmp\" \"$BROWSER_DUMP\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "xdg-open"), []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	e.Set("PATH", bin+string(os.PathListSeparator)+e.Get("PATH")).Set("BROWSER_DUMP", dump)
+	secrets := map[string]string{
+		"IDPCTL_CLIENT_SECRET":     "client-secret-in-the-environment",
+		"IDPCTL_ADMIN_SECRET":      "admin-secret-in-the-environment",
+		"IDPCTL_KEYRING_PASSWORD":  "keyring-password-in-the-environment",
+		"GITHUB_TOKEN":             "ghs_token-in-the-environment",
+		"DEPLOY_PRIVATE_KEY":       "private-key-in-the-environment",
+		"IDPCTL_CLIENT_ASSERTION":  "assertion-in-the-environment",
+		"SOME_SERVICE_API_KEY":     "api-key-in-the-environment",
+		"IDPCTL_ACCESS_TOKEN":      "access-token-in-the-environment",
+		"CI_REGISTRY_PASSWORD":     "registry-password-in-the-environment",
+		"IDPCTL_CLIENT_SECRET_RAW": "another-secret-in-the-environment",
+	}
+	for k, v := range secrets {
+		e.Set(k, v)
+		e.Secret(v)
+	}
+	e.Set("KEEP_ME", "an-ordinary-variable")
+
+	proc := start(t, e, "", "login", "--scope", loginScopes)
+	deadline := time.Now().Add(30 * time.Second)
+	var env []byte
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(dump); err == nil {
+			env = b
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if env == nil {
+		proc.Signal(syscall.SIGINT)
+		t.Fatalf("the browser was not started\n%s", proc.waitResult(runTimeout))
+	}
+	url, _ := os.ReadFile(dump + ".url")
+	browser := browse(p.FollowAuthorization, strings.TrimSpace(string(url)))
+	r := proc.waitResult(runTimeout)
+	if err := <-browser; err != nil || r.Code != 0 {
+		t.Fatalf("login through the stand-in browser: %v\n%s", err, r)
+	}
+	for k, v := range secrets {
+		if strings.Contains(string(env), v) || strings.Contains(string(env), k+"=") {
+			t.Errorf("the browser was given %s", k)
+		}
+	}
+	if !strings.Contains(string(env), "KEEP_ME=an-ordinary-variable") {
+		t.Errorf("the browser should keep the rest of the environment:\n%s", env)
 	}
 }
