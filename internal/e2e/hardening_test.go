@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/e2e/hostile"
 	"github.com/idpctl/idpctl/internal/e2e/oidcpeer"
+	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
 )
 
 // recordingProxy is a forward proxy on loopback that records every request
@@ -246,5 +250,99 @@ func TestLoginOpensTheBrowserWithoutTheSecretsOfItsEnvironment(t *testing.T) {
 	}
 	if !strings.Contains(string(env), "KEEP_ME=an-ordinary-variable") {
 		t.Errorf("the browser should keep the rest of the environment:\n%s", env)
+	}
+}
+
+// echoingOkta stands in front of the Okta fake and answers the session
+// deletion with Okta's documented error shape (errorCode, errorSummary,
+// errorLink, errorId, errorCauses; developer.okta.com/docs/reference/error-codes/)
+// whose summary and cause quote the request's Authorization header, as a
+// hostile or careless admin API might.
+func echoingOkta(t testing.TB, f *oktafake.Server) string {
+	t.Helper()
+	target, _ := url.Parse(f.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete && strings.HasSuffix(r.URL.Path, "/sessions") {
+			auth := r.Header.Get("Authorization")
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-Okta-Request-Id", "echo-req-1")
+			w.WriteHeader(http.StatusForbidden)
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"errorCode": "E0000006", "errorSummary": "You do not have permission to perform the requested action with " + auth,
+				"errorLink": "E0000006", "errorId": "oae-echo-1",
+				"errorCauses": []any{map[string]any{"errorSummary": "credential " + strings.TrimPrefix(auth, "SSWS ")}},
+			})
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func TestHostileAdminAPIEchoingTheCredentialNeverGetsItPrintedAuditedOrJournaled(t *testing.T) {
+	t.Parallel()
+	const apiToken = "00e2eEchoedApiToken-0123456789abcdef"
+	f := oktafake.New(oktafake.Options{Token: apiToken})
+	t.Cleanup(f.Close)
+	f.AddUser(oktafake.User{ID: "00u1alice", Login: "alice@example.com", Email: "alice@example.com"})
+	f.AddUser(oktafake.User{ID: "00u2bob", Login: "bob@example.com", Email: "bob@example.com"})
+	api := echoingOkta(t, f)
+	e := adminEnv(t, "okta", api+"/oauth2/default", apiToken, viaFile, "url="+api)
+	e.Set("IDPCTL_STORE", "memory")
+	users := e.WriteFile(t, "leavers.txt", "alice@example.com\nbob@example.com\n", false)
+
+	for _, args := range [][]string{
+		{"token", "revoke", "--user", "alice@example.com", "--yes"},
+		{"token", "revoke", "--user", "alice@example.com", "--yes", "-o", "json"},
+		{"token", "revoke", "--users-file", users, "--yes"},
+		{"token", "revoke", "--users-file", users, "--yes", "--restart", "-o", "json", "--debug"},
+	} {
+		r := run(t, e, "", args...)
+		if r.Code == 0 {
+			t.Fatalf("a refused revocation succeeded\n%s", r)
+		}
+		if strings.Contains(r.Stdout+r.Stderr, apiToken) {
+			t.Errorf("%s: the output quotes the admin credential\n%s", strings.Join(args, " "), r)
+		}
+		if !strings.Contains(r.Stdout+r.Stderr, "permission") {
+			t.Errorf("%s: the vendor's message should still be told\n%s", strings.Join(args, " "), r)
+		}
+	}
+	// Every file the runs left (audit log, journal, caches) is free of it.
+	found := 0
+	_ = filepath.WalkDir(e.Get("HOME"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		b, _ := os.ReadFile(path)
+		if strings.Contains(string(b), apiToken) {
+			t.Errorf("%s holds the admin credential", path)
+		}
+		if strings.Contains(string(b), "permission") {
+			found++
+		}
+		return nil
+	})
+	if found == 0 {
+		t.Error("no audit or journal file recorded the refusal; the scan looked at nothing")
+	}
+}
+
+func TestHostileTokenEndpointEchoingTheClientSecretNeverGetsItPrinted(t *testing.T) {
+	t.Parallel()
+	for _, auth := range []string{"client_secret_basic", "client_secret_post"} {
+		t.Run(auth, func(t *testing.T) {
+			t.Parallel()
+			s := hostile.Start(t, hostile.Config{Token: func(w http.ResponseWriter, r *http.Request, _ hostile.Call) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusUnauthorized)
+				_, _ = w.Write(hostile.OAuthError("invalid_client", "the secret "+hostileSecret+" is not the one registered"))
+			}})
+			e := hostileClient(t, s)
+			r := run(t, e, "", "token", "get", "--client-auth", auth)
+			checkOneLineError(t, e, r, 4, "invalid_client", "is not the one registered")
+		})
 	}
 }

@@ -102,6 +102,10 @@ type Response struct {
 	Header http.Header
 	Body   []byte
 	URL    string
+	// Secrets are the credentials the request carried (its Secrets, the
+	// Basic password, credential headers, credential form values), so that
+	// whoever quotes the answer can blank them: a server may echo them.
+	Secrets []string
 }
 
 type ctxKey int
@@ -317,9 +321,35 @@ func (c *Client) once(ctx context.Context, req Request, attempt int) (*Response,
 		c.tracef("<- error after %s: %v", time.Since(start).Round(time.Millisecond), cerr)
 		return nil, cerr
 	}
-	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), URL: req.URL}
+	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), URL: req.URL, Secrets: requestSecrets(req)}
 	c.traceResponse(req, out, time.Since(start))
 	return out, nil
+}
+
+// requestSecrets lists every credential a request carries.
+func requestSecrets(req Request) []string {
+	out := append([]string(nil), req.Secrets...)
+	if req.BasicPassword != "" {
+		out = append(out, req.BasicPassword)
+	}
+	for k, vs := range req.Header {
+		if !redact.IsSensitiveHeader(k) {
+			continue
+		}
+		for _, v := range vs {
+			// "Bearer abc", "SSWS abc": the credential without its scheme.
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				out = append(out, strings.TrimSpace(cred))
+			}
+			out = append(out, v)
+		}
+	}
+	for k, vs := range req.Form {
+		if redact.IsSensitiveKey(k) {
+			out = append(out, vs...)
+		}
+	}
+	return out
 }
 
 // checkScheme enforces HTTPS except for loopback hosts (RFC 8252 §8.3 allows

@@ -44,19 +44,23 @@ func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, err
 // 403 are refusals (exit 4), 429 and 5xx network trouble (exit 5), an HTML
 // page says so. vendorMessage is the vendor's own error text, already
 // extracted by the adapter (may be empty); it is cleaned before use.
+//
+// Every credential of the request is blanked from the vendor's text: an
+// API that echoes the Authorization header in its error would otherwise
+// get the admin credential printed, audited and journaled.
 func StatusError(operation string, resp *httpx.Response, vendorMessage string) error {
-	msg := Clean(vendorMessage)
+	msg := Clean(vendorMessage, resp.Secrets...)
 	if msg == "" && len(resp.Body) > 0 && !httpx.IsJSON(resp.Body) {
 		// Not the vendor's JSON error: say what came back instead, without
 		// letting the body's kind override the status's.
 		if looksLikeHTML(resp) {
 			msg = "the answer was an HTML page, not the API's JSON (a proxy or wrong URL?)"
 		} else {
-			body := resp.Body
-			if len(body) > 200 {
-				body = body[:200]
+			// Cut after redaction: a secret cut in half would not match.
+			msg = Clean(string(resp.Body), resp.Secrets...)
+			if len(msg) > 200 {
+				msg = msg[:200] + "..."
 			}
-			msg = Clean(string(body))
 		}
 	}
 	suffix := ""
@@ -98,15 +102,16 @@ func StatusError(operation string, resp *httpx.Response, vendorMessage string) e
 }
 
 // Clean makes vendor-supplied text safe to print: one line, no control
-// characters, no credentials, bounded.
-func Clean(s string) string {
+// characters, no credentials (JWTs, PEM keys and the given secrets),
+// bounded.
+func Clean(s string, secrets ...string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, s)
-	s = redact.Text(strings.Join(strings.Fields(s), " "))
+	s = redact.Text(strings.Join(strings.Fields(s), " "), secrets...)
 	if len(s) > 300 {
 		s = s[:300] + "..."
 	}
