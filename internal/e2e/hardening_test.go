@@ -346,3 +346,43 @@ func TestHostileTokenEndpointEchoingTheClientSecretNeverGetsItPrinted(t *testing
 		})
 	}
 }
+
+func TestAProxyPasswordIsNeverShownNorWrittenToTheConfigFile(t *testing.T) {
+	t.Parallel()
+	const pass = "pr0xy-pass-0123456789"
+	proxy := "http://alice:" + pass + "@127.0.0.1:9"
+	e := newEnv(t).Set("IDPCTL_STORE", "memory")
+	name := e.Get("IDPCTL_PROFILE")
+
+	// The user put it on the command line; idpctl must not keep it.
+	r := run(t, e, "", "profile", "add", name, "--issuer", "https://idp.example", "--client-id", "c", "--proxy", proxy)
+	e.Secret(pass)
+	if r.Code != 2 || !strings.Contains(r.Stderr, "alice:xxxxx@127.0.0.1:9") {
+		t.Errorf("profile add with a proxy password: want exit 2 and the URL masked\n%s", r)
+	}
+	cfgPath := filepath.Join(e.Get("XDG_CONFIG_HOME"), "idpctl", "config.yaml")
+	if b, err := os.ReadFile(cfgPath); err == nil && strings.Contains(string(b), pass) {
+		t.Fatal("the configuration file holds the proxy password")
+	}
+
+	// A file written by hand, or an older version, may hold one.
+	if err := os.MkdirAll(filepath.Dir(cfgPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := "current_profile: " + name + "\nprofiles:\n  " + name + ":\n    issuer: https://idp.example\n    client_id: c\n    proxy: " + proxy + "\n"
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"profile", "show"}, {"profile", "show", "-o", "json"}} {
+		r := mustRun(t, e, "", args...)
+		if strings.Contains(r.Stdout+r.Stderr, pass) || !strings.Contains(r.Stdout, "alice:xxxxx@127.0.0.1:9") {
+			t.Errorf("%s should show the proxy as alice:xxxxx@127.0.0.1:9\n%s", strings.Join(args, " "), r)
+		}
+	}
+	// A proxy URL that cannot be used is named without its password.
+	bad := e.Clone().Set("IDPCTL_PROXY", "http://alice:"+pass+"@")
+	r = run(t, bad, "", "token", "get")
+	if strings.Contains(r.Stdout+r.Stderr, pass) {
+		t.Errorf("an error message quotes the proxy password\n%s", r)
+	}
+}

@@ -137,6 +137,23 @@ func URL(raw string, secrets ...string) string {
 	return Text(u.String(), secrets...)
 }
 
+// URLPassword masks only the password of a URL's user information
+// (user:pass@host becomes user:xxxxx@host) and leaves the rest as written:
+// for showing configured URLs such as a proxy. Text that is not a URL with
+// a password comes back unchanged.
+func URLPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	pass, has := u.User.Password()
+	if !has || pass == "" {
+		return raw
+	}
+	u.User = url.UserPassword(u.User.Username(), PasswordMask)
+	return u.String()
+}
+
 // JSON redacts a JSON document: sensitive members, private JWK members and
 // JWT-shaped strings. Text that is not JSON is redacted as plain text.
 func JSON(body []byte, secrets ...string) string {

@@ -180,3 +180,17 @@ func FuzzTextNeverLeaksAPEMPrivateKey(f *testing.F) {
 		}
 	})
 }
+
+func TestURLPasswordMasksOnlyThePassword(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://alice:s3cret@proxy:3128":      "http://alice:xxxxx@proxy:3128",
+		"http://alice@proxy:3128":             "http://alice@proxy:3128",
+		"https://idp.example/realms/a?code=1": "https://idp.example/realms/a?code=1",
+		"":                                    "",
+		"not a url":                           "not a url",
+	} {
+		if got := URLPassword(in); got != want {
+			t.Errorf("URLPassword(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
