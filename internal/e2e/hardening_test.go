@@ -386,3 +386,40 @@ func TestAProxyPasswordIsNeverShownNorWrittenToTheConfigFile(t *testing.T) {
 		t.Errorf("an error message quotes the proxy password\n%s", r)
 	}
 }
+
+func TestATokenOnTheCommandLineDrawsAWarningAndFilesOrStdinDoNot(t *testing.T) {
+	t.Parallel()
+	s := hostile.Start(t, hostile.Config{Endpoints: map[string]string{}})
+	e := hostileClient(t, s)
+	tok := s.SignRS256(hostile.KeyID, s.Claims(nil))
+	file := e.WriteFile(t, "token.txt", tok+"\n", false)
+	warned := func(r Result) bool { return strings.Contains(r.Stderr, "visible in the process list") }
+
+	for _, cmd := range []string{"inspect"} {
+		r := mustRun(t, e, "", "token", cmd, "--token-file", file)
+		if warned(r) || !strings.Contains(r.Stdout, "hostile-user") {
+			t.Errorf("token %s --token-file: want the report and no warning\n%s", cmd, r)
+		}
+		r = mustRun(t, e, tok+"\n", "token", cmd, "-")
+		if warned(r) || !strings.Contains(r.Stdout, "hostile-user") {
+			t.Errorf("token %s -: want the report and no warning\n%s", cmd, r)
+		}
+		r = mustRun(t, e, "", "token", cmd, tok)
+		if !warned(r) {
+			t.Errorf("token %s TOKEN: want a warning about the process list, even without a terminal\n%s", cmd, r)
+		}
+		r = run(t, e, "", "token", cmd, "-", "--token-file", file)
+		if r.Code != 2 {
+			t.Errorf("token %s - --token-file: want exit 2\n%s", cmd, r)
+		}
+	}
+	// revoke: the hostile IdP has no revocation endpoint, so each run ends
+	// in exit 7 after reading the token; only the warning differs.
+	for _, args := range [][]string{{"--token-file", file}, {"-"}, {tok}} {
+		r := run(t, e, tok+"\n", append([]string{"token", "revoke"}, args...)...)
+		if want := args[0] == tok; warned(r) != want {
+			t.Errorf("token revoke %.12s: warning %v, want %v\n%s", args[0], warned(r), want, r)
+		}
+	}
+	e.Secret(tok)
+}

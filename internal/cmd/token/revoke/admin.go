@@ -63,7 +63,7 @@ const notableShown = 50
 // a token together with them.
 func checkAdminFlags(o *RevokeOptions) error {
 	admin := o.User != "" || o.UserFile != ""
-	if admin && o.Token != "" {
+	if admin && (o.Token != "" || o.TokenFile != "") {
 		return errs.New(errs.KindUsage, "give either a TOKEN or --user/--users-file, not both")
 	}
 	if !admin {
