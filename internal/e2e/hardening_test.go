@@ -423,3 +423,65 @@ func TestATokenOnTheCommandLineDrawsAWarningAndFilesOrStdinDoNot(t *testing.T) {
 	}
 	e.Secret(tok)
 }
+
+func TestAConfigOrStateDirectoryOthersCanWriteDrawsAWarning(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix modes only")
+	}
+	t.Parallel()
+	for _, which := range []string{"XDG_CONFIG_HOME", "XDG_STATE_HOME"} {
+		t.Run(which, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t).Set("IDPCTL_STORE", "memory")
+			dir := filepath.Join(e.Get(which), "idpctl")
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			warned := func(r Result) bool {
+				return strings.Contains(r.Stderr, "warning: "+dir+" can be written by other users")
+			}
+			if r := mustRun(t, e, "", "profile", "list"); warned(r) {
+				t.Fatalf("a private directory drew a warning\n%s", r)
+			}
+			if err := os.Chmod(dir, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if r := mustRun(t, e, "", "profile", "list"); !warned(r) {
+				t.Fatalf("a world-writable %s drew no warning\n%s", dir, r)
+			}
+			if err := os.Chmod(dir, 0o770); err != nil {
+				t.Fatal(err)
+			}
+			if r := mustRun(t, e, "", "profile", "list"); !warned(r) {
+				t.Fatalf("a group-writable %s drew no warning\n%s", dir, r)
+			}
+		})
+	}
+}
+
+func TestProfileAddWritesThroughASymlinkedConfigFile(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need a privilege on Windows")
+	}
+	t.Parallel()
+	e := newEnv(t).Set("IDPCTL_STORE", "memory")
+	dotfiles := t.TempDir()
+	target := filepath.Join(dotfiles, "idpctl.yaml")
+	if err := os.WriteFile(target, []byte("profiles: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(e.Get("XDG_CONFIG_HOME"), "idpctl", "config.yaml")
+	if err := os.MkdirAll(filepath.Dir(link), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, e, "", "profile", "add", e.Get("IDPCTL_PROFILE"), "--issuer", "https://idp.example", "--client-id", "c")
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatal("config.yaml was replaced by a regular file")
+	}
+	if b, _ := os.ReadFile(target); !strings.Contains(string(b), "https://idp.example") {
+		t.Fatalf("the link's target does not hold the new profile:\n%s", b)
+	}
+}
