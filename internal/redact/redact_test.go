@@ -194,3 +194,31 @@ func TestURLPasswordMasksOnlyThePassword(t *testing.T) {
 		}
 	}
 }
+
+// FuzzURLPasswordNeverShowsThePassword: whatever the URL, a password in its
+// user information does not survive, and the result is still a URL with
+// the same host.
+func FuzzURLPasswordNeverShowsThePassword(f *testing.F) {
+	f.Add("http", "alice", "pr0xy-pass-01", "proxy.example:3128")
+	f.Add("https", "a%40b", "p%3Ass", "[::1]:8080")
+	f.Add("socks5", "", "only-pass-1234", "h")
+	f.Fuzz(func(t *testing.T, scheme, user, pass, host string) {
+		raw := scheme + "://" + user + ":" + pass + "@" + host + "/"
+		u, err := url.Parse(raw)
+		if err != nil || u.User == nil {
+			return
+		}
+		p, has := u.User.Password()
+		if !has || len(p) < 8 || strings.Count(raw, p) != 1 || strings.Contains(u.Host+u.User.Username()+u.Scheme, p) {
+			return
+		}
+		out := URLPassword(raw)
+		if strings.Contains(out, p) || strings.Contains(out, url.QueryEscape(p)) {
+			t.Fatalf("%q -> %q shows the password", raw, out)
+		}
+		back, err := url.Parse(out)
+		if err != nil || back.Host != u.Host {
+			t.Fatalf("%q -> %q is not the same URL any more (%v)", raw, out, err)
+		}
+	})
+}
