@@ -270,7 +270,8 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 		if bar != nil {
 			bar.Clear()
 		}
-		fmt.Fprintf(errOut, format+"\n", args...)
+		// Messages quote the IdP; shown escaped like all terminal text.
+		fmt.Fprintln(errOut, ui.Sanitize(fmt.Sprintf(format, args...)))
 	}
 
 	if o.Interrupts != nil {
