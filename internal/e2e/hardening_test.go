@@ -145,6 +145,18 @@ func TestHostileTextIsShownEscapedOnTheTerminal(t *testing.T) {
 			t.Errorf("escape sequences on stderr: %q", r.Stderr)
 		}
 	})
+	t.Run("a certificate's names in a TLS failure", func(t *testing.T) {
+		t.Parallel()
+		ca := hostile.NewCA(t)
+		s := hostile.Start(t, hostile.Config{Certificate: ca.Issue(t, hostile.Leaf{DNSNames: []string{"idp\x1b]0;owned\x07\x1b[2J.example.test"}})})
+		// By name: for an IP address Go's error names no certificate names.
+		e := hostileClient(t, s).Set("IDPCTL_ISSUER", strings.Replace(s.URL, "127.0.0.1", "localhost", 1))
+		r := run(t, e, "", "token", "get", "--ca-file", ca.WriteFile(t, t.TempDir()))
+		if r.Code != 5 {
+			t.Fatalf("want exit 5 for a certificate of another name\n%s", r)
+		}
+		checkNoEscapes(t, "stderr", r.Stderr)
+	})
 	t.Run("an IdP error in a failure message", func(t *testing.T) {
 		t.Parallel()
 		s := hostile.Start(t, hostile.Config{Issuer: "https://elsewhere.example/" + escapes})
