@@ -145,6 +145,21 @@ func TestHostileTextIsShownEscapedOnTheTerminal(t *testing.T) {
 			t.Errorf("escape sequences on stderr: %q", r.Stderr)
 		}
 	})
+	t.Run("discovery values shown by idp discover", func(t *testing.T) {
+		t.Parallel()
+		s := hostile.Start(t, hostile.Config{Discovery: func(w http.ResponseWriter, r *http.Request, c hostile.Call) {
+			var doc map[string]any
+			_ = json.Unmarshal(c.Document, &doc)
+			doc["scopes_supported"] = []string{"openid", "admin" + escapes}
+			doc["grant_types_supported"] = []string{"client_credentials" + escapes}
+			b, _ := json.Marshal(doc)
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(b)
+		}})
+		e := hostileClient(t, s)
+		r := mustRun(t, e, "", "idp", "discover")
+		checkNoEscapes(t, "stdout", r.Stdout)
+	})
 	t.Run("a certificate's names in a TLS failure", func(t *testing.T) {
 		t.Parallel()
 		ca := hostile.NewCA(t)
