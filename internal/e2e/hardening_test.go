@@ -512,3 +512,40 @@ func TestProfileAddWritesThroughASymlinkedConfigFile(t *testing.T) {
 		t.Fatalf("the link's target does not hold the new profile:\n%s", b)
 	}
 }
+
+func TestHostileAdminAPIEchoingTheCredentialInAnAnswerNeverGetsItPrinted(t *testing.T) {
+	t.Parallel()
+	const apiToken = "00e2eEchoedInAnswer-0123456789abcdef"
+	f := oktafake.New(oktafake.Options{Token: apiToken})
+	t.Cleanup(f.Close)
+	f.AddApp(oktafake.OIDCApp("0oa1payroll", "0oa1payroll", "Payroll"))
+	target, _ := url.Parse(f.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	// The app's label comes back as the request's credential: a careless
+	// API that reflects request headers into its objects.
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return err
+		}
+		auth := resp.Request.Header.Get("Authorization")
+		body = []byte(strings.ReplaceAll(string(body), `"Payroll"`, `"Payroll for `+strings.TrimPrefix(auth, "SSWS ")+`"`))
+		resp.Body = io.NopCloser(strings.NewReader(string(body)))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Del("Content-Length")
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	e := adminEnv(t, "okta", srv.URL+"/oauth2/default", apiToken, viaFile, "url="+srv.URL)
+	e.Set("IDPCTL_STORE", "memory")
+	for _, args := range [][]string{{"app", "list"}, {"app", "list", "-o", "json"}} {
+		r := mustRun(t, e, "", args...)
+		if strings.Contains(r.Stdout+r.Stderr, apiToken) {
+			t.Errorf("%s prints the admin credential\n%s", strings.Join(args, " "), r)
+		}
+		if !strings.Contains(r.Stdout, "Payroll for") {
+			t.Errorf("%s should still list the app\n%s", strings.Join(args, " "), r)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
@@ -29,6 +30,7 @@ func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, err
 		if err != nil {
 			return nil, err
 		}
+		resp.Body = scrubCredentials(resp.Body, resp.Secrets)
 		if e.Observe != nil {
 			e.Observe(ctx, resp.Header)
 		}
@@ -38,6 +40,20 @@ func (e *Env) Send(ctx context.Context, req httpx.Request) (*httpx.Response, err
 		}
 		return resp, nil
 	}
+}
+
+// scrubCredentials blanks the request's own credentials wherever an admin
+// API's answer repeats them, before any adapter reads it: no admin answer
+// has a reason to carry the caller's credential, and whatever an adapter
+// takes from the answer (names, messages, details) is printed, audited or
+// journaled. Short values are left alone: they would match by accident.
+func scrubCredentials(body []byte, secrets []string) []byte {
+	for _, s := range secrets {
+		if len(s) >= 8 && bytes.Contains(body, []byte(s)) {
+			body = bytes.ReplaceAll(body, []byte(s), []byte(redact.Mask))
+		}
+	}
+	return body
 }
 
 // StatusError classifies an unexpected response of an admin API: 401 and
