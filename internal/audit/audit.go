@@ -19,6 +19,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/idpctl/idpctl/internal/atomicfile"
 	"github.com/idpctl/idpctl/internal/redact"
 	"github.com/idpctl/idpctl/internal/xdg"
 )
@@ -92,7 +93,7 @@ func (l *Log) open() (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the audit log directory: %w", err)
 	}
-	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(l.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|atomicfile.NoFollow, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the audit log: %w", err)
 	}
@@ -132,7 +133,7 @@ func (l *Log) Append(e Entry) error {
 	// O_APPEND makes each write land at the end; the lock keeps another
 	// process's line from landing inside ours on file systems (NFS,
 	// Windows) where appends are not atomic.
-	lk := flock.New(l.Path+".lock", flock.SetPermissions(0o600))
+	lk := flock.New(l.Path+".lock", flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|atomicfile.NoFollow))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ok, err := lk.TryLockContext(ctx, lockRetry)

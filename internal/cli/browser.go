@@ -2,15 +2,45 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"net/url"
+	"os"
 	"os/exec"
 	"runtime"
+	"strings"
+
+	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/ui"
 
 	"github.com/idpctl/idpctl/internal/credstore"
 )
 
+// BrowsableURL says whether a URL from an IdP may be handed to the
+// browser opener: https, or http on a loopback host (RFC 8252 §8.3). Any
+// other scheme (file:, javascript:, a custom handler, an option-looking
+// string) could make the opener run something other than a browser, and
+// plain http elsewhere sends the user's login over cleartext.
+func BrowsableURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("it is not an absolute URL")
+	}
+	switch {
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && httpx.IsLoopbackHost(u.Hostname()):
+		return nil
+	}
+	return fmt.Errorf("it is neither https nor http on a loopback host (%s://%s)", ui.SanitizeLine(u.Scheme), ui.SanitizeLine(u.Host))
+}
+
 // OpenBrowser opens a URL in the user's browser. The URL carries only
 // public values (state, PKCE challenge), never a secret, so argv is fine.
-func OpenBrowser(url string) error {
+func OpenBrowser(raw string) error {
+	if err := BrowsableURL(raw); err != nil {
+		return err
+	}
+	url := raw
 	var cmd *exec.Cmd
 	switch runtime.GOOS {
 	case "darwin":
@@ -20,6 +50,7 @@ func OpenBrowser(url string) error {
 	default:
 		cmd = exec.Command("xdg-open", url)
 	}
+	cmd.Env = ChildEnv(os.Environ())
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -29,3 +60,33 @@ func OpenBrowser(url string) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, credstore.ErrNotFound) }
+
+// secretNameParts mark environment variables that hold credentials: ours
+// (IDPCTL_CLIENT_SECRET, IDPCTL_ADMIN_SECRET, IDPCTL_KEYRING_PASSWORD, the
+// IDPCTL_ACCESS_TOKEN of `-o env`) and everyone else's (CI tokens, cloud
+// keys). A browser or its opener has no use for them, and a child process
+// can read, log or pass on its whole environment.
+var secretNameParts = []string{"SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASSPHRASE", "PRIVATE_KEY", "PRIVATEKEY", "ASSERTION", "CREDENTIAL", "API_KEY", "APIKEY", "COOKIE", "SESSION_KEY"}
+
+// ChildEnv is environ without the variables whose names look like they
+// hold a secret; every process idpctl starts gets this environment.
+func ChildEnv(environ []string) []string {
+	out := make([]string, 0, len(environ))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !secretLookingName(name) {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func secretLookingName(name string) bool {
+	up := strings.ToUpper(name)
+	for _, part := range secretNameParts {
+		if strings.Contains(up, part) {
+			return true
+		}
+	}
+	return strings.HasSuffix(up, "_KEY")
+}

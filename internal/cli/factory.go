@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/ui"
 	"github.com/idpctl/idpctl/internal/xdg"
 )
 
@@ -68,6 +70,7 @@ func New(ios *iostreams.IOStreams, getenv func(string) string, version string) *
 		cfgOnce.Do(func() {
 			cfgPath, cfgErr = config.Path(f.Getenv)
 			if cfgErr == nil {
+				f.warnUnsafeDirs(filepath.Dir(cfgPath))
 				cfg, cfgErr = config.Load(cfgPath)
 			}
 		})
@@ -86,6 +89,20 @@ func New(ios *iostreams.IOStreams, getenv func(string) string, version string) *
 	f.OAuthClient = f.newOAuthClient
 	f.Browser = OpenBrowser
 	return f
+}
+
+// warnUnsafeDirs warns, once per run, about a configuration or state
+// directory that other users can write to or that is not the user's own.
+func (f *Factory) warnUnsafeDirs(configDir string) {
+	dirs := []string{configDir}
+	if d, err := xdg.StateDir(); err == nil {
+		dirs = append(dirs, d)
+	}
+	for _, d := range dirs {
+		if why := xdg.Unsafe(d); why != "" {
+			fmt.Fprintf(f.IOStreams.ErrOut, "warning: %s; other users could change what idpctl reads and writes there\n", ui.SanitizeLine(why))
+		}
+	}
 }
 
 // StoreBackend is the backend in force: flag, environment, profile, keychain.
@@ -161,6 +178,7 @@ func (f *Factory) newHTTP(p *config.Resolved) (*httpx.Client, error) {
 	if p != nil {
 		opts.CAFile = p.CAFile
 		opts.Proxy = p.Proxy
+		opts.ProxyLoopback = f.Getenv("IDPCTL_PROXY_LOOPBACK") == "1"
 		if p.ClientAuthMethod == oauth.AuthTLSClient || (p.ClientCertFile != "" && p.ClientKeyFile != "") {
 			if p.ClientCertFile == "" || p.ClientKeyFile == "" {
 				return nil, errs.New(errs.KindUsage, "tls_client_auth needs --client-cert-file and --client-key-file (or IDPCTL_CLIENT_CERT_FILE and IDPCTL_CLIENT_KEY_FILE)")

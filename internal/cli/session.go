@@ -18,6 +18,7 @@ import (
 	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/tokens"
+	"github.com/idpctl/idpctl/internal/ui"
 )
 
 // Flows, as typed on the command line.
@@ -171,14 +172,15 @@ func (f *Factory) RunGrant(ctx context.Context, c *oauth.Client, p *config.Resol
 		res, err := c.AuthorizationCode(ctx, oauth.AuthCodeOptions{
 			TokenOptions: g.Options, RedirectURI: redirectURI, RedirectPort: g.RedirectPort,
 			PAR: p.PAR, RequestObject: p.RequestObject, SignRequest: sign,
+			Warn: func(msg string) { fmt.Fprintln(errOut, msg) },
 			Show: func(u string) error {
 				if !g.NoBrowser {
 					if err := f.Browser(u); err == nil {
-						fmt.Fprintf(errOut, "Opened the browser to log in. If it did not open, visit:\n%s\n", u)
+						fmt.Fprintf(errOut, "Opened the browser to log in. If it did not open, visit:\n%s\n", ui.SanitizeLine(u))
 						return nil
 					}
 				}
-				fmt.Fprintf(errOut, "Open this URL in a browser to log in:\n%s\n", u)
+				fmt.Fprintf(errOut, "Open this URL in a browser to log in:\n%s\n", ui.SanitizeLine(u))
 				return nil
 			},
 		})
@@ -196,9 +198,19 @@ func (f *Factory) RunGrant(ctx context.Context, c *oauth.Client, p *config.Resol
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintln(errOut, d.VerificationText())
+		// Every value here comes from the IdP: shown escaped, each on
+		// its own line.
+		shown := *d
+		shown.VerificationURI = ui.SanitizeLine(d.VerificationURI)
+		shown.VerificationURIComplete = ui.SanitizeLine(d.VerificationURIComplete)
+		shown.UserCode = ui.SanitizeLine(d.UserCode)
+		fmt.Fprintln(errOut, shown.VerificationText())
 		if !g.NoBrowser && d.VerificationURIComplete != "" && f.IOStreams.IsStderrTTY() {
-			_ = f.Browser(d.VerificationURIComplete)
+			if err := BrowsableURL(d.VerificationURIComplete); err != nil {
+				fmt.Fprintf(errOut, "Not opening it in a browser: %s.\n", err)
+			} else {
+				_ = f.Browser(d.VerificationURIComplete)
+			}
 		}
 		fmt.Fprintln(errOut, "Waiting for approval...")
 		return c.PollDevice(ctx, d, sleepCtx)

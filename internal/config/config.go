@@ -189,10 +189,33 @@ func (c *Config) Save(path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("creating the configuration directory: %w", err)
 	}
-	if err := atomicfile.Write(path, raw, 0o600); err != nil {
+	if err := atomicfile.Write(linkTarget(path), raw, 0o600); err != nil {
 		return fmt.Errorf("writing the configuration: %w", err)
 	}
 	return nil
+}
+
+// linkTarget is the file a symbolic link at path points to, or path. A
+// configuration kept in a dotfiles repository and linked into place stays
+// linked: the replacement is written next to the target and renamed over
+// it, not over the link.
+func linkTarget(path string) string {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return path
+	}
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		return resolved
+	}
+	// A dangling link: write the file it names.
+	dest, err := os.Readlink(path)
+	if err != nil {
+		return path
+	}
+	if !filepath.IsAbs(dest) {
+		dest = filepath.Join(filepath.Dir(path), dest)
+	}
+	return dest
 }
 
 // Names lists profile names, sorted.

@@ -67,6 +67,7 @@ var Settings = []Setting{
 	{Name: "userinfo_endpoint", Key: "endpoints.userinfo"},
 	{Name: "ca_file", Flag: "ca-file", Env: "IDPCTL_CA_FILE", Key: "ca_file"},
 	{Name: "proxy", Flag: "proxy", Env: "IDPCTL_PROXY", Key: "proxy"},
+	{Name: "proxy_loopback", Env: "IDPCTL_PROXY_LOOPBACK", Note: "1 sends loopback traffic through a proxy that is itself on loopback (a local debugging proxy); otherwise loopback never goes through a proxy"},
 	{Name: "store", Flag: "store", Env: "IDPCTL_STORE", Key: "store"},
 	{Name: "file_store_warning", Env: "IDPCTL_FILE_STORE_WARNING"},
 	{Name: "timeout", Flag: "timeout", Note: "a duration, e.g. 30s"},

@@ -132,7 +132,7 @@ func (f *File) update(ctx context.Context, change func(map[string][]byte) bool) 
 	case <-ctx.Done():
 		return fmt.Errorf("waiting to write %s: %w", f.path, ctx.Err())
 	}
-	fl := flock.New(f.path+".lock", flock.SetPermissions(0o600))
+	fl := flock.New(f.path+".lock", flock.SetPermissions(0o600), flock.SetFlag(lockFlags))
 	ok, err := fl.TryLockContext(ctx, 5*time.Millisecond)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/idpctl/idpctl/internal/atomicfile"
 	"github.com/idpctl/idpctl/internal/errs"
 )
 
@@ -42,7 +43,7 @@ func (l FileLocker) Lock(ctx context.Context, profile string) (func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, dirError("creating the lock directory", dir, err)
 	}
-	fl := flock.New(filepath.Join(dir, lockFileName(profile)), flock.SetPermissions(0o600))
+	fl := flock.New(filepath.Join(dir, lockFileName(profile)), flock.SetPermissions(0o600), flock.SetFlag(lockFlags))
 	ok, err := fl.TryLockContext(ctx, lockRetry)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
@@ -85,3 +86,7 @@ func lockFileName(profile string) string {
 	}
 	return name + ".lock"
 }
+
+// lockFlags open lock files read-write (an exclusive lock needs it on some
+// systems) and never through a symbolic link (see atomicfile.NoFollow).
+const lockFlags = os.O_CREATE | os.O_RDWR | atomicfile.NoFollow

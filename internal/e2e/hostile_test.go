@@ -101,6 +101,13 @@ func hostileCases() []hostileCase {
 	signed := func(extra map[string]any) func(*hostile.Server) string {
 		return func(s *hostile.Server) string { return s.SignRS256(hostile.KeyID, s.Claims(extra)) }
 	}
+	// expiredAgo signs when the run starts, not when the cases are listed:
+	// a parallel case may wait its turn for longer than d.
+	expiredAgo := func(d time.Duration) func(*hostile.Server) string {
+		return func(s *hostile.Server) string {
+			return s.SignRS256(hostile.KeyID, s.Claims(map[string]any{"iat": minutes(-60), "exp": time.Now().Add(-d).Unix()}))
+		}
+	}
 	oneRequest := [2]int{1, 1}
 	issuedToken := func(t *testing.T, s *hostile.Server, r Result) {
 		if tok := tokenLine(t, r); !slices.Contains(s.Issued(), tok) {
@@ -210,19 +217,13 @@ func hostileCases() []hostileCase {
 		},
 		{
 			name: "a token expired 30 seconds ago holds within the default leeway of a minute", code: 0,
-			args: inspect,
-			// Signed when the case runs, not when the table is built: on
-			// a busy machine parallel cases wait minutes for their turn.
-			stdin: func(s *hostile.Server) string {
-				return signed(map[string]any{"iat": minutes(-60), "exp": time.Now().Add(-30 * time.Second).Unix()})(s)
-			},
+			args:  inspect,
+			stdin: expiredAgo(30 * time.Second),
 		},
 		{
 			name: "a token expired 30 seconds ago is refused with --leeway 0s", code: 1, say: []string{"expired"},
-			args: append(inspect, "--leeway", "0s"),
-			stdin: func(s *hostile.Server) string {
-				return signed(map[string]any{"iat": minutes(-60), "exp": time.Now().Add(-30 * time.Second).Unix()})(s)
-			},
+			args:  append(inspect, "--leeway", "0s"),
+			stdin: expiredAgo(30 * time.Second),
 		},
 		{
 			name: "a token not valid for another ten minutes is refused", code: 1, say: []string{"not valid before"},

@@ -271,7 +271,9 @@ func TestLeakNoSecretReachesOutputOrAnyFileButTheCredentialFile(t *testing.T) {
 	// one file allowed to hold them.
 	base := peerEnv(t, p, oidcpeer.ClientCCBasic).Set("IDPCTL_STORE", "file")
 	tap := startWiretap(t, base)
-	base.Set("IDPCTL_PROXY", tap.URL)
+	// The wiretap is on loopback like the IdP; loopback traffic goes
+	// through a proxy only when asked.
+	base.Set("IDPCTL_PROXY", tap.URL).Set("IDPCTL_PROXY_LOOPBACK", "1")
 	client := func(id string) *Env {
 		c := base.WithNewProfile(t).Set("IDPCTL_CLIENT_ID", id).Unset("IDPCTL_CLIENT_SECRET_FILE")
 		if s, ok := p.Secrets[id]; ok {

@@ -21,6 +21,7 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/redact"
 )
 
 // Defaults chosen for IdPs: token endpoints answer in well under a second;
@@ -43,6 +44,9 @@ type Options struct {
 	MaxWait    time.Duration // longest single wait a Retry-After may impose
 	CAFile     string        // extra trusted CA certificates (PEM), e.g. a UCM's self-signed CA
 	Proxy      string        // explicit proxy URL; empty means the environment's
+	// ProxyLoopback lets requests to loopback hosts go through a proxy that
+	// is itself on loopback; without it loopback traffic never uses one.
+	ProxyLoopback bool
 	// ClientCert is presented in TLS handshakes, for RFC 8705 tls_client_auth.
 	ClientCert *tls.Certificate
 	UserAgent  string
@@ -111,6 +115,10 @@ type Response struct {
 	Header http.Header
 	Body   []byte
 	URL    string
+	// Secrets are the credentials the request carried (its Secrets, the
+	// Basic password, credential headers, credential form values), so that
+	// whoever quotes the answer can blank them: a server may echo them.
+	Secrets []string
 }
 
 type ctxKey int
@@ -194,14 +202,36 @@ func newTransport(opts Options) (*http.Transport, error) {
 		cert := *opts.ClientCert
 		t.TLSClientConfig.Certificates = []tls.Certificate{cert}
 	}
+	proxy := http.ProxyFromEnvironment
+	var proxyURL *url.URL
 	if opts.Proxy != "" {
 		u, err := url.Parse(opts.Proxy)
 		if err != nil || u.Host == "" {
-			return nil, errs.New(errs.KindUsage, "the proxy %q is not a URL", opts.Proxy)
+			return nil, errs.New(errs.KindUsage, "the proxy %q is not a URL", redact.URL(opts.Proxy))
 		}
-		t.Proxy = http.ProxyURL(u)
+		proxyURL = u
+		proxy = http.ProxyURL(u)
 	}
+	t.Proxy = loopbackDirect(proxy, proxyURL, opts.ProxyLoopback)
 	return t, nil
+}
+
+// loopbackDirect keeps loopback traffic off the proxy. HTTPS is not
+// required for loopback, so such requests may carry a client secret in
+// cleartext; through a proxy that cleartext would cross the network, and
+// "127.0.0.1" would name the proxy's host rather than this one. A proxy on
+// loopback may carry it only when allowLoopback is set (to record a local
+// IdP's traffic on purpose).
+func loopbackDirect(proxy func(*http.Request) (*url.URL, error), explicit *url.URL, allowLoopback bool) func(*http.Request) (*url.URL, error) {
+	return func(r *http.Request) (*url.URL, error) {
+		if !IsLoopbackHost(r.URL.Hostname()) {
+			return proxy(r)
+		}
+		if allowLoopback && explicit != nil && IsLoopbackHost(explicit.Hostname()) {
+			return explicit, nil
+		}
+		return nil, nil
+	}
 }
 
 // Do sends the request, retrying idempotent ones as the server asks, and
@@ -351,9 +381,35 @@ func (c *Client) once(ctx context.Context, req Request, attempt int) (*Response,
 		c.tracef("<- error after %s: %v", time.Since(start).Round(time.Millisecond), cerr)
 		return nil, cerr
 	}
-	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), URL: req.URL}
+	out := &Response{Status: resp.StatusCode(), Header: resp.Header(), Body: resp.Body(), URL: req.URL, Secrets: requestSecrets(req)}
 	c.traceResponse(req, out, time.Since(start))
 	return out, nil
+}
+
+// requestSecrets lists every credential a request carries.
+func requestSecrets(req Request) []string {
+	out := append([]string(nil), req.Secrets...)
+	if req.BasicPassword != "" {
+		out = append(out, req.BasicPassword)
+	}
+	for k, vs := range req.Header {
+		if !redact.IsSensitiveHeader(k) {
+			continue
+		}
+		for _, v := range vs {
+			// "Bearer abc", "SSWS abc": the credential without its scheme.
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				out = append(out, strings.TrimSpace(cred))
+			}
+			out = append(out, v)
+		}
+	}
+	for k, vs := range req.Form {
+		if redact.IsSensitiveKey(k) {
+			out = append(out, vs...)
+		}
+	}
+	return out
 }
 
 // checkScheme enforces HTTPS except for loopback hosts (RFC 8252 §8.3 allows

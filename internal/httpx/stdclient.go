@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,7 +26,9 @@ func (c *Client) StandardClient() *http.Client {
 	}
 	return &http.Client{
 		Transport: &stdTransport{c: c, next: next},
-		Timeout:   c.opts.Timeout,
+		// The transport enforces Timeout itself, so that the error names
+		// it; the client's own limit is only a backstop a little later.
+		Timeout: c.opts.Timeout + time.Second,
 		// A library request carries a credential (a signed assertion, a
 		// SigV4 signature); it is never forwarded to another host.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -57,7 +60,14 @@ func (t *stdTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		body = b
 	}
-	out := r.Clone(r.Context())
+	ctx := r.Context()
+	if t.c.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, t.c.opts.Timeout)
+		// The body is read in full below, before the context ends.
+		defer cancel()
+	}
+	out := r.Clone(ctx)
 	if body != nil {
 		out.Body = io.NopCloser(bytes.NewReader(body))
 		out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
@@ -79,17 +89,17 @@ func (t *stdTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(out)
 	if err != nil {
-		cerr := classify(r.Context(), err, host, t.c.opts)
+		cerr := classify(ctx, err, host, t.c.opts)
 		t.c.tracef("<- error after %s: %v", time.Since(start).Round(time.Millisecond), cerr)
 		return nil, cerr
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, t.c.opts.MaxBody+1))
 	if err != nil {
-		return nil, classify(r.Context(), err, host, t.c.opts)
+		return nil, classify(ctx, err, host, t.c.opts)
 	}
 	if int64(len(data)) > t.c.opts.MaxBody {
-		return nil, classify(r.Context(), resty.ErrResponseBodyTooLarge, host, t.c.opts)
+		return nil, classify(ctx, resty.ErrResponseBodyTooLarge, host, t.c.opts)
 	}
 	t.c.traceResponse(traced, &Response{Status: resp.StatusCode, Header: resp.Header, Body: data, URL: r.URL.String()}, time.Since(start))
 	resp.Body = io.NopCloser(bytes.NewReader(data))

@@ -42,6 +42,8 @@ type AuthCodeOptions struct {
 	// when the IdP does not require it.
 	RequestObject bool
 	SignRequest   RequestSigner
+	// Warn is told about callbacks that were ignored; nil ignores quietly.
+	Warn func(msg string)
 }
 
 // AuthCodeResult is the token plus what the caller needs to verify the ID
@@ -171,7 +173,7 @@ func (c *Client) AuthorizationCode(ctx context.Context, o AuthCodeOptions) (*Aut
 	results := make(chan callbackResult, 1)
 	srv := &http.Server{
 		ReadHeaderTimeout: 10 * time.Second,
-		Handler:           c.callbackHandler(path, state, results),
+		Handler:           c.callbackHandler(path, state, results, o.Warn),
 	}
 	go func() { _ = srv.Serve(ln) }()
 	defer func() {
@@ -208,7 +210,11 @@ func (c *Client) AuthorizationCode(ctx context.Context, o AuthCodeOptions) (*Aut
 
 // callbackHandler checks the authorization response (RFC 6749 §4.1.2):
 // state against CSRF (§10.12), iss against mix-up (RFC 9207 §2.4).
-func (c *Client) callbackHandler(path, state string, results chan<- callbackResult) http.Handler {
+//
+// A response with the wrong state is ignored rather than ending the login:
+// any local process can send one to the listener, and letting it fail the
+// login would let it deny every login. The real response may still come.
+func (c *Client) callbackHandler(path, state string, results chan<- callbackResult, warn func(string)) http.Handler {
 	deliver := func(r callbackResult) {
 		select {
 		case results <- r:
@@ -226,8 +232,10 @@ func (c *Client) callbackHandler(path, state string, results chan<- callbackResu
 			return
 		}
 		if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(state)) != 1 {
-			writePage(w, http.StatusBadRequest, "Login failed", "The response did not carry the state this login sent. Start the login again.")
-			deliver(callbackResult{err: errs.New(errs.KindRefused, "the authorization response has the wrong state; it may be forged (RFC 6749 §10.12): start the login again")})
+			writePage(w, http.StatusBadRequest, "Not this login", "The response did not carry the state this login sent; it was ignored. Finish the login in the browser window idpctl opened.")
+			if warn != nil {
+				warn("warning: ignored a response on the redirect listener with the wrong state; it may be forged (RFC 6749 §10.12); still waiting for the real one")
+			}
 			return
 		}
 		iss := q.Get("iss")

@@ -107,9 +107,11 @@ func errorObject(what string, resp *httpx.Response) *Error {
 	if err := httpx.DecodeJSON(resp, &oe); err != nil || strings.TrimSpace(oe.Code) == "" {
 		return nil
 	}
-	oe.Code = clean(oe.Code, 64)
-	oe.Description = clean(oe.Description, 300)
-	oe.URI = clean(oe.URI, 200)
+	// The request's credentials are blanked too: an IdP may quote the
+	// client secret or the refresh token it refused.
+	oe.Code = clean(oe.Code, 64, resp.Secrets...)
+	oe.Description = clean(oe.Description, 300, resp.Secrets...)
+	oe.URI = clean(oe.URI, 200, resp.Secrets...)
 	oe.Status = resp.Status
 	oe.Endpoint = "the " + what + " endpoint"
 	return &oe
@@ -126,14 +128,14 @@ func okError(what string, resp *httpx.Response) error {
 
 // clean makes IdP-supplied text safe to print: no control characters (a
 // hostile server could move the cursor or forge lines), no JWT, bounded.
-func clean(s string, limit int) string {
+func clean(s string, limit int, secrets ...string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, s)
-	s = redact.Text(strings.TrimSpace(s))
+	s = redact.Text(strings.TrimSpace(s), secrets...)
 	if len(s) > limit {
 		s = s[:limit] + "..."
 	}

@@ -251,7 +251,6 @@ func TestTheCallbackChecksStateAndIssuer(t *testing.T) {
 		wantCode    string
 	}{
 		{"a good response", "state=S&code=C&iss=https%3A%2F%2Fidp.example", 0, "C"},
-		{"a wrong state", "state=X&code=C&iss=https%3A%2F%2Fidp.example", errs.KindRefused, ""},
 		{"a missing iss when advertised", "state=S&code=C", errs.KindRefused, ""},
 		{"another issuer", "state=S&code=C&iss=https%3A%2F%2Fevil.example", errs.KindRefused, ""},
 		{"an error", "state=S&error=access_denied&iss=https%3A%2F%2Fidp.example", errs.KindRefused, ""},
@@ -259,7 +258,7 @@ func TestTheCallbackChecksStateAndIssuer(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			results := make(chan callbackResult, 1)
-			h := c.callbackHandler("/callback", "S", results)
+			h := c.callbackHandler("/callback", "S", results, nil)
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/callback?"+tc.query, nil))
 			r := <-results
 			if tc.wantCode != "" {
@@ -272,6 +271,32 @@ func TestTheCallbackChecksStateAndIssuer(t *testing.T) {
 				t.Fatalf("err = %v", r.err)
 			}
 		})
+	}
+}
+
+func TestACallbackWithTheWrongStateIsIgnoredWithAWarning(t *testing.T) {
+	c := &Client{Metadata: &Metadata{Issuer: "https://idp.example"}}
+	results := make(chan callbackResult, 1)
+	var warned []string
+	h := c.callbackHandler("/callback", "S", results, func(m string) { warned = append(warned, m) })
+	for _, q := range []string{"state=X&code=C", "code=C", "state=X&error=access_denied", "state=S%00&code=C"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/callback?"+q, nil))
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d", q, rec.Code)
+		}
+		select {
+		case r := <-results:
+			t.Fatalf("%s ended the login: %+v", q, r)
+		default:
+		}
+	}
+	if len(warned) != 4 || !strings.Contains(warned[0], "wrong state") {
+		t.Fatalf("warnings: %q", warned)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/callback?state=S&code=C", nil))
+	if r := <-results; r.err != nil || r.code != "C" {
+		t.Fatalf("the real response after forged ones: %+v", r)
 	}
 }
 

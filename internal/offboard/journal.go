@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/idpctl/idpctl/internal/atomicfile"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -184,7 +185,7 @@ func OpenJournal(stateDir string, key JournalKey, mode JournalMode, input string
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating the journal directory: %w", err)
 	}
-	lk := flock.New(path+".lock", flock.SetPermissions(0o600))
+	lk := flock.New(path+".lock", flock.SetPermissions(0o600), flock.SetFlag(os.O_CREATE|os.O_RDWR|atomicfile.NoFollow))
 	ok, err := lk.TryLock()
 	if err != nil {
 		return nil, fmt.Errorf("locking the journal: %w", err)
@@ -227,7 +228,7 @@ func (j *Journal) open(key JournalKey, mode JournalMode, input string, users int
 			return errs.New(errs.KindUsage, "the journal %s was made for %d users, this input has %d: start over with --restart", j.Path, j.header.Users, users)
 		}
 	}
-	f, err := os.OpenFile(j.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(j.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|atomicfile.NoFollow, 0o600)
 	if err != nil {
 		return fmt.Errorf("opening the journal: %w", err)
 	}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -36,6 +37,7 @@ func (e *Env) send(ctx context.Context, req httpx.Request, observe func(context.
 		if err != nil {
 			return nil, err
 		}
+		resp.Body = scrubCredentials(resp.Body, resp.Secrets)
 		if observe != nil {
 			observe(ctx, resp.Header)
 		}
@@ -47,23 +49,41 @@ func (e *Env) send(ctx context.Context, req httpx.Request, observe func(context.
 	}
 }
 
+// scrubCredentials blanks the request's own credentials wherever an admin
+// API's answer repeats them, before any adapter reads it: no admin answer
+// has a reason to carry the caller's credential, and whatever an adapter
+// takes from the answer (names, messages, details) is printed, audited or
+// journaled. Short values are left alone: they would match by accident.
+func scrubCredentials(body []byte, secrets []string) []byte {
+	for _, s := range secrets {
+		if len(s) >= 8 && bytes.Contains(body, []byte(s)) {
+			body = bytes.ReplaceAll(body, []byte(s), []byte(redact.Mask))
+		}
+	}
+	return body
+}
+
 // StatusError classifies an unexpected response of an admin API: 401 and
 // 403 are refusals (exit 4), 429 and 5xx network trouble (exit 5), an HTML
 // page says so. vendorMessage is the vendor's own error text, already
 // extracted by the adapter (may be empty); it is cleaned before use.
+//
+// Every credential of the request is blanked from the vendor's text: an
+// API that echoes the Authorization header in its error would otherwise
+// get the admin credential printed, audited and journaled.
 func StatusError(operation string, resp *httpx.Response, vendorMessage string) error {
-	msg := Clean(vendorMessage)
+	msg := Clean(vendorMessage, resp.Secrets...)
 	if msg == "" && len(resp.Body) > 0 && !httpx.IsJSON(resp.Body) {
 		// Not the vendor's JSON error: say what came back instead, without
 		// letting the body's kind override the status's.
 		if looksLikeHTML(resp) {
 			msg = "the answer was an HTML page, not the API's JSON (a proxy or wrong URL?)"
 		} else {
-			body := resp.Body
-			if len(body) > 200 {
-				body = body[:200]
+			// Cut after redaction: a secret cut in half would not match.
+			msg = Clean(string(resp.Body), resp.Secrets...)
+			if len(msg) > 200 {
+				msg = msg[:200] + "..."
 			}
-			msg = Clean(string(body))
 		}
 	}
 	suffix := ""
@@ -111,15 +131,16 @@ func StatusError(operation string, resp *httpx.Response, vendorMessage string) e
 }
 
 // Clean makes vendor-supplied text safe to print: one line, no control
-// characters, no credentials, bounded.
-func Clean(s string) string {
+// characters, no credentials (JWTs, PEM keys and the given secrets),
+// bounded.
+func Clean(s string, secrets ...string) string {
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
 		}
 		return r
 	}, s)
-	s = redact.Text(strings.Join(strings.Fields(s), " "))
+	s = redact.Text(strings.Join(strings.Fields(s), " "), secrets...)
 	if len(s) > 300 {
 		s = s[:300] + "..."
 	}

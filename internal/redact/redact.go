@@ -14,6 +14,10 @@ import (
 // Mask replaces a secret value.
 const Mask = "[redacted]"
 
+// PasswordMask replaces the password of a URL's user information, so that
+// user:xxxxx@host still says which user is meant.
+const PasswordMask = "xxxxx"
+
 // sensitiveKeys are form, query and JSON member names whose values are
 // credentials. The JWK private members (RFC 7518 §6.2.2, §6.3.2, §6.4.1) are
 // only redacted inside JSON objects, where they cannot be confused with
@@ -37,13 +41,48 @@ var sensitiveHeaders = map[string]bool{
 // every JOSE header starts with base64url("{\"") = "eyJ".
 var jwtPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){2,4}`) })
 
-// IsSensitiveKey reports whether a parameter of that name holds a secret.
-func IsSensitiveKey(name string) bool { return sensitiveKeys[strings.ToLower(name)] }
+// normalKey folds the spellings of one name together: clientSecret,
+// client-secret, Client_Secret and CLIENTSECRET all become clientsecret.
+func normalKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '_' || r == '-' || r == '.' || r == ' ':
+			return -1
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return r
+	}, name)
+}
+
+// sensitiveNormal is sensitiveKeys under normalKey, plus names that vendor
+// APIs and SDK configurations spell only in camelCase.
+var sensitiveNormal = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{"apikey": true, "privatekeypem": true, "clientsecretvalue": true, "bearertoken": true, "sessiontoken": true, "passwd": true}
+	for k, v := range sensitiveKeys {
+		if v {
+			m[normalKey(k)] = true
+		}
+	}
+	return m
+})
+
+// IsSensitiveKey reports whether a parameter of that name holds a secret,
+// whatever its spelling (snake_case, camelCase, kebab-case).
+func IsSensitiveKey(name string) bool { return sensitiveNormal()[normalKey(name)] }
 
 // IsSensitiveHeader reports whether an HTTP header carries a credential.
 func IsSensitiveHeader(name string) bool { return sensitiveHeaders[strings.ToLower(name)] }
 
-// Text blanks JWT-shaped strings and each of the given literal secrets.
+// pemPrivateKey matches a PEM private key block (RFC 7468 §10, §11 and the
+// "RSA"/"EC"/"OPENSSH" variants), also when its line breaks are JSON
+// escapes or the body was cut before the END line.
+var pemPrivateKey = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`-----BEGIN[A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END[A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)`)
+})
+
+// Text blanks JWT-shaped strings, PEM private keys and each of the given
+// literal secrets.
 func Text(s string, secrets ...string) string {
 	// Longest first so that a secret containing another is blanked whole.
 	sorted := append([]string(nil), secrets...)
@@ -52,6 +91,9 @@ func Text(s string, secrets ...string) string {
 		if len(sec) >= 4 {
 			s = strings.ReplaceAll(s, sec, Mask)
 		}
+	}
+	if strings.Contains(s, "PRIVATE KEY-----") {
+		s = pemPrivateKey().ReplaceAllString(s, Mask)
 	}
 	return jwtPattern().ReplaceAllString(s, Mask)
 }
@@ -63,9 +105,13 @@ func Form(encoded string, secrets ...string) string {
 		return Text(encoded, secrets...)
 	}
 	for k := range vals {
-		if IsSensitiveKey(k) {
-			for i := range vals[k] {
+		for i, v := range vals[k] {
+			if IsSensitiveKey(k) {
 				vals[k][i] = Mask
+			} else {
+				// Decoded first: encoded, a PEM block's line breaks and a
+				// secret's reserved characters would not match.
+				vals[k][i] = Text(v, secrets...)
 			}
 		}
 	}
@@ -81,12 +127,31 @@ func URL(raw string, secrets ...string) string {
 		return Text(raw, secrets...)
 	}
 	if u.User != nil {
-		u.User = url.User(u.User.Username())
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), PasswordMask)
+		}
 	}
 	if u.RawQuery != "" {
 		u.RawQuery = Form(u.RawQuery, secrets...)
 	}
 	return Text(u.String(), secrets...)
+}
+
+// URLPassword masks only the password of a URL's user information
+// (user:pass@host becomes user:xxxxx@host) and leaves the rest as written:
+// for showing configured URLs such as a proxy. Text that is not a URL with
+// a password comes back unchanged.
+func URLPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	pass, has := u.User.Password()
+	if !has || pass == "" {
+		return raw
+	}
+	u.User = url.UserPassword(u.User.Username(), PasswordMask)
+	return u.String()
 }
 
 // JSON redacts a JSON document: sensitive members, private JWK members and

@@ -113,3 +113,112 @@ func TestASensitiveValueQuotedElsewhereInTheDocumentIsBlankedToo(t *testing.T) {
 		t.Fatalf("the rest of the message should stay: %s", out)
 	}
 }
+
+func TestEverySpellingOfACredentialNameIsBlanked(t *testing.T) {
+	for _, name := range []string{
+		"clientSecret", "client-secret", "ClientSecret", "CLIENT_SECRET", "refreshToken", "accessToken",
+		"idToken", "privateKey", "private-key", "clientAssertion", "codeVerifier", "apiKey", "api_key",
+		"subjectToken", "deviceCode", "Password",
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := `{"outer":{"` + name + `":"credential-value-1234"},"name":"kept"}`
+			if out := JSON([]byte(doc)); strings.Contains(out, "credential-value-1234") || !strings.Contains(out, "kept") {
+				t.Errorf("JSON: %s", out)
+			}
+			form := url.Values{name: {"credential-value-1234"}, "name": {"kept"}}.Encode()
+			if out := Form(form); strings.Contains(out, "credential-value-1234") || !strings.Contains(out, "kept") {
+				t.Errorf("form: %s", out)
+			}
+		})
+	}
+	for _, name := range []string{"client_id", "clientId", "tokenType", "token_type", "expires_in", "user_code", "keyId"} {
+		if IsSensitiveKey(name) {
+			t.Errorf("%s is not a credential", name)
+		}
+	}
+}
+
+const pemKey = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT8jNbvJZHtCSuYEvu\n-----END PRIVATE KEY-----\n"
+
+func TestPEMPrivateKeysAreBlankedWherever(t *testing.T) {
+	body, _ := json.Marshal(map[string]string{"note": "here is the key " + pemKey + " ok", "keyPem": pemKey})
+	rsa := strings.ReplaceAll(pemKey, "BEGIN PRIVATE", "BEGIN RSA PRIVATE")
+	rsa = strings.ReplaceAll(rsa, "END PRIVATE", "END RSA PRIVATE")
+	for name, in := range map[string]string{
+		"in JSON":         JSON(body),
+		"in text":         Text("before " + pemKey + " after"),
+		"an RSA key":      Text("before " + rsa + " after"),
+		"cut short":       Text("before " + pemKey[:120]),
+		"in a form value": Form(url.Values{"note": {pemKey}}.Encode()),
+	} {
+		if strings.Contains(in, "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7") || strings.Contains(in, "VJTUt9Us8cKjMzEfYyjiWA4R4") {
+			t.Errorf("%s: the key survived: %s", name, in)
+		}
+	}
+	if out := Text("-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----"); !strings.Contains(out, "MIIBcert") {
+		t.Errorf("a certificate is public and should stay: %s", out)
+	}
+}
+
+func TestURLMasksThePasswordButKeepsTheUser(t *testing.T) {
+	out := URL("http://alice:pr0xy-pass@proxy.example:3128")
+	if strings.Contains(out, "pr0xy-pass") || !strings.Contains(out, "alice:xxxxx@proxy.example:3128") {
+		t.Fatalf("got %s", out)
+	}
+}
+
+// FuzzTextNeverLeaksAPEMPrivateKey: a PEM private key block put anywhere in
+// text does not survive redaction.
+func FuzzTextNeverLeaksAPEMPrivateKey(f *testing.F) {
+	f.Add("prefix ", " suffix")
+	f.Add("{\"k\":\"", "\"}")
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, before, after string) {
+		out := Text(before + pemKey + after)
+		if strings.Contains(out, "VJTUt9Us8cKjMzEfYyjiWA4R4") && !strings.Contains(before+after, "VJTUt9Us8cKjMzEfYyjiWA4R4") {
+			t.Fatalf("leak: %q", out)
+		}
+	})
+}
+
+func TestURLPasswordMasksOnlyThePassword(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://alice:s3cret@proxy:3128":      "http://alice:xxxxx@proxy:3128",
+		"http://alice@proxy:3128":             "http://alice@proxy:3128",
+		"https://idp.example/realms/a?code=1": "https://idp.example/realms/a?code=1",
+		"":                                    "",
+		"not a url":                           "not a url",
+	} {
+		if got := URLPassword(in); got != want {
+			t.Errorf("URLPassword(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// FuzzURLPasswordNeverShowsThePassword: whatever the URL, a password in its
+// user information does not survive, and the result is still a URL with
+// the same host.
+func FuzzURLPasswordNeverShowsThePassword(f *testing.F) {
+	f.Add("http", "alice", "pr0xy-pass-01", "proxy.example:3128")
+	f.Add("https", "a%40b", "p%3Ass", "[::1]:8080")
+	f.Add("socks5", "", "only-pass-1234", "h")
+	f.Fuzz(func(t *testing.T, scheme, user, pass, host string) {
+		raw := scheme + "://" + user + ":" + pass + "@" + host + "/"
+		u, err := url.Parse(raw)
+		if err != nil || u.User == nil {
+			return
+		}
+		p, has := u.User.Password()
+		if !has || len(p) < 8 || strings.Count(raw, p) != 1 || strings.Contains(u.Host+u.User.Username()+u.Scheme, p) {
+			return
+		}
+		out := URLPassword(raw)
+		if strings.Contains(out, p) || strings.Contains(out, url.QueryEscape(p)) {
+			t.Fatalf("%q -> %q shows the password", raw, out)
+		}
+		back, err := url.Parse(out)
+		if err != nil || back.Host != u.Host {
+			t.Fatalf("%q -> %q is not the same URL any more (%v)", raw, out, err)
+		}
+	})
+}

@@ -22,7 +22,16 @@ type Printer struct {
 	r     *lipgloss.Renderer
 	// width is the terminal width tables fit in; 0 means no limit.
 	width int
+	// own lists the escape sequences of this Printer's styles: the only
+	// ones let through to the terminal; every other one is shown escaped.
+	own []string
 }
+
+// palette is every foreground and weight the Printer styles with.
+var palette = []struct {
+	fg   string
+	bold bool
+}{{"42", true}, {"214", true}, {"196", true}, {"75", true}, {"245", false}, {"110", false}}
 
 // New returns a Printer. The renderer is told the colour profile and the
 // background up front, so lipgloss never queries the terminal (a query that
@@ -33,9 +42,20 @@ func New(w io.Writer, color bool) *Printer {
 		p.r = lipgloss.NewRenderer(w)
 		p.r.SetColorProfile(termenv.ANSI256)
 		p.r.SetHasDarkBackground(true)
+		for _, c := range palette {
+			styled := p.style(c.fg, c.bold)("x")
+			pre, post, _ := strings.Cut(styled, "x")
+			p.own = append(p.own, pre, post)
+		}
 	}
 	return p
 }
+
+// clean is what every write of the Printer goes through.
+func (p *Printer) clean(s string) string { return sanitize(s, p.own, true) }
+
+// cell is clean for one-line values: table cells and key/value pairs.
+func (p *Printer) cell(s string) string { return sanitize(s, p.own, false) }
 
 func (p *Printer) style(fg string, bold bool) func(string) string {
 	if !p.color {
@@ -64,16 +84,22 @@ func (p *Printer) Dim(s string) string { return p.style("245", false)(s) }
 func (p *Printer) Key(s string) string { return p.style("110", false)(s) }
 
 // Printf writes formatted text.
-func (p *Printer) Printf(format string, args ...any) { fmt.Fprintf(p.w, format, args...) }
+func (p *Printer) Printf(format string, args ...any) {
+	io.WriteString(p.w, p.clean(fmt.Sprintf(format, args...)))
+}
 
 // Println writes a line.
-func (p *Printer) Println(args ...any) { fmt.Fprintln(p.w, args...) }
+func (p *Printer) Println(args ...any) { io.WriteString(p.w, p.clean(fmt.Sprintln(args...))) }
 
 // Pair is one key/value line.
 type Pair struct{ Key, Value string }
 
 // KeyValues writes aligned "key  value" lines.
 func (p *Printer) KeyValues(pairs []Pair) {
+	pairs = append([]Pair(nil), pairs...)
+	for i := range pairs {
+		pairs[i] = Pair{Key: p.cell(pairs[i].Key), Value: p.cell(pairs[i].Value)}
+	}
 	width := 0
 	for _, kv := range pairs {
 		if len(kv.Key) > width {
@@ -91,6 +117,12 @@ func (p *Printer) KeyValues(pairs []Pair) {
 // is off, since escape codes upset alignment. With a width (WithWidth,
 // ForStdout) the table is fitted to it, wrapping the widest columns.
 func (p *Printer) Table(headers []string, rows [][]string) {
+	headers = p.cells(headers)
+	clean := make([][]string, len(rows))
+	for i, r := range rows {
+		clean[i] = p.cells(r)
+	}
+	rows = clean
 	if fitted, ok := fitTable(headers, rows, p.width); ok {
 		// Render the fitted rows on a copy of the Printer, then drop the
 		// trailing blanks tabwriter pads the empty cells of continuation
@@ -114,6 +146,14 @@ func (p *Printer) Table(headers []string, rows [][]string) {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
 	tw.Flush()
+}
+
+func (p *Printer) cells(r []string) []string {
+	out := make([]string, len(r))
+	for i, c := range r {
+		out[i] = p.cell(c)
+	}
+	return out
 }
 
 func (p *Printer) colorTable(headers []string, rows [][]string) {

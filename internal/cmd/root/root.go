@@ -15,6 +15,7 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/redact"
+	"github.com/idpctl/idpctl/internal/ui"
 )
 
 // Run executes the command line and reports an error on stderr. It returns
@@ -32,7 +33,7 @@ func Run(args []string) error {
 			err = errs.Wrap(errs.KindInterrupted, err)
 		}
 		if !errors.Is(err, errSilent) {
-			fmt.Fprintf(ios.ErrOut, "idpctl: %s\n", redact.Text(err.Error()))
+			fmt.Fprintf(ios.ErrOut, "idpctl: %s\n", ui.Sanitize(redact.Text(err.Error())))
 		}
 	}
 	return err

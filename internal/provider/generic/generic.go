@@ -15,7 +15,7 @@ const Name = "generic"
 
 // The sentences say what the standards do offer.
 const (
-	UnsupportedRevoke = "revoking every token of a user needs the IdP's admin API, which no standard defines; RFC 7009 revocation needs the token itself: use 'idpctl token revoke TOKEN', or set the profile's provider (hydra, keycloak, okta, auth0, oracle, cisco-ucm) and an admin credential"
+	UnsupportedRevoke = "revoking every token of a user needs the IdP's admin API, which no standard defines; RFC 7009 revocation needs the token itself: use 'idpctl token revoke --token-file FILE' (or - for stdin), or set the profile's provider (hydra, keycloak, okta, auth0, oracle, cisco-ucm) and an admin credential"
 	UnsupportedExpiry = "token lifetimes are set in the IdP's admin console or admin API, which no standard defines; set the profile's provider (hydra, keycloak, okta, auth0, oracle, cisco-ucm) to manage them with idpctl"
 	UnsupportedKeys   = "signing keys are managed by the IdP and no standard defines a rotation API; the public keys can be read from the issuer's JWKS ('idpctl idp discover'); set the profile's provider (hydra, keycloak, okta, auth0, cisco-ucm) to rotate them with idpctl"
 )

@@ -23,7 +23,7 @@ func TestEveryCapabilityAnswersUnsupportedWithWhatToDoInstead(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"plan revoke", second(r.PlanRevokeUser(provider.RevokeUserRequest{User: "u"})), "idpctl token revoke TOKEN"},
+		{"plan revoke", second(r.PlanRevokeUser(provider.RevokeUserRequest{User: "u"})), "idpctl token revoke --token-file FILE"},
 		{"revoke", second(r.RevokeUser(ctx, provider.RevokeUserRequest{User: "u"})), "RFC 7009"},
 		{"list apps", second(e.ListApps(ctx)), "admin console"},
 		{"get expiry", second(e.GetExpiry(ctx, "a")), "lifetimes"},

@@ -303,7 +303,7 @@ func (opts *RegenOptions) retire(ctx context.Context, retirer provider.KeyRetire
 func (opts *RegenOptions) record(a Auditor, e audit.Entry) error {
 	e.Time = opts.now()
 	if err := a.Append(e); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", ui.Sanitize(err.Error()))
 		return err
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/provider/registry"
+	"github.com/idpctl/idpctl/internal/redact"
 )
 
 // AddOptions are the inputs of profile add.
@@ -126,6 +127,10 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	set(&p.ClientKeyFile, absPath(g.ClientKeyFile))
 	set(&p.Endpoints.Token, g.TokenEndpoint)
 	set(&p.CAFile, absPath(g.CAFile))
+	if redact.URLPassword(g.Proxy) != g.Proxy {
+		// The configuration file holds no secrets (docs/security.md).
+		return errs.New(errs.KindUsage, "the proxy URL %s carries a password, which the configuration file must not hold: set it in IDPCTL_PROXY or HTTPS_PROXY instead", redact.URLPassword(g.Proxy))
+	}
 	set(&p.Proxy, g.Proxy)
 	set(&p.Store, g.Store)
 	set(&p.Audience, opts.Audience)

@@ -13,6 +13,7 @@ import (
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/redact"
 	"github.com/idpctl/idpctl/internal/ui"
 )
 
@@ -66,7 +67,7 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 		enc := json.NewEncoder(opts.IO.Out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{
-			"name": p.Name, "in_config_file": p.InFile, "profile": p.Profile,
+			"name": p.Name, "in_config_file": p.InFile, "profile": maskURLs(p.Profile),
 			"client_secret_source": secretSource, "store": f.StoreBackend(),
 		})
 	}
@@ -77,7 +78,7 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 			pairs = append(pairs, ui.Pair{Key: k, Value: v})
 		}
 	}
-	add("issuer", p.Issuer)
+	add("issuer", redact.URLPassword(p.Issuer))
 	add("client id", p.ClientID)
 	add("client auth", cli.AuthMethod(p, secretSource != "none"))
 	add("client secret", secretSource)
@@ -86,11 +87,11 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 	add("audience", p.Audience)
 	add("resource", strings.Join(p.Resources, " "))
 	add("provider", p.Provider)
-	add("token endpoint", p.Endpoints.Token)
+	add("token endpoint", redact.URLPassword(p.Endpoints.Token))
 	add("private key file", p.PrivateKeyFile)
 	add("client cert file", p.ClientCertFile)
 	add("ca file", p.CAFile)
-	add("proxy", p.Proxy)
+	add("proxy", redact.URLPassword(p.Proxy))
 	add("redirect uri", p.RedirectURI)
 	add("store", f.StoreBackend())
 	if p.DPoP {
@@ -107,7 +108,7 @@ func showRun(ctx context.Context, opts *ShowOptions) error {
 		add("request objects", "signed")
 	}
 	for k, v := range p.Admin {
-		add("admin."+k, v)
+		add("admin."+k, redact.URLPassword(v))
 	}
 	if !p.InFile {
 		add("note", "not in the configuration file: built from environment and flags")
@@ -136,4 +137,22 @@ func secretSource(ctx context.Context, f *cli.Factory, p *config.Resolved) strin
 		return store.Backend() + " store"
 	}
 	return "none"
+}
+
+// maskURLs is the profile with the password of every URL masked: a proxy
+// URL may carry one (user:pass@host), and what profile show prints ends up
+// in terminals, tickets and CI logs.
+func maskURLs(p config.Profile) config.Profile {
+	p.Proxy = redact.URLPassword(p.Proxy)
+	p.Issuer = redact.URLPassword(p.Issuer)
+	p.Endpoints.Token = redact.URLPassword(p.Endpoints.Token)
+	p.RedirectURI = redact.URLPassword(p.RedirectURI)
+	if len(p.Admin) > 0 {
+		admin := make(map[string]string, len(p.Admin))
+		for k, v := range p.Admin {
+			admin[k] = redact.URLPassword(v)
+		}
+		p.Admin = admin
+	}
+	return p
 }

@@ -30,6 +30,7 @@ type InspectOptions struct {
 	Now     func() time.Time
 
 	Token      string
+	TokenFile  string
 	IDToken    bool
 	Introspect bool
 	NoVerify   bool
@@ -43,7 +44,7 @@ type InspectOptions struct {
 func NewCmdInspect(f *cli.Factory, runF func(context.Context, *InspectOptions) error) *cobra.Command {
 	opts := &InspectOptions{IO: f.IOStreams, Factory: f, Now: f.Now}
 	cmd := &cobra.Command{
-		Use:   "inspect [TOKEN|-]",
+		Use:   "inspect [-]",
 		Short: "Decode a token, verify its signature against the IdP's keys, or ask the IdP about it",
 		Long: `Show what a token says and whether it holds.
 
@@ -54,13 +55,18 @@ iss are checked. --introspect asks the IdP's RFC 7662 endpoint as well, which
 is the only way to learn about an opaque token or whether a JWT was revoked.
 
 Without an argument the profile's cached access token is inspected
-(--id-token for the cached ID token). Exit status 0 means the token verified
+(--id-token for the cached ID token). Pass - to read a token from stdin, or
+--token-file FILE. A token given as an argument still works but is visible in
+the process list, so it draws a warning. Exit status 0 means the token verified
 (and, with --introspect, the IdP said active); otherwise 1, with the reason.`,
 		Example: `  # The cached token of the current profile
   idpctl token inspect
 
   # A token from a file, with the IdP's own opinion
-  idpctl token inspect --introspect - < token.txt
+  idpctl token inspect --introspect --token-file token.txt
+
+  # A token from another command
+  idpctl token get | idpctl token inspect -
 
   # Claims as JSON for jq
   idpctl token inspect -o json | jq .claims`,
@@ -68,6 +74,12 @@ Without an argument the profile's cached access token is inspected
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Token = args[0]
+				if opts.Token != "-" {
+					fmt.Fprintln(opts.IO.ErrOut, cli.ArgTokenWarning)
+				}
+			}
+			if err := cli.CheckTokenInput(opts.Token, opts.TokenFile); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -76,6 +88,7 @@ Without an argument the profile's cached access token is inspected
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&opts.TokenFile, "token-file", "", "read the token to inspect from FILE (- for stdin)")
 	fl.BoolVar(&opts.IDToken, "id-token", false, "inspect the profile's cached ID token instead of the access token")
 	fl.BoolVar(&opts.Introspect, "introspect", false, "also ask the IdP's introspection endpoint (RFC 7662), with the profile's client credentials")
 	fl.BoolVar(&opts.NoVerify, "no-verify", false, "decode only; do not fetch the IdP's keys")
@@ -245,6 +258,10 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 // readToken returns the token to inspect and, for the cached access token,
 // its cache record.
 func (opts *InspectOptions) readToken(ctx context.Context, p *config.Resolved) (string, *credstore.AccessToken, error) {
+	if opts.TokenFile != "" {
+		tok, err := opts.Factory.ReadTokenFile(opts.TokenFile)
+		return tok, nil, err
+	}
 	switch opts.Token {
 	case "-":
 		raw, err := opts.IO.ReadAllIn(1 << 20)

@@ -68,7 +68,7 @@ const notableShown = 50
 // a token together with them.
 func checkAdminFlags(o *RevokeOptions) error {
 	admin := o.User != "" || o.UserFile != ""
-	if admin && o.Token != "" {
+	if admin && (o.Token != "" || o.TokenFile != "") {
 		return errs.New(errs.KindUsage, "give either a TOKEN or --user/--users-file, not both")
 	}
 	if !admin {
@@ -335,7 +335,8 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 		if bar != nil {
 			bar.Clear()
 		}
-		fmt.Fprintf(errOut, format+"\n", args...)
+		// Messages quote the IdP; shown escaped like all terminal text.
+		fmt.Fprintln(errOut, ui.Sanitize(fmt.Sprintf(format, args...)))
 	}
 
 	if o.Interrupts != nil {

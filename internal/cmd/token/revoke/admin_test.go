@@ -301,7 +301,7 @@ func TestAProviderWithoutTheCapabilityExits7BeforeAnything(t *testing.T) {
 	fx := newFixture(t, func(*provider.Env) provider.Provider { p, _ := generic.New(nil); return p })
 	fx.opts.User, fx.opts.Yes = "alice", true
 	err := adminRun(context.Background(), fx.opts)
-	if cli.ExitCode(err) != cli.ExitUnsupported || !strings.Contains(err.Error(), "idpctl token revoke TOKEN") {
+	if cli.ExitCode(err) != cli.ExitUnsupported || !strings.Contains(err.Error(), "idpctl token revoke --token-file FILE") {
 		t.Fatalf("err = %v", err)
 	}
 	if len(fx.audit.entries) != 0 {

@@ -26,9 +26,11 @@ type RevokeOptions struct {
 	IO      *iostreams.IOStreams
 	Factory *cli.Factory
 
-	Token  string // literal, "-" for stdin, or "" for the cached tokens
-	Hint   string
-	Output string
+	Token string // literal, "-" for stdin, or "" for the cached tokens
+	// TokenFile names a file holding the token ("-" for stdin).
+	TokenFile string
+	Hint      string
+	Output    string
 	// UserFlags: the admin form (--user) lives with the provider adapters.
 	User     string
 	Client   string
@@ -53,14 +55,15 @@ type RevokeOptions struct {
 func NewCmdRevoke(f *cli.Factory, runF func(context.Context, *RevokeOptions) error) *cobra.Command {
 	opts := &RevokeOptions{IO: f.IOStreams, Factory: f, AdminRun: AdminRun}
 	cmd := &cobra.Command{
-		Use:   "revoke [TOKEN|-]",
+		Use:   "revoke [-]",
 		Short: "Revoke a token at the IdP (RFC 7009), or the profile's cached tokens",
 		Long: `Ask the IdP's revocation endpoint (RFC 7009) to revoke a token.
 
 Without an argument the profile's cached refresh token and access token are
 revoked, and each local copy is removed only after the IdP confirmed. Pass -
-to read a token from stdin (preferred: an argument is visible in the process
-list).
+to read a token from stdin, or --token-file FILE. A token given as an
+argument still works but is visible in the process list, so it draws a
+warning.
 
 Note what the answer means: RFC 7009 §2.2 has the IdP answer 200 also for a
 token it does not know or that was already invalid, so "revoked" means "no
@@ -82,7 +85,7 @@ interrupted run continues with --resume.`,
   idpctl token revoke
 
   # Revoke a token from a file without putting it on the command line
-  idpctl token revoke - --hint refresh_token < token.txt
+  idpctl token revoke --token-file token.txt --hint refresh_token
 
   # Offboarding: see the plan, then revoke every token of one user
   idpctl token revoke --user jdoe --dry-run
@@ -94,6 +97,12 @@ interrupted run continues with --resume.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
 				opts.Token = args[0]
+				if opts.Token != "-" {
+					fmt.Fprintln(opts.IO.ErrOut, cli.ArgTokenWarning)
+				}
+			}
+			if err := cli.CheckTokenInput(opts.Token, opts.TokenFile); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -110,6 +119,7 @@ interrupted run continues with --resume.`,
 			return revokeRun(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().StringVar(&opts.TokenFile, "token-file", "", "read the token to revoke from FILE (- for stdin)")
 	cmd.Flags().StringVar(&opts.Hint, "hint", "", "token_type_hint: access_token or refresh_token")
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
 	cmd.Flags().BoolVar(&f.Flags.DPoP, "dpop", false, cli.DPoPFlagUsage)
@@ -151,16 +161,18 @@ func revokeRun(ctx context.Context, opts *RevokeOptions) error {
 		return err
 	}
 	var results []outcome
-	if opts.Token != "" {
+	if opts.Token != "" || opts.TokenFile != "" {
 		token := opts.Token
-		if token == "-" {
+		if opts.TokenFile != "" {
+			if token, err = f.ReadTokenFile(opts.TokenFile); err != nil {
+				return err
+			}
+		} else if token == "-" {
 			raw, err := opts.IO.ReadAllIn(1 << 20)
 			if err != nil {
 				return errs.New(errs.KindUsage, "reading the token from stdin: %w", err)
 			}
 			token = strings.TrimSpace(string(raw))
-		} else if opts.IO.IsStderrTTY() {
-			fmt.Fprintln(opts.IO.ErrOut, "note: a token given as an argument is visible in the process list; pass - and the token on stdin instead")
 		}
 		if token == "" {
 			return errs.New(errs.KindUsage, "no token given")

@@ -252,7 +252,7 @@ func (opts *SetOptions) audit(a Auditor, e audit.Entry) error {
 		e.Time = opts.Now()
 	}
 	if err := a.Append(e); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", err)
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", ui.Sanitize(err.Error()))
 		return err
 	}
 	return nil
