@@ -59,7 +59,7 @@ func TestGoogleAdminCommandsThroughTheBinary(t *testing.T) {
 		}
 	})
 	t.Run("an unknown user is not found", func(t *testing.T) {
-		wantResult(t, s.revoke(t, "gone@example.com"), "user not found")
+		wantResult(t, s.revokeUnknown(t, "gone@example.com"), "user not found")
 	})
 	t.Run("lifetimes and key rotation exit 7 naming the console settings", func(t *testing.T) {
 		r := s.run(t, 7, "app", "expiry", "get", "1111.apps.googleusercontent.com")
@@ -115,7 +115,7 @@ func TestCognitoAdminCommandsThroughTheBinary(t *testing.T) {
 		stillValidOnce(t, s.last)
 	})
 	t.Run("an unknown user is not found", func(t *testing.T) {
-		wantResult(t, s.revoke(t, "nobody"), "user not found")
+		wantResult(t, s.revokeUnknown(t, "nobody"), "user not found")
 	})
 	t.Run("expiry set sends every attribute of the app client back", func(t *testing.T) {
 		const client = "3n4b5urk1ft4fl3mg5e62d9ado"

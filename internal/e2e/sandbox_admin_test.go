@@ -154,8 +154,10 @@ func TestSandboxCommandSeedsUsersForABulkRevocationWithItsEnvOutput(t *testing.T
 	list.WriteString("nobody\n")
 	file := e.WriteFile(t, "leavers.txt", list.String(), false)
 	r := run(t, e, "", "token", "revoke", "--users-file", file, "--yes", "-o", "json")
-	if r.Code != 0 {
-		t.Fatalf("want exit 0\n%s", r)
+	// A leaver the IdP does not know is a failure of the run (exit 8),
+	// never a silent success.
+	if r.Code != 8 || !strings.Contains(r.Stderr, "not found") {
+		t.Fatalf("want exit 8 naming the user not found\n%s", r)
 	}
 	results := map[string]string{}
 	for _, l := range jsonLines(t, r.Stdout) {
