@@ -49,7 +49,7 @@ func runWith(t *testing.T, action, stdin string, tok *credstore.AccessToken) (st
 	opts := &Options{
 		IO: ios, Action: action,
 		Profile: func() (*config.Resolved, error) { return &config.Resolved{Name: "p"}, nil },
-		Token: func(context.Context, *config.Resolved) (*credstore.AccessToken, error) { return tok, nil },
+		Token:   func(context.Context, *config.Resolved) (*credstore.AccessToken, error) { return tok, nil },
 		Forget: func(context.Context, *config.Resolved, string) (bool, error) {
 			t.Fatal("forget called")
 			return false, nil
