@@ -79,6 +79,9 @@ type Profile struct {
 type Config struct {
 	CurrentProfile string              `yaml:"current_profile,omitempty"`
 	Profiles       map[string]*Profile `yaml:"profiles,omitempty"`
+	// DockerRegistries maps container registries to profiles for
+	// docker-credential-idpctl (see docker.go).
+	DockerRegistries map[string]DockerRegistry `yaml:"docker_registries,omitempty"`
 }
 
 // Path is $IDPCTL_CONFIG, else config.yaml under the XDG config dir.
