@@ -110,6 +110,14 @@ func TestClientAssertionFileAuthenticatesTheClientWithoutASecret(t *testing.T) {
 		e.Set("IDPCTL_CONFIG", e.WriteFile(t, "config.yaml", cfg, false)).Unset("IDPCTL_ISSUER").Unset("IDPCTL_CLIENT_ID")
 		getToken(t, e)
 	})
+	t.Run("saved in the profile by profile add", func(t *testing.T) {
+		e := base.WithNewProfile(t)
+		file := write(t, e, clientAssertion(t, p, p.Issuer, time.Now().Add(time.Minute)))
+		e.Unset("IDPCTL_ISSUER").Unset("IDPCTL_CLIENT_ID")
+		mustRun(t, e, "", "profile", "add", e.Get("IDPCTL_PROFILE"), "--issuer", p.Issuer, "--client-id", oidcpeer.ClientCCPrivateJWT, "--client-assertion-file", file)
+		getToken(t, e)
+		wantExit(t, e, 2, "", "profile", "add", e.Get("IDPCTL_PROFILE")+"-x", "--issuer", p.Issuer, "--client-id", "x", "--client-assertion-source", "jenkins")
+	})
 	t.Run("the debug trace carries no assertion", func(t *testing.T) {
 		e := base.WithNewProfile(t)
 		jwt := clientAssertion(t, p, p.Issuer, time.Now().Add(time.Minute))
