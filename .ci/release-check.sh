@@ -23,7 +23,8 @@ mv dist "$dist/out"
 
 archive=$(ls "$dist"/out/idpctl_*_linux_amd64.tar.gz)
 listing=$(tar -tzf "$archive")
-for want in idpctl completions/idpctl.bash completions/_idpctl completions/idpctl.fish man/man1/idpctl.1 man/man1/idpctl-token-get.1 LICENSE README.md; do
+for want in idpctl completions/idpctl.bash completions/_idpctl completions/idpctl.fish man/man1/idpctl.1 man/man1/idpctl-token-get.1 LICENSE README.md \
+	docker-credential-idpctl completions/docker-credential-idpctl.bash man/man1/docker-credential-idpctl.1; do
 	grep -qx "$want" <<<"$listing" || { echo "release-check: $want missing from $archive" >&2; exit 1; }
 done
 for os in linux darwin windows; do
@@ -37,9 +38,14 @@ ls "$dist"/out/*.deb "$dist"/out/*.rpm "$dist"/out/*.cdx.json "$dist"/out/checks
 deb_listing=$(dpkg-deb -c "$dist"/out/*amd64.deb)
 grep -q usr/share/man/man1/idpctl-token-get.1 <<<"$deb_listing" ||
 	{ echo "release-check: the deb package lacks the man pages" >&2; exit 1; }
+grep -q usr/bin/docker-credential-idpctl <<<"$deb_listing" ||
+	{ echo "release-check: the deb package lacks docker-credential-idpctl" >&2; exit 1; }
 # The version command reports what ldflags embedded.
 commit=$(git rev-parse --short HEAD)
 version_line=$("$dist"/out/idpctl_linux_amd64_v1/idpctl version)
 grep -q "commit $commit" <<<"$version_line" ||
 	{ echo "release-check: the binary does not report commit $commit" >&2; exit 1; }
+helper_version=$("$dist"/out/docker-credential-idpctl_linux_amd64_v1/docker-credential-idpctl version)
+grep -q "^docker-credential-idpctl " <<<"$helper_version" ||
+	{ echo "release-check: docker-credential-idpctl does not report its version" >&2; exit 1; }
 echo "release-check: snapshot archives, packages, SBOMs and checksums are complete"

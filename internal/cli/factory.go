@@ -328,6 +328,13 @@ func (f *Factory) newOAuthClient(ctx context.Context, p *config.Resolved) (*oaut
 	if err != nil {
 		return nil, err
 	}
+	if HasClientAssertion(p) {
+		auth, err := f.federatedAuth(ctx, p, hc, md)
+		if err != nil {
+			return nil, err
+		}
+		return &oauth.Client{HTTP: hc, Metadata: md, ClientID: p.ClientID, Auth: auth, Now: f.Now}, nil
+	}
 	secret := ""
 	if p.ClientAuthMethod == "" || strings.HasPrefix(p.ClientAuthMethod, "client_secret") {
 		if secret, err = f.ClientSecret(ctx, p); err != nil {

@@ -52,6 +52,8 @@ type GrantOptions struct {
 	SubjectTokenFile        string
 	SubjectTokenProfile     string
 	SubjectTokenType        string
+	SubjectTokenSource      string // a CI runtime (github-actions), see ciassert
+	SubjectTokenAudience    string
 	ActorTokenFile          string
 	ActorTokenType          string
 	RequestedTokenType      string
@@ -64,7 +66,7 @@ func DefaultFlow(p *config.Resolved, haveClientCredential bool) string {
 	if p.Flow != "" {
 		return p.Flow
 	}
-	if haveClientCredential || p.PrivateKeyFile != "" || p.ClientCertFile != "" {
+	if haveClientCredential || p.PrivateKeyFile != "" || p.ClientCertFile != "" || HasClientAssertion(p) {
 		return FlowClientCredentials
 	}
 	return FlowAuthCode
@@ -221,16 +223,16 @@ func (f *Factory) RunGrant(ctx context.Context, c *oauth.Client, p *config.Resol
 		}
 		return c.JWTBearer(ctx, assertion, g.Options)
 	case FlowTokenExchange:
-		subject, err := f.readToken(ctx, g.SubjectTokenFile, g.SubjectTokenProfile, "subject")
+		subject, subjectType, err := f.subjectToken(ctx, c, p, g)
 		if err != nil {
 			return nil, err
 		}
-		req := oauth.ExchangeRequest{SubjectToken: subject, SubjectTokenType: g.SubjectTokenType, RequestedTokenType: g.RequestedTokenType, TokenOptions: g.Options}
+		req := oauth.ExchangeRequest{SubjectToken: subject, SubjectTokenType: subjectType, RequestedTokenType: TokenTypeURI(g.RequestedTokenType), TokenOptions: g.Options}
 		if g.ActorTokenFile != "" {
 			if req.ActorToken, err = f.readToken(ctx, g.ActorTokenFile, "", "actor"); err != nil {
 				return nil, err
 			}
-			req.ActorTokenType = g.ActorTokenType
+			req.ActorTokenType = TokenTypeURI(g.ActorTokenType)
 			if req.ActorTokenType == "" {
 				req.ActorTokenType = oauth.TokenTypeAccessToken
 			}

@@ -60,6 +60,13 @@ type Profile struct {
 	ClientKeyFile  string `yaml:"client_key_file,omitempty" json:"client_key_file,omitempty"`
 	// ClientSecretFile names a file holding the client secret.
 	ClientSecretFile string `yaml:"client_secret_file,omitempty" json:"client_secret_file,omitempty"`
+	// ClientAssertionFile and ClientAssertionSource authenticate the client
+	// with a JWT a third party issued (RFC 7523 §2.2) instead of a secret:
+	// a file a CI system keeps fresh, or a runtime to ask (github-actions)
+	// for a token with ClientAssertionAudience (default: the issuer).
+	ClientAssertionFile     string `yaml:"client_assertion_file,omitempty" json:"client_assertion_file,omitempty"`
+	ClientAssertionSource   string `yaml:"client_assertion_source,omitempty" json:"client_assertion_source,omitempty"`
+	ClientAssertionAudience string `yaml:"client_assertion_audience,omitempty" json:"client_assertion_audience,omitempty"`
 	// RedirectURI is for IdPs that accept only an exactly registered
 	// redirect URI; by default a loopback URI with an OS-chosen port is used.
 	RedirectURI string `yaml:"redirect_uri,omitempty" json:"redirect_uri,omitempty"`
@@ -117,6 +124,9 @@ func (p *Profile) foldOldKeys(name string) error {
 type Config struct {
 	CurrentProfile string              `yaml:"current_profile,omitempty"`
 	Profiles       map[string]*Profile `yaml:"profiles,omitempty"`
+	// DockerRegistries maps container registries to profiles for
+	// docker-credential-idpctl (see docker.go).
+	DockerRegistries map[string]DockerRegistry `yaml:"docker_registries,omitempty"`
 }
 
 // Path is $IDPCTL_CONFIG, else config.yaml under the XDG config dir.

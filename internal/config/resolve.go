@@ -21,6 +21,9 @@ var EnvVars = []EnvVar{
 	{"IDPCTL_CLIENT_SECRET", "client secret (kept out of argv; prefer IDPCTL_CLIENT_SECRET_FILE where the CI offers files)"},
 	{"IDPCTL_CLIENT_SECRET_FILE", "file holding the client secret"},
 	{"IDPCTL_CLIENT_AUTH", "client_secret_basic, client_secret_post, client_secret_jwt, private_key_jwt, tls_client_auth or none (earlier name: IDPCTL_CLIENT_AUTH_METHOD)"},
+	{"IDPCTL_CLIENT_ASSERTION_FILE", "file holding a JWT a third party issued (CI ID token, Kubernetes service account token), sent as the client assertion instead of a secret; read again for every request"},
+	{"IDPCTL_CLIENT_ASSERTION_SOURCE", "where to get the client assertion JWT instead of a file: github-actions"},
+	{"IDPCTL_CLIENT_ASSERTION_AUDIENCE", "audience to ask the client assertion source for (default: the issuer)"},
 	{"IDPCTL_PRIVATE_KEY_FILE", "PEM or JWK file signing private_key_jwt assertions"},
 	{"IDPCTL_CLIENT_CERT_FILE", "client certificate (PEM) for tls_client_auth"},
 	{"IDPCTL_CLIENT_KEY_FILE", "key of the client certificate (PEM)"},
@@ -51,6 +54,8 @@ type Overrides struct {
 	PrivateKeyFile, ClientCertFile, ClientKeyFile                 string
 	Provider, Store, CAFile, Proxy, Flow, TokenEndpoint           string
 	RedirectURI, Audience                                         string
+	ClientAssertionFile, ClientAssertionSource                    string
+	ClientAssertionAudience                                       string
 	Scopes, Resources                                             []string
 	// DPoP, PAR and RequestObject turn the feature on; false leaves the
 	// profile's setting.
@@ -92,6 +97,9 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 	set(&p.ClientAuthMethod, o.ClientAuthMethod, "IDPCTL_CLIENT_AUTH")
 	set(&p.ClientSecretFile, o.ClientSecretFile, "IDPCTL_CLIENT_SECRET_FILE")
 	set(&p.PrivateKeyFile, o.PrivateKeyFile, "IDPCTL_PRIVATE_KEY_FILE")
+	set(&p.ClientAssertionFile, o.ClientAssertionFile, "IDPCTL_CLIENT_ASSERTION_FILE")
+	set(&p.ClientAssertionSource, o.ClientAssertionSource, "IDPCTL_CLIENT_ASSERTION_SOURCE")
+	set(&p.ClientAssertionAudience, o.ClientAssertionAudience, "IDPCTL_CLIENT_ASSERTION_AUDIENCE")
 	set(&p.ClientCertFile, o.ClientCertFile, "IDPCTL_CLIENT_CERT_FILE")
 	set(&p.ClientKeyFile, o.ClientKeyFile, "IDPCTL_CLIENT_KEY_FILE")
 	set(&p.Flow, o.Flow, "IDPCTL_FLOW")

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra/doc"
 
 	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/cmd/dockercred"
 	"github.com/idpctl/idpctl/internal/cmd/root"
 	"github.com/idpctl/idpctl/internal/iostreams"
 )
@@ -36,14 +37,36 @@ func Tree() *cobra.Command {
 	return cmd
 }
 
+// DockerTree builds the command tree of docker-credential-idpctl, the
+// second binary of the release.
+func DockerTree() *cobra.Command {
+	ios, _, _, _ := iostreams.Test()
+	f := cli.New(ios, func(string) string { return "" }, "dev")
+	cmd := dockercred.NewCmdDockerCredential(f)
+	cmd.DisableAutoGenTag = true
+	cmd.InitDefaultCompletionCmd()
+	cmd.InitDefaultHelpCmd()
+	return cmd
+}
+
 // Generate writes every artefact under dir, removing files of commands
 // that no longer exist.
 func Generate(dir string) error {
-	cmd := Tree()
+	trees := []*cobra.Command{Tree(), DockerTree()}
+	each := func(gen func(*cobra.Command, string) error) func(string) error {
+		return func(d string) error {
+			for _, cmd := range trees {
+				if err := gen(cmd, d); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	targets := map[string]func(string) error{
-		"completions":    func(d string) error { return completions(cmd, d) },
-		"man/man1":       func(d string) error { return manPages(cmd, d) },
-		"docs/reference": func(d string) error { return markdown(cmd, d) },
+		"completions":    each(completions),
+		"man/man1":       each(manPages),
+		"docs/reference": each(markdown),
 	}
 	for sub, gen := range targets {
 		out := filepath.Join(dir, sub)
@@ -61,11 +84,12 @@ func Generate(dir string) error {
 }
 
 func completions(cmd *cobra.Command, dir string) error {
+	name := cmd.Name()
 	writers := map[string]func(*bytes.Buffer) error{
-		"idpctl.bash": func(b *bytes.Buffer) error { return cmd.GenBashCompletionV2(b, true) },
-		"_idpctl":     func(b *bytes.Buffer) error { return cmd.GenZshCompletion(b) },
-		"idpctl.fish": func(b *bytes.Buffer) error { return cmd.GenFishCompletion(b, true) },
-		"idpctl.ps1":  func(b *bytes.Buffer) error { return cmd.GenPowerShellCompletionWithDesc(b) },
+		name + ".bash": func(b *bytes.Buffer) error { return cmd.GenBashCompletionV2(b, true) },
+		"_" + name:     func(b *bytes.Buffer) error { return cmd.GenZshCompletion(b) },
+		name + ".fish": func(b *bytes.Buffer) error { return cmd.GenFishCompletion(b, true) },
+		name + ".ps1":  func(b *bytes.Buffer) error { return cmd.GenPowerShellCompletionWithDesc(b) },
 	}
 	for name, w := range writers {
 		var b bytes.Buffer
@@ -80,7 +104,7 @@ func completions(cmd *cobra.Command, dir string) error {
 }
 
 func manPages(cmd *cobra.Command, dir string) error {
-	header := &doc.GenManHeader{Title: "IDPCTL", Section: "1", Source: "idpctl", Manual: "idpctl manual", Date: &manDate}
+	header := &doc.GenManHeader{Title: strings.ToUpper(cmd.Name()), Section: "1", Source: "idpctl", Manual: "idpctl manual", Date: &manDate}
 	return doc.GenManTree(cmd, header, dir)
 }
 

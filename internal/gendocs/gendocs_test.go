@@ -16,7 +16,8 @@ func TestGenerateWritesEveryArtefactAndCheckFindsStaleOnes(t *testing.T) {
 	if err := Generate(dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"completions/idpctl.bash", "completions/_idpctl", "completions/idpctl.fish", "completions/idpctl.ps1", "man/man1/idpctl-token-get.1", "docs/reference/idpctl_token_get.md"} {
+	for _, p := range []string{"completions/idpctl.bash", "completions/_idpctl", "completions/idpctl.fish", "completions/idpctl.ps1", "man/man1/idpctl-token-get.1", "docs/reference/idpctl_token_get.md",
+		"completions/docker-credential-idpctl.bash", "completions/_docker-credential-idpctl", "man/man1/docker-credential-idpctl-get.1", "docs/reference/docker-credential-idpctl_get.md"} {
 		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("missing %s", p)
 		}
@@ -47,7 +48,7 @@ func TestGenerateWritesEveryArtefactAndCheckFindsStaleOnes(t *testing.T) {
 func TestEveryCommandIsDocumentedAndEveryFlagDescribed(t *testing.T) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		if c.Hidden || c.Name() == "help" || strings.HasPrefix(c.CommandPath(), "idpctl completion") {
+		if c.Hidden || c.Name() == "help" || c.Name() == "completion" || strings.Contains(c.CommandPath(), " completion ") {
 			return
 		}
 		if c.Short == "" {
@@ -69,6 +70,7 @@ func TestEveryCommandIsDocumentedAndEveryFlagDescribed(t *testing.T) {
 		}
 	}
 	walk(Tree())
+	walk(DockerTree())
 }
 
 func TestTheBashCompletionLoads(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	auditcmd "github.com/idpctl/idpctl/internal/cmd/audit"
 	"github.com/idpctl/idpctl/internal/cmd/demo"
 	"github.com/idpctl/idpctl/internal/cmd/doctor"
+	"github.com/idpctl/idpctl/internal/cmd/gitcredential"
 	"github.com/idpctl/idpctl/internal/cmd/idp"
 	"github.com/idpctl/idpctl/internal/cmd/key"
 	"github.com/idpctl/idpctl/internal/cmd/login"
@@ -29,6 +30,7 @@ func commands(f *cli.Factory) []*cobra.Command {
 		auditcmd.NewCmdAudit(f, nil),
 		profile.NewCmdProfile(f),
 		idp.NewCmdIdP(f),
+		gitcredential.NewCmdGitCredential(f, nil),
 		doctor.NewCmdDoctor(f, nil),
 		sandbox.NewCmdSandbox(f, nil),
 		demo.NewCmdDemo(f, nil),

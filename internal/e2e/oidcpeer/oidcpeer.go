@@ -8,7 +8,8 @@
 // detection, the device flow (RFC 8628), revocation (RFC 7009),
 // introspection (RFC 7662), resource indicators (RFC 8707) with a JWT access
 // token resource server, the JWT bearer grant (RFC 7523) and token exchange
-// (RFC 8693), and optionally tls_client_auth (RFC 8705) over https.
+// (RFC 8693, with access_token subjects it issued and id_token or jwt
+// subjects from AssertionIssuer), and optionally tls_client_auth (RFC 8705) over https.
 // Interactions are approved automatically for the account AccountID.
 //
 // Behaviour tests should know about:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/idpctl/idpctl/internal/ciassert"
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
@@ -123,6 +124,14 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	set(&p.ClientID, g.ClientID)
 	set(&p.ClientAuthMethod, g.ClientAuthMethod)
 	set(&p.PrivateKeyFile, absPath(g.PrivateKeyFile))
+	set(&p.ClientAssertionFile, absPath(g.ClientAssertionFile))
+	set(&p.ClientAssertionSource, g.ClientAssertionSource)
+	set(&p.ClientAssertionAudience, g.ClientAssertionAudience)
+	if p.ClientAssertionSource != "" {
+		if err := ciassert.ValidateSource(p.ClientAssertionSource, "--client-assertion-source"); err != nil {
+			return err
+		}
+	}
 	set(&p.ClientCertFile, absPath(g.ClientCertFile))
 	set(&p.ClientKeyFile, absPath(g.ClientKeyFile))
 	set(&p.Endpoints.Token, g.TokenEndpoint)

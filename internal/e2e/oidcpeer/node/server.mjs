@@ -16,6 +16,8 @@ const GRANT_DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const GRANT_TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const TOKEN_TYPE_ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+const TOKEN_TYPE_ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
+const TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
 
 const log = (...args) => console.error('[oidcpeer]', ...args);
 
@@ -360,7 +362,26 @@ async function subjectOf(value) {
   }
 }
 
-// RFC 8693 §2.1: exchange an access token this provider issued for a new
+// Resolves a subject_token of type id_token or jwt (a CI system's identity
+// token) issued by the trusted assertion issuer: signature, iss, aud (this
+// provider), exp and a known sub, as for the jwt-bearer grant.
+async function federatedSubjectOf(ctx, value) {
+  try {
+    const { payload } = await jose.jwtVerify(value, assertionKeys, {
+      issuer: cfg.assertion.issuer,
+      audience: [provider.issuer, provider.urlFor('token')],
+      requiredClaims: ['iss', 'sub', 'aud', 'exp'],
+      clockTolerance: cfg.clockTolerance,
+    });
+    if (!await findAccount(ctx, payload.sub)) return undefined;
+    return { accountId: payload.sub };
+  } catch {
+    return undefined;
+  }
+}
+
+// RFC 8693 §2.1: exchange an access token this provider issued, or an
+// id_token/jwt of the trusted assertion issuer (a CI identity token), for a new
 // access token aimed at another audience/resource and scope. Impersonation
 // only; actor tokens (delegation, §1.1) are not supported.
 async function tokenExchangeGrant(ctx) {
@@ -375,7 +396,8 @@ async function tokenExchangeGrant(ctx) {
   }
   // RFC 8693 §2.2.2: an unacceptable or invalid request or subject token is
   // an invalid_request.
-  if (subjectTokenType !== TOKEN_TYPE_ACCESS_TOKEN) {
+  const federated = [TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT].includes(subjectTokenType);
+  if (subjectTokenType !== TOKEN_TYPE_ACCESS_TOKEN && !federated) {
     throw new errors.InvalidRequest('unsupported subject_token_type');
   }
   if (requestedTokenType !== undefined && requestedTokenType !== TOKEN_TYPE_ACCESS_TOKEN) {
@@ -384,7 +406,9 @@ async function tokenExchangeGrant(ctx) {
   if (actorToken !== undefined) {
     throw new errors.InvalidRequest('actor_token is not supported');
   }
-  const subject = await subjectOf(subjectToken);
+  const subject = federated
+    ? await federatedSubjectOf(ctx, subjectToken)
+    : await subjectOf(subjectToken);
   if (!subject) {
     throw new errors.InvalidRequest('subject_token is invalid or expired');
   }
