@@ -31,6 +31,18 @@ func TestEntraAdminCommandsThroughTheBinary(t *testing.T) {
 		s.dryRun(t, requests, "ada@contoso.com", nil,
 			"GET /v1.0/users/ada@contoso.com", "POST /v1.0/users/{id}/revokeSignInSessions", "User.RevokeSessions.All")
 	})
+	t.Run("doctor names the Graph permissions the admin app needs", func(t *testing.T) {
+		// The fake serves no discovery, so doctor fails its IdP line; the
+		// admin lines are what is looked at here.
+		r := run(t, s.e, "", "doctor", "-o", "json")
+		rows := doctorRows(t, r)
+		if field(rows["admin credential"], "status") != "ok" {
+			t.Errorf("admin credential: %v\n%s", rows["admin credential"], r)
+		}
+		if d := field(rows["admin permissions"], "detail"); !strings.Contains(d, "User.RevokeSessions.All") {
+			t.Errorf("admin permissions: %q\n%s", d, r)
+		}
+	})
 	t.Run("--yes revokes the user's sessions and says what stays valid", func(t *testing.T) {
 		res := s.revoke(t, "ada@contoso.com")
 		wantResult(t, res, "revoked")

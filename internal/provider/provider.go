@@ -59,6 +59,12 @@ type Provider interface {
 	Name() string
 }
 
+// PermissionLister is an adapter that can name the permissions (scopes,
+// roles, IAM actions) its admin credential needs, for doctor and plans.
+type PermissionLister interface {
+	Permissions() []string
+}
+
 // Call describes one request an operation makes, for --dry-run plans.
 type Call struct {
 	Method string `json:"method"`

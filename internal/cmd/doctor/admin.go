@@ -24,6 +24,21 @@ var adminNeeds = map[string]string{
 	"auth0":     "Management API scopes delete:refresh_tokens, delete:sessions and read:users (token revoke), read:clients and read:resource_servers (app list)",
 	"oracle":    "the admin application's role Identity Domain Administrator, or User Administrator with Application Administrator",
 	"cisco-ucm": "an application user with AXL API access (a role such as Standard AXL API Access)",
+	"sandbox":   "the sandbox's admin credential ('idpctl sandbox -o env' prints it)",
+}
+
+// needsOf says what the provider's admin credential must be allowed: the
+// adapter's own list where it has one, else the table above.
+func needsOf(name string, prov provider.Provider) string {
+	if pl, ok := prov.(provider.PermissionLister); ok {
+		if perms := pl.Permissions(); len(perms) > 0 {
+			return strings.Join(perms, ", ")
+		}
+	}
+	if n := adminNeeds[name]; n != "" {
+		return n
+	}
+	return "the permissions docs/providers.md lists for " + name
 }
 
 // checkAdmin checks the admin API of a profile that names a provider:
@@ -118,7 +133,7 @@ func checkAdminCredential(ctx context.Context, p *config.Resolved, env *provider
 // permissions (revoking) cannot be proved without writing, so the line
 // names what they need.
 func checkAdminPermissions(ctx context.Context, p *config.Resolved, prov provider.Provider) Check {
-	needs := adminNeeds[p.Provider]
+	needs := needsOf(p.Provider, prov)
 	em, err := registry.ExpiryManager(prov)
 	if err != nil {
 		return Check{Name: "admin permissions", Status: "skip", Detail: "no read-only call to try with this provider; it needs " + needs}

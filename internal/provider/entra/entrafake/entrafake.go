@@ -106,6 +106,7 @@ func New(t testing.TB, tenant, clientID, secret string) *Fake {
 			Body: obj(map[string]*fakekit.Schema{"definition": {Type: "array", Items: str}, "displayName": str, "isOrganizationDefault": {Type: "boolean"}}, "definition", "displayName"), Answer: f.createPolicy},
 		fakekit.Route{Pattern: "PATCH /v1.0/policies/tokenLifetimePolicies/{pid}", Doc: Doc + " (tokenLifetimePolicy: update)", Header: auth,
 			Body: obj(map[string]*fakekit.Schema{"definition": {Type: "array", Items: str}}, "definition"), Answer: f.updatePolicy},
+		fakekit.Route{Pattern: "GET /{tenant}/v2.0/.well-known/openid-configuration", Doc: "Microsoft identity platform OpenID Connect metadata", Answer: f.discovery},
 		fakekit.Route{Pattern: "GET /{tenant}/discovery/v2.0/keys", Doc: "Microsoft identity platform OpenID metadata (jwks_uri)", Answer: f.keys},
 	)
 	f.Mux.Faults = &fakekit.Faults{
@@ -498,6 +499,15 @@ func (f *Fake) unassign(r *http.Request, _ any) fakekit.Answer {
 		}
 	}
 	return notFound(r.PathValue("id"))
+}
+
+func (f *Fake) discovery(r *http.Request, _ any) fakekit.Answer {
+	base := "http://" + r.Host + "/" + f.Tenant
+	return fakekit.Answer{JSON: map[string]any{
+		"issuer": base + "/v2.0", "authorization_endpoint": base + "/oauth2/v2.0/authorize", "token_endpoint": base + "/oauth2/v2.0/token",
+		"jwks_uri": base + "/discovery/v2.0/keys", "response_types_supported": []string{"code", "id_token", "code id_token", "id_token token"},
+		"subject_types_supported": []string{"pairwise"}, "id_token_signing_alg_values_supported": []string{"RS256"},
+	}}
 }
 
 func (f *Fake) keys(r *http.Request, _ any) fakekit.Answer {
