@@ -33,7 +33,8 @@ func hasSecretSource(p *config.Resolved) bool {
 // Profiles in the file are checked when the client is built, once the
 // store has been read.
 func MissingCredential(p *config.Resolved, flow string) error {
-	if p.InFile || hasSecretSource(p) {
+	if p.InFile || hasSecretSource(p) || HasClientAssertion(p) {
+		// A federated client assertion (a CI ID token) is the credential.
 		return nil
 	}
 	method := p.ClientAuthMethod
@@ -54,13 +55,13 @@ func missingSecret(p *config.Resolved, method string) error {
 // grant to confidential clients only; sending it without a credential
 // would only earn an invalid_client.
 func missingClientCredential(p *config.Resolved) error {
-	return errs.New(errs.KindUsage, "the client-credentials flow needs a client credential, and profile %q has none: set IDPCTL_CLIENT_SECRET_FILE (or --client-secret-file, or IDPCTL_CLIENT_SECRET), --private-key-file or --client-cert-file, or store a secret with 'idpctl profile add %s --client-secret-stdin'", p.Name, p.Name)
+	return errs.New(errs.KindUsage, "the client-credentials flow needs a client credential, and profile %q has none: set IDPCTL_CLIENT_SECRET_FILE (or --client-secret-file, or IDPCTL_CLIENT_SECRET), --private-key-file, --client-cert-file or --client-assertion-file (or --client-assertion-source), or store a secret with 'idpctl profile add %s --client-secret-stdin'", p.Name, p.Name)
 }
 
 // checkGrantCredential is the same rule once the client is built and the
 // stored secret, if any, has been read.
 func checkGrantCredential(c *oauth.Client, p *config.Resolved, flow string) error {
-	if flow == FlowClientCredentials && p.ClientAuthMethod == "" && c.Auth != nil && c.Auth.Method() == oauth.AuthNone {
+	if flow == FlowClientCredentials && p.ClientAuthMethod == "" && !HasClientAssertion(p) && c.Auth != nil && c.Auth.Method() == oauth.AuthNone {
 		return missingClientCredential(p)
 	}
 	return nil

@@ -28,6 +28,8 @@ func TestMissingSettingsAreUsageErrorsNamingThem(t *testing.T) {
 		{"client credentials with nothing", prof(func(*config.Resolved) {}), FlowClientCredentials, "needs a client credential"},
 		{"client credentials with a secret file", prof(func(p *config.Resolved) { p.ClientSecretFile = "/run/secret" }), FlowClientCredentials, ""},
 		{"client credentials with a key", prof(func(p *config.Resolved) { p.PrivateKeyFile = "/k.pem" }), FlowClientCredentials, ""},
+		{"client credentials with a CI assertion file", prof(func(p *config.Resolved) { p.ClientAssertionFile = "/var/run/ci/token" }), FlowClientCredentials, ""},
+		{"client credentials with a CI assertion source", prof(func(p *config.Resolved) { p.ClientAssertionSource = "github-actions" }), FlowClientCredentials, ""},
 		{"client credentials declared public", prof(func(p *config.Resolved) { p.ClientAuthMethod = "none" }), FlowClientCredentials, ""},
 		{"a profile in the file may hold a stored secret", prof(func(p *config.Resolved) { p.InFile = true }), FlowClientCredentials, ""},
 		{"a public login", prof(func(*config.Resolved) {}), FlowAuthCode, ""},
