@@ -351,41 +351,13 @@ func (c *Client) Call(ctx context.Context, operation string, r Req, out any, wan
 // link back to a page already read, is an error: a listing cut short would
 // be a silent lie about what the IdP holds.
 func (c *Client) Pages(ctx context.Context, operation, path string, q url.Values, page func(*httpx.Response) error) error {
-	maxPages := c.MaxPages
-	if maxPages <= 0 {
-		maxPages = DefaultMaxPages
-	}
-	first, _ := url.Parse(c.URL(path))
-	if len(q) > 0 {
-		first.RawQuery = q.Encode()
-	}
-	current := first.String()
-	seen := map[string]bool{current: true}
-	for n := 1; ; n++ {
-		resp, err := c.Call(ctx, operation, Req{Method: http.MethodGet, URL: current}, nil, http.StatusOK)
-		if err != nil {
-			return err
-		}
+	return c.PagesByBody(ctx, operation, path, q, func(resp *httpx.Response) (string, error) {
 		if err := page(resp); err != nil {
-			return err
+			return "", err
 		}
-		link, ok := NextLink(resp.Header)
-		if !ok {
-			return nil
-		}
-		next, err := c.follow(current, link)
-		if err != nil {
-			return fmt.Errorf("%s: %s: %w", c.Vendor, operation, err)
-		}
-		if seen[next] {
-			return errs.New(errs.KindNetwork, "%s: %s: the next-page link leads back to a page already read", c.Vendor, operation)
-		}
-		if n >= maxPages {
-			return errs.New(errs.KindNetwork, "%s: %s: more than %d pages; the next links do not end", c.Vendor, operation, maxPages)
-		}
-		seen[next] = true
-		current = next
-	}
+		link, _ := NextLink(resp.Header)
+		return link, nil
+	})
 }
 
 // follow resolves a next link against the page it came on and applies the

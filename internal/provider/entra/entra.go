@@ -466,17 +466,24 @@ func (p *Provider) lifetimes(app string, pol *policy, d definition) *provider.Li
 	return l
 }
 
-// GetExpiry implements provider.AppExpiryManager; app is the appId.
-func (p *Provider) GetExpiry(ctx context.Context, app string) (*provider.Lifetimes, error) {
+// current reads the application, its assigned policy (nil for none) and
+// that policy's definition.
+func (p *Provider) current(ctx context.Context, app string) (*application, *policy, definition, error) {
 	a, err := p.application(ctx, app)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	pol, err := p.assigned(ctx, a)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	d, err := parseDefinition(pol)
+	return a, pol, d, err
+}
+
+// GetExpiry implements provider.AppExpiryManager; app is the appId.
+func (p *Provider) GetExpiry(ctx context.Context, app string) (*provider.Lifetimes, error) {
+	_, pol, d, err := p.current(ctx, app)
 	if err != nil {
 		return nil, err
 	}
@@ -504,15 +511,7 @@ func (p *Provider) PlanExpiry(ctx context.Context, app string, ch provider.Lifet
 	if v < minAccess || v > maxAccess || v%time.Second != 0 {
 		return nil, errs.New(errs.KindUsage, "entra: --access-token must be whole seconds from %s to %s", durations.Format(minAccess), durations.Format(maxAccess))
 	}
-	a, err := p.application(ctx, app)
-	if err != nil {
-		return nil, err
-	}
-	pol, err := p.assigned(ctx, a)
-	if err != nil {
-		return nil, err
-	}
-	d, err := parseDefinition(pol)
+	a, pol, d, err := p.current(ctx, app)
 	if err != nil {
 		return nil, err
 	}
