@@ -43,7 +43,7 @@ const hydraIDTokenSet = "hydra.openid.id-token"
 
 func TestHydraAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := hydrafake.New()
+	f := hydrafake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "hydra", f.Errors)
 	// Ory Network's project API key; the open-source admin port takes none.

@@ -353,7 +353,7 @@ func TestBulkRevocationSurvivesSIGINTAndResumesWithoutRevokingAnyoneTwice(t *tes
 
 func TestBulkRevocationReadsAPlainListSkippingCommentsAndDuplicates(t *testing.T) {
 	t.Parallel()
-	f := hydrafake.New()
+	f := hydrafake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "hydra", f.Errors)
 	f.AddClient("wiki", nil)

@@ -28,7 +28,7 @@ type harness struct {
 // contract errors fail the test unless the test takes them itself.
 func newHarness(t *testing.T, mutate ...func(*provider.Env)) *harness {
 	t.Helper()
-	h := &harness{fake: hydrafake.New()}
+	h := &harness{fake: hydrafake.New(t)}
 	providertest.Watch(t, h.fake.Close, h.fake.Errors)
 	h.env = providertest.Env(t, h.fake.URL, &provider.AdminAuth{Scheme: provider.AuthNone}, httpx.Options{Timeout: 5 * time.Second, Sleep: h.sleeps.Sleep})
 	h.env.Issuer = h.fake.URL
