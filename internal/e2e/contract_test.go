@@ -1,0 +1,216 @@
+package e2e
+
+// The contract every admin adapter keeps, checked through the binary
+// against each vendor's contract fake (or the embedded sandbox): one row
+// per vendor. A new vendor joins with one row; what only that vendor does
+// stays in its own test.
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
+	"github.com/idpctl/idpctl/internal/sandbox"
+)
+
+// contractIdP is one vendor's IdP (a fake or the sandbox) set up for the
+// contract: a profile driving it, users holding tokens, and what the
+// vendor answers where vendors differ.
+type contractIdP struct {
+	// session drives the IdP with the right admin credential.
+	session *adminSession
+	// wrongSecret is a profile of the same IdP whose admin credential the
+	// IdP refuses (401).
+	wrongSecret func(t *testing.T) *Env
+	// requests counts the admin requests the IdP has received.
+	requests func() int
+	// users hold tokens; tokens counts what a user still holds (grants,
+	// sessions, consents: whatever keeps a token alive).
+	users  []string
+	tokens func(user string) int
+	// dryRun are the calls the plan for users[0] names.
+	dryRun []string
+	// unknown is a user the IdP does not know; unknownResult and
+	// unknownSays are what the revocation reports for them.
+	unknown, unknownResult, unknownSays string
+	// rateLimitNext makes the IdP refuse the next revocation's first
+	// request with 429 and Retry-After; hits then counts the requests
+	// that reached the refused endpoint.
+	rateLimitNext func(t *testing.T)
+	hits          func() int
+	// unsupported runs a capability the vendor lacks; the exit-7 message
+	// must say insteadSays.
+	unsupported []string
+	insteadSays string
+}
+
+// contractRow is a vendor of the contract table.
+type contractRow struct {
+	name  string
+	start func(t *testing.T) *contractIdP
+}
+
+var contractRows = []contractRow{
+	{name: "hydra", start: hydraContract},
+	{name: "sandbox", start: sandboxContract},
+}
+
+func hydraContract(t *testing.T) *contractIdP {
+	f := hydrafake.New(t)
+	t.Cleanup(f.Close)
+	noViolations(t, "hydra", f.Errors)
+	const apiKey = "ory_pat_contractHydraProjectKey0123456789"
+	f.RequireToken(apiKey)
+	f.AddClient("wiki", nil)
+	users := []string{"alice", "bob"}
+	for _, u := range users {
+		f.AddConsent(u, "wiki")
+		f.AddLoginSession(u)
+	}
+	const consentPath = "/admin/oauth2/auth/sessions/consent"
+	return &contractIdP{
+		session: &adminSession{provider: "hydra", e: adminEnv(t, "hydra", f.URL, apiKey, viaFile, "url="+f.URL, "auth=bearer")},
+		wrongSecret: func(t *testing.T) *Env {
+			return adminEnv(t, "hydra", f.URL, "ory_pat_contractWrongKey0123456789", viaFile, "url="+f.URL, "auth=bearer")
+		},
+		requests: func() int { return len(f.Requests()) },
+		users:    users,
+		tokens:   func(u string) int { return len(f.Consents(u)) + f.LoginSessions(u) },
+		dryRun: []string{
+			"GET " + consentPath + "?subject=alice",
+			"DELETE " + consentPath + "?all=true&subject=alice",
+			"DELETE /admin/oauth2/auth/sessions/login?subject=alice",
+		},
+		// Hydra keeps no user directory and answers 204 for any subject:
+		// the adapter must not claim "user not found", and says why.
+		unknown: "nobody-at-all", unknownResult: "nothing to revoke", unknownSays: "no user directory",
+		rateLimitNext: func(*testing.T) { f.Fail(http.MethodGet, consentPath, hydrafake.RateLimited, 1) },
+		hits: func() int {
+			n := 0
+			for _, r := range f.Requests() {
+				if r.Method == http.MethodGet && r.Path == consentPath && r.Query.Get("subject") == "bob" {
+					n++
+				}
+			}
+			return n
+		},
+		unsupported: []string{"app", "expiry", "set", "wiki", "--refresh-idle", "1h", "--yes"},
+		insteadSays: "--refresh-token",
+	}
+}
+
+func sandboxContract(t *testing.T) *contractIdP {
+	srv := startSandbox(t, sandbox.Options{Users: 2})
+	users := []string{sandbox.SeededUser(1), sandbox.SeededUser(2)}
+	profile := func(t *testing.T, srv *sandbox.Server, secret string) *Env {
+		e := sandboxEnv(t, srv, sandbox.ServiceClientID).Set("IDPCTL_PROVIDER", "sandbox")
+		e.Secret(srv.AdminSecret())
+		return e.Set("IDPCTL_ADMIN_SECRET_FILE", e.WriteFile(t, "admin-secret", secret, true))
+	}
+	idp := &contractIdP{
+		session:     &adminSession{provider: "sandbox", e: profile(t, srv, srv.AdminSecret())},
+		wrongSecret: func(t *testing.T) *Env { return profile(t, srv, "wrong-"+srv.AdminSecret()) },
+		users:       users,
+		tokens: func(u string) int {
+			g, _ := srv.Grants(u)
+			return g.RefreshTokens + g.AccessTokens + g.Sessions
+		},
+		dryRun:  []string{"DELETE /admin/users/" + users[0] + "/tokens"},
+		unknown: "nobody-at-all", unknownResult: "user not found", unknownSays: "no such user",
+		unsupported: []string{"app", "expiry", "set", sandbox.ServiceClientID, "--refresh-idle", "1h", "--yes"},
+		insteadSays: "--refresh-token",
+	}
+	// The sandbox counts requests per path; the revocations are the only
+	// admin requests that change anything.
+	idp.requests = func() int {
+		n := 0
+		for _, u := range append(append([]string{}, users...), idp.unknown) {
+			n += srv.Requests(sandbox.PathAdmin + "/users/" + u + "/tokens")
+		}
+		return n
+	}
+	// A second sandbox whose admin budget is one request per window: the
+	// budget is spent, so the revocation meets a 429 with Retry-After and
+	// must wait for the window to roll over. The session is pointed at it.
+	idp.rateLimitNext = func(t *testing.T) {
+		tight := startSandbox(t, sandbox.Options{Users: 2, AdminRateLimit: 1})
+		idp.session = &adminSession{provider: "sandbox", e: profile(t, tight, tight.AdminSecret())}
+		idp.tokens = func(u string) int {
+			g, _ := tight.Grants(u)
+			return g.RefreshTokens + g.AccessTokens + g.Sessions
+		}
+		idp.hits = func() int { return tight.Requests(sandbox.PathAdmin + "/users/" + users[1] + "/tokens") }
+		mustRun(t, idp.session.e, "", "app", "list")
+	}
+	return idp
+}
+
+func TestAdminContract(t *testing.T) {
+	for _, row := range contractRows {
+		t.Run(row.name, func(t *testing.T) {
+			t.Parallel()
+			idp := row.start(t)
+			s := idp.session
+			user := idp.users[0]
+			if idp.tokens(user) == 0 {
+				t.Fatalf("%s holds no tokens to begin with", user)
+			}
+			t.Run("a dry run names the calls and sends nothing", func(t *testing.T) {
+				s.dryRun(t, idp.requests, user, nil, idp.dryRun...)
+			})
+			t.Run("without a terminal and without --yes nothing is sent", func(t *testing.T) {
+				before := idp.tokens(user)
+				s.needsYes(t, idp.requests, user)
+				if idp.tokens(user) != before {
+					t.Errorf("%s's tokens changed", user)
+				}
+			})
+			t.Run("revoking ends the user's tokens at the IdP", func(t *testing.T) {
+				wantResult(t, s.revoke(t, user), "revoked")
+				if n := idp.tokens(user); n != 0 {
+					t.Errorf("%s still holds %d tokens or sessions", user, n)
+				}
+				if idp.tokens(idp.users[1]) == 0 {
+					t.Errorf("%s lost their tokens too", idp.users[1])
+				}
+			})
+			t.Run("an unknown user is reported as the vendor can tell", func(t *testing.T) {
+				res := s.revoke(t, idp.unknown)
+				wantResult(t, res, idp.unknownResult)
+				if !strings.Contains(field(res, "detail"), idp.unknownSays) {
+					t.Errorf("detail %q does not say %q", field(res, "detail"), idp.unknownSays)
+				}
+			})
+			t.Run("a refused admin credential is exit 4 and never shown", func(t *testing.T) {
+				e := idp.wrongSecret(t)
+				bad := &adminSession{provider: row.name, e: e}
+				r := bad.act(t, 4, "token", "revoke", "--user", idp.users[1], "--yes", "-o", "json")
+				wantResult(t, jsonObject(t, r), "failed")
+				noneIn(t, "the refusal", r.Stdout+r.Stderr, append(e.Secrets(), s.e.Secrets()...))
+				if idp.tokens(idp.users[1]) == 0 {
+					t.Errorf("%s's tokens changed after a refusal", idp.users[1])
+				}
+			})
+			t.Run("a capability the vendor lacks is exit 7 naming what to do instead", func(t *testing.T) {
+				r := s.run(t, 7, idp.unsupported...)
+				if !strings.Contains(r.Stderr, "not supported") || !strings.Contains(r.Stderr, idp.insteadSays) {
+					t.Errorf("exit 7 does not name the alternative %q\n%s", idp.insteadSays, r)
+				}
+			})
+			t.Run("a 429 with Retry-After is waited out", func(t *testing.T) {
+				idp.rateLimitNext(t)
+				other := idp.users[1]
+				before := idp.hits()
+				wantResult(t, idp.session.revoke(t, other), "revoked")
+				if n := idp.hits() - before; n < 2 {
+					t.Errorf("the rate-limited endpoint saw %d requests, want the refused one and its retry", n)
+				}
+				if n := idp.tokens(other); n != 0 {
+					t.Errorf("%s still holds %d tokens or sessions", other, n)
+				}
+			})
+			s.checkAudit(t)
+		})
+	}
+}
