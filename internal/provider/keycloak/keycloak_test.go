@@ -39,6 +39,7 @@ func newHarness(t *testing.T) *harness {
 		httpx.Options{Timeout: 5 * time.Second, Sleep: h.sleeps.Sleep})
 	h.env.Settings = map[string]string{"realm": "demo"}
 	h.env.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
+	h.env.Sleep = h.sleeps.Sleep
 	h.p = providertest.Adapter[*Provider](t, New, h.env)
 	return h
 }
