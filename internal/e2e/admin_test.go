@@ -285,7 +285,7 @@ func keycloakReq(r keycloakfake.Request) (string, string) { return r.Method, r.P
 
 func TestKeycloakAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := keycloakfake.New("acme")
+	f := keycloakfake.New(t, "acme")
 	t.Cleanup(f.Close)
 	noViolations(t, "keycloak", f.Errors)
 	alice := f.AddUser("alice", "alice@example.com")

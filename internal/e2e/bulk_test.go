@@ -398,7 +398,7 @@ func TestBulkRevocationReadsAPlainListSkippingCommentsAndDuplicates(t *testing.T
 
 func TestBulkRevocationCountsAnHTMLErrorPageAsAFailedUser(t *testing.T) {
 	t.Parallel()
-	f := keycloakfake.New("acme")
+	f := keycloakfake.New(t, "acme")
 	t.Cleanup(f.Close)
 	noViolations(t, "keycloak", f.Errors)
 	f.AddClient("wiki", nil)

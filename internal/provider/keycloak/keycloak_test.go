@@ -32,7 +32,7 @@ func testHTTP(t *testing.T) *httpx.Client {
 // test.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{fake: keycloakfake.New("demo")}
+	h := &harness{fake: keycloakfake.New(t, "demo")}
 	providertest.Watch(t, h.fake.Close, h.fake.Errors)
 	h.env = providertest.Env(t, h.fake.URL,
 		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: h.fake.AdminClientID, Secret: h.fake.AdminSecret},
