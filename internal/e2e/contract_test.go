@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
+	"github.com/idpctl/idpctl/internal/provider/keycloak/keycloakfake"
 	"github.com/idpctl/idpctl/internal/sandbox"
 )
 
@@ -53,6 +54,7 @@ type contractRow struct {
 
 var contractRows = []contractRow{
 	{name: "hydra", start: hydraContract},
+	{name: "keycloak", start: keycloakContract},
 	{name: "sandbox", start: sandboxContract},
 }
 
@@ -97,6 +99,57 @@ func hydraContract(t *testing.T) *contractIdP {
 		},
 		unsupported: []string{"app", "expiry", "set", "wiki", "--refresh-idle", "1h", "--yes"},
 		insteadSays: "--refresh-token",
+	}
+}
+
+func keycloakContract(t *testing.T) *contractIdP {
+	f := keycloakfake.New(t, "acme")
+	t.Cleanup(f.Close)
+	noViolations(t, "keycloak", f.Errors)
+	f.AddClient("wiki", nil)
+	users := []string{"alice", "bob"}
+	ids := map[string]string{}
+	for _, u := range users {
+		ids[u] = f.AddUser(u, u+"@example.com")
+		f.AddSession(ids[u], "wiki")
+		f.AddGrant(ids[u], "wiki", true, true)
+	}
+	profile := func(t *testing.T, secret string) *Env {
+		return adminEnv(t, "keycloak", f.URL+"/realms/acme", secret, viaFile, "client_id="+f.AdminClientID)
+	}
+	const usersPath = "/admin/realms/acme/users"
+	return &contractIdP{
+		session:     &adminSession{provider: "keycloak", e: profile(t, f.AdminSecret)},
+		wrongSecret: func(t *testing.T) *Env { return profile(t, "wrong-"+f.AdminSecret) },
+		requests:    func() int { return len(f.Requests()) },
+		users:       users,
+		// A session keeps tokens alive, and so does every refresh token,
+		// offline ones included, until the user's not-before is set: the
+		// logout sets it, and Keycloak then refuses every earlier token.
+		tokens: func(u string) int {
+			n := len(f.Sessions(ids[u]))
+			if f.NotBefore(ids[u]) == 0 {
+				n += len(f.Grants(ids[u]))
+			}
+			return n
+		},
+		dryRun: []string{
+			"GET " + usersPath + "?exact=true&username=alice",
+			"POST " + usersPath + "/{id}/logout",
+		},
+		unknown: "nobody-at-all", unknownResult: "user not found", unknownSays: "no user with that username",
+		rateLimitNext: func(*testing.T) { f.Fail(http.MethodGet, usersPath, keycloakfake.RateLimited, 1) },
+		hits: func() int {
+			n := 0
+			for _, r := range f.Requests() {
+				if r.Method == http.MethodGet && r.Path == usersPath && r.Query.Get("username") == "bob" {
+					n++
+				}
+			}
+			return n
+		},
+		unsupported: []string{"app", "expiry", "set", "wiki", "--rotation", "on", "--yes"},
+		insteadSays: "revokeRefreshToken",
 	}
 }
 
