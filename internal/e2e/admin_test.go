@@ -924,7 +924,7 @@ func TestAuth0AdminCommandsThroughTheBinary(t *testing.T) {
 
 func TestOracleAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := oraclefake.New()
+	f := oraclefake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "oracle", f.Errors)
 	alice := f.AddUser("alice", true)

@@ -27,7 +27,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	fake := oraclefake.New()
+	fake := oraclefake.New(t)
 	providertest.Watch(t, fake.Close, fake.Errors)
 	debug := &bytes.Buffer{}
 	env := providertest.Env(t, fake.URL,
