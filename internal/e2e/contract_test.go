@@ -12,6 +12,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
 	"github.com/idpctl/idpctl/internal/provider/keycloak/keycloakfake"
+	"github.com/idpctl/idpctl/internal/provider/oracle/oraclefake"
 	"github.com/idpctl/idpctl/internal/sandbox"
 )
 
@@ -30,6 +31,9 @@ type contractIdP struct {
 	// sessions, consents: whatever keeps a token alive).
 	users  []string
 	tokens func(user string) int
+	// revokeArgs are added to every revocation (a vendor without one way
+	// to revoke needs --method).
+	revokeArgs []string
 	// dryRun are the calls the plan for users[0] names.
 	dryRun []string
 	// unknown is a user the IdP does not know; unknownResult and
@@ -55,6 +59,7 @@ type contractRow struct {
 var contractRows = []contractRow{
 	{name: "hydra", start: hydraContract},
 	{name: "keycloak", start: keycloakContract},
+	{name: "oracle", start: oracleContract},
 	{name: "sandbox", start: sandboxContract},
 }
 
@@ -153,6 +158,50 @@ func keycloakContract(t *testing.T) *contractIdP {
 	}
 }
 
+func oracleContract(t *testing.T) *contractIdP {
+	f := oraclefake.New(t)
+	t.Cleanup(f.Close)
+	noViolations(t, "oracle", f.Errors)
+	users := []string{"alice", "bob"}
+	ids := map[string]string{}
+	for _, u := range users {
+		ids[u] = f.AddUser(u, true)
+	}
+	profile := func(t *testing.T, secret string) *Env {
+		return adminEnv(t, "oracle", f.URL, secret, viaFile, "url="+f.URL, "client_id="+f.ClientID)
+	}
+	return &contractIdP{
+		session:     &adminSession{provider: "oracle", e: profile(t, f.ClientSecret)},
+		wrongSecret: func(t *testing.T) *Env { return profile(t, "wrong-"+f.ClientSecret) },
+		requests:    func() int { return len(f.Requests()) },
+		users:       users,
+		// Identity domains have no call that revokes a user's tokens; a
+		// deactivated user can neither sign in nor refresh.
+		tokens: func(u string) int {
+			if active, _ := f.UserActive(ids[u]); active {
+				return 1
+			}
+			return 0
+		},
+		revokeArgs: []string{"--method", "deactivate"},
+		dryRun:     []string{`GET /admin/v1/Users?filter=userName eq "alice"`, "PUT /admin/v1/UserStatusChanger/{id}"},
+		unknown:    "nobody-at-all", unknownResult: "user not found", unknownSays: "no user with that userName",
+		rateLimitNext: func(*testing.T) { f.FailNext(http.MethodGet, oraclefake.Fail429, 1) },
+		hits: func() int {
+			n := 0
+			for _, r := range f.AdminRequests() {
+				if r.Method == http.MethodGet && r.Path == "/admin/v1/Users" && strings.Contains(r.Query.Get("filter"), `"bob"`) {
+					n++
+				}
+			}
+			return n
+		},
+		// Without --method there is no way to revoke: exit 7 names them.
+		unsupported: []string{"token", "revoke", "--user", "alice", "--yes"},
+		insteadSays: `"deactivate"`,
+	}
+}
+
 func sandboxContract(t *testing.T) *contractIdP {
 	srv := startSandbox(t, sandbox.Options{Users: 2})
 	users := []string{sandbox.SeededUser(1), sandbox.SeededUser(2)}
@@ -210,17 +259,23 @@ func TestAdminContract(t *testing.T) {
 				t.Fatalf("%s holds no tokens to begin with", user)
 			}
 			t.Run("a dry run names the calls and sends nothing", func(t *testing.T) {
-				s.dryRun(t, idp.requests, user, nil, idp.dryRun...)
+				s.dryRun(t, idp.requests, user, idp.revokeArgs, idp.dryRun...)
 			})
 			t.Run("without a terminal and without --yes nothing is sent", func(t *testing.T) {
-				before := idp.tokens(user)
-				s.needsYes(t, idp.requests, user)
+				before, sent := idp.tokens(user), idp.requests()
+				r := s.run(t, 2, append([]string{"token", "revoke", "--user", user}, idp.revokeArgs...)...)
+				if !strings.Contains(r.Stderr, "--yes") {
+					t.Errorf("the refusal does not name --yes\n%s", r)
+				}
+				if n := idp.requests() - sent; n != 0 {
+					t.Errorf("an unconfirmed revocation sent %d requests", n)
+				}
 				if idp.tokens(user) != before {
 					t.Errorf("%s's tokens changed", user)
 				}
 			})
 			t.Run("revoking ends the user's tokens at the IdP", func(t *testing.T) {
-				wantResult(t, s.revoke(t, user), "revoked")
+				wantResult(t, s.revoke(t, user, idp.revokeArgs...), "revoked")
 				if n := idp.tokens(user); n != 0 {
 					t.Errorf("%s still holds %d tokens or sessions", user, n)
 				}
@@ -229,7 +284,7 @@ func TestAdminContract(t *testing.T) {
 				}
 			})
 			t.Run("an unknown user is reported as the vendor can tell", func(t *testing.T) {
-				res := s.revoke(t, idp.unknown)
+				res := s.revoke(t, idp.unknown, idp.revokeArgs...)
 				wantResult(t, res, idp.unknownResult)
 				if !strings.Contains(field(res, "detail"), idp.unknownSays) {
 					t.Errorf("detail %q does not say %q", field(res, "detail"), idp.unknownSays)
@@ -238,7 +293,7 @@ func TestAdminContract(t *testing.T) {
 			t.Run("a refused admin credential is exit 4 and never shown", func(t *testing.T) {
 				e := idp.wrongSecret(t)
 				bad := &adminSession{provider: row.name, e: e}
-				r := bad.act(t, 4, "token", "revoke", "--user", idp.users[1], "--yes", "-o", "json")
+				r := bad.act(t, 4, append(append([]string{"token", "revoke", "--user", idp.users[1]}, idp.revokeArgs...), "--yes", "-o", "json")...)
 				wantResult(t, jsonObject(t, r), "failed")
 				noneIn(t, "the refusal", r.Stdout+r.Stderr, append(e.Secrets(), s.e.Secrets()...))
 				if idp.tokens(idp.users[1]) == 0 {
@@ -255,7 +310,7 @@ func TestAdminContract(t *testing.T) {
 				idp.rateLimitNext(t)
 				other := idp.users[1]
 				before := idp.hits()
-				wantResult(t, idp.session.revoke(t, other), "revoked")
+				wantResult(t, idp.session.revoke(t, other, idp.revokeArgs...), "revoked")
 				if n := idp.hits() - before; n < 2 {
 					t.Errorf("the rate-limited endpoint saw %d requests, want the refused one and its retry", n)
 				}
