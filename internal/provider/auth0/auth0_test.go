@@ -47,11 +47,14 @@ func setup(t *testing.T, settings map[string]string) *fixture {
 	f.env = providertest.Env(t, srv.URL,
 		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: srv.ClientID(), Secret: srv.ClientSecret()},
 		httpx.Options{MaxRetries: 2, Sleep: f.sleeps.Sleep})
+	f.env.Sleep = f.sleeps.Sleep
 	f.env.Settings = settings
 	if f.env.Settings == nil {
 		f.env.Settings = map[string]string{}
 	}
 	f.p = providertest.Adapter[*auth0.Provider](t, auth0.New, f.env)
+	// Three tries: the retry budget is the base's, no longer httpx's.
+	f.p.MaxAttempts = 3
 	return f
 }
 
@@ -187,7 +190,9 @@ func TestTheAdminClientAuthenticatesAsAMachineToMachineAppDoesByDefault(t *testi
 	env := providertest.Env(t, srv.URL,
 		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: srv.ClientID(), Secret: srv.ClientSecret(), ClientAuthMethod: "client_secret_basic"},
 		httpx.Options{MaxRetries: 1, Sleep: providertest.NoSleep})
+	env.Sleep = providertest.NoSleep
 	p := providertest.Adapter[*auth0.Provider](t, auth0.New, env)
+	p.MaxAttempts = 2
 	if _, err := p.ListApps(context.Background()); err != nil {
 		t.Fatalf("an explicit client_secret_basic was not kept: %v", err)
 	}
