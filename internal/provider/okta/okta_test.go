@@ -55,6 +55,7 @@ func setup(t *testing.T, settings map[string]string) *fixture {
 func newEnv(t *testing.T, srv *oktafake.Server, settings map[string]string, s *providertest.Sleeps) *provider.Env {
 	t.Helper()
 	env := providertest.Env(t, srv.URL, &provider.AdminAuth{Scheme: provider.AuthSSWS, Secret: srv.Token()}, httpx.Options{MaxRetries: 2, Sleep: s.Sleep})
+	env.Sleep = s.Sleep
 	env.Settings = settings
 	if env.Settings == nil {
 		env.Settings = map[string]string{}
