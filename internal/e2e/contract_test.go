@@ -14,6 +14,7 @@ import (
 	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
 	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
 	"github.com/idpctl/idpctl/internal/provider/keycloak/keycloakfake"
+	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
 	"github.com/idpctl/idpctl/internal/provider/oracle/oraclefake"
 	"github.com/idpctl/idpctl/internal/sandbox"
 )
@@ -73,6 +74,7 @@ var contractRows = []contractRow{
 	{name: "keycloak", start: keycloakContract},
 	{name: "oracle", start: oracleContract},
 	{name: "auth0", start: auth0Contract},
+	{name: "okta", start: oktaContract},
 	{name: "sandbox", start: sandboxContract},
 }
 
@@ -255,6 +257,53 @@ func auth0Contract(t *testing.T) *contractIdP {
 		},
 		unsupported: []string{"app", "expiry", "set", "payroll", "--access-token", "1h", "--yes"},
 		insteadSays: "--api",
+	}
+}
+
+func oktaContract(t *testing.T) *contractIdP {
+	f := oktafake.New(oktafake.Options{Token: "00contractOktaApiToken-0123456789abcdef"})
+	t.Cleanup(f.Close)
+	noViolations(t, "okta", f.Violations)
+	users := []string{"alice@example.com", "bob@example.com"}
+	ids := map[string]string{"alice@example.com": "00u1alice", "bob@example.com": "00u2bob"}
+	for _, u := range users {
+		f.AddUser(oktafake.User{ID: ids[u], Login: u, Email: u})
+		f.AddSessions(ids[u], 2)
+		f.AddRefreshTokens(ids[u], "0oa1payroll", 2)
+	}
+	f.AddApp(oktafake.OIDCApp("0oa1payroll", "0oa1payroll", "Payroll"))
+	f.AddAuthorizationServer("default")
+	f.AddPolicy("default", oktafake.Policy("00p1", "Payroll policy", 1, "0oa1payroll"))
+	f.AddRule("default", "00p1", oktafake.Rule("0pr1", "Payroll rule", 1, 60, 0, 10080))
+	profile := func(t *testing.T, token string) *Env {
+		return adminEnv(t, "okta", f.URL+"/oauth2/default", token, viaFile, "url="+f.URL)
+	}
+	return &contractIdP{
+		session:     &adminSession{provider: "okta", e: profile(t, f.Token())},
+		wrongSecret: func(t *testing.T) *Env { return profile(t, "00contractWrongToken-0123456789abcdef") },
+		requests:    func() int { return len(f.Requests()) },
+		users:       users,
+		tokens:      func(u string) int { return f.Sessions(ids[u]) + f.RefreshTokens(ids[u], "") },
+		dryRun: []string{
+			"GET /api/v1/users/alice@example.com",
+			"DELETE /api/v1/users/{userId}/sessions?oauthTokens=true&forgetDevices=false",
+		},
+		unknown: "nobody-at-all@example.com", unknownResult: "user not found", unknownSays: "Okta has no user",
+		// Okta says when to come back in X-Rate-Limit-Reset, on its clock.
+		rateLimitNext: func(*testing.T) {
+			f.Inject(oktafake.Injection{Method: http.MethodGet, Path: "/api/v1/users/bob@example.com", Fault: oktafake.Fault429, ResetIn: time.Second})
+		},
+		hits: func() int {
+			n := 0
+			for _, r := range f.Requests() {
+				if r.Method == http.MethodGet && r.Path == "/api/v1/users/bob@example.com" {
+					n++
+				}
+			}
+			return n
+		},
+		unsupported: []string{"key", "regen", "authz", "encryption", "--yes"},
+		insteadSays: "only the signing key rotates",
 	}
 }
 
