@@ -1127,7 +1127,7 @@ func TestOracleAdminCommandsThroughTheBinary(t *testing.T) {
 
 func TestCiscoUCMAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := ucmfake.New()
+	f := ucmfake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "cisco-ucm HTTP", f.Errors)
 	// The publisher's platform CLI, pinned by fingerprint, and an IM and

@@ -24,7 +24,7 @@ type httpFixture struct {
 
 func newHTTPFixture(t *testing.T) *httpFixture {
 	t.Helper()
-	fake := ucmfake.New()
+	fake := ucmfake.New(t)
 	providertest.Watch(t, fake.Close, fake.Errors)
 	debug := &bytes.Buffer{}
 	env := providertest.Env(t, fake.URL,
@@ -184,7 +184,7 @@ func TestRevokeFailuresAreClassifiedWithoutLeakingTokens(t *testing.T) {
 }
 
 func TestWrongAXLCredentialsAreRefused(t *testing.T) {
-	fake := ucmfake.New()
+	fake := ucmfake.New(t)
 	defer fake.Close()
 	hc := providertest.HTTP(t, httpx.Options{Sleep: providertest.NoSleep})
 	p, err := New(&provider.Env{BaseURL: fake.URL, HTTP: hc, Sleep: providertest.NoSleep, Auth: &provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: "wrong-password"}})
