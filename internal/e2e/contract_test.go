@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/idpctl/idpctl/internal/provider/auth0/auth0fake"
+	"github.com/idpctl/idpctl/internal/provider/ciscoucm/ucmfake"
 	"github.com/idpctl/idpctl/internal/provider/hydra/hydrafake"
 	"github.com/idpctl/idpctl/internal/provider/keycloak/keycloakfake"
 	"github.com/idpctl/idpctl/internal/provider/okta/oktafake"
@@ -75,6 +76,7 @@ var contractRows = []contractRow{
 	{name: "oracle", start: oracleContract},
 	{name: "auth0", start: auth0Contract},
 	{name: "okta", start: oktaContract},
+	{name: "cisco-ucm", start: ciscoContract},
 	{name: "sandbox", start: sandboxContract},
 }
 
@@ -304,6 +306,45 @@ func oktaContract(t *testing.T) *contractIdP {
 		},
 		unsupported: []string{"key", "regen", "authz", "encryption", "--yes"},
 		insteadSays: "only the signing key rotates",
+	}
+}
+
+func ciscoContract(t *testing.T) *contractIdP {
+	f := ucmfake.New(t)
+	t.Cleanup(f.Close)
+	noViolations(t, "cisco-ucm", f.Errors)
+	users := []string{"alice", "bob"}
+	for _, u := range users {
+		f.IssueRefreshToken(u, "jabber")
+		f.IssueRefreshToken(u, "webex")
+	}
+	// The revoke API only: the platform CLI over SSH is not configured.
+	profile := func(t *testing.T, password string) *Env {
+		e := adminEnv(t, "cisco-ucm", f.URL, password, viaFile, "url="+f.URL, "user="+f.User)
+		e.Secret(f.Password)
+		return e
+	}
+	return &contractIdP{
+		session:     &adminSession{provider: "cisco-ucm", e: profile(t, f.Password)},
+		wrongSecret: func(t *testing.T) *Env { return profile(t, "wrong-"+f.Password) },
+		requests:    func() int { return len(f.Requests()) },
+		users:       users,
+		tokens:      f.TokenCount,
+		dryRun:      []string{"GET /ssosp/token/revoke?user_id=alice"},
+		unknown:     "nobody-at-all", unknownResult: "user not found", unknownSays: "nobody-at-all",
+		rateLimitNext: func(*testing.T) { f.FailNext(ucmfake.Fail429, 1) },
+		hits: func() int {
+			n := 0
+			for _, r := range f.Requests() {
+				if r.Query.Get("user_id") == "bob" {
+					n++
+				}
+			}
+			return n
+		},
+		// The token timers are cluster-wide enterprise parameters.
+		unsupported: []string{"app", "expiry", "set", "cluster", "--access-token", "30m", "--yes"},
+		insteadSays: "Enterprise Parameters",
 	}
 }
 
