@@ -517,7 +517,7 @@ func oktaPrivateValues(t testing.TB, f *oktafake.Server, as string) []string {
 
 func TestOktaAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := oktafake.New(oktafake.Options{Token: "00e2eOktaApiToken-0123456789abcdef"})
+	f := oktafake.New(t, oktafake.Options{Token: "00e2eOktaApiToken-0123456789abcdef"})
 	t.Cleanup(f.Close)
 	noViolations(t, "okta", f.Violations)
 	for _, u := range []oktafake.User{
@@ -1311,7 +1311,7 @@ func TestABadGatewayIsRetriedSoonNotAtTheRateLimitWindowReset(t *testing.T) {
 	const deadline = 10 * time.Second
 	t.Run("okta", func(t *testing.T) {
 		t.Parallel()
-		f := oktafake.New(oktafake.Options{})
+		f := oktafake.New(t, oktafake.Options{})
 		t.Cleanup(f.Close)
 		noViolations(t, "okta", f.Violations)
 		f.AddUser(oktafake.User{ID: "00u1alice", Login: "alice@example.com"})

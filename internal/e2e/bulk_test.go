@@ -137,7 +137,7 @@ func TestBulkRevocationSurvivesSIGINTAndResumesWithoutRevokingAnyoneTwice(t *tes
 		users = 300
 		limit = 60 // requests per second
 	)
-	f := oktafake.New(oktafake.Options{})
+	f := oktafake.New(t, oktafake.Options{})
 	t.Cleanup(f.Close)
 	noViolations(t, "okta", f.Violations)
 	f.AddAuthorizationServer("default")

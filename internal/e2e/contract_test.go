@@ -263,7 +263,7 @@ func auth0Contract(t *testing.T) *contractIdP {
 }
 
 func oktaContract(t *testing.T) *contractIdP {
-	f := oktafake.New(oktafake.Options{Token: "00contractOktaApiToken-0123456789abcdef"})
+	f := oktafake.New(t, oktafake.Options{Token: "00contractOktaApiToken-0123456789abcdef"})
 	t.Cleanup(f.Close)
 	noViolations(t, "okta", f.Violations)
 	users := []string{"alice@example.com", "bob@example.com"}
