@@ -716,7 +716,7 @@ func auth0Req(r auth0fake.Request) (string, string) { return r.Method, r.Path }
 
 func TestAuth0AdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := auth0fake.New(auth0fake.Options{ClientSecret: "e2e-auth0-m2m-secret-0123456789"})
+	f := auth0fake.New(t, auth0fake.Options{ClientSecret: "e2e-auth0-m2m-secret-0123456789"})
 	t.Cleanup(f.Close)
 	noViolations(t, "auth0", f.Violations)
 	for _, u := range []auth0fake.User{{ID: "auth0|alice", Email: "alice@example.com"}, {ID: "auth0|bob", Email: "bob@example.com"}, {ID: "auth0|carol", Email: "carol@example.com"}} {
@@ -1328,7 +1328,7 @@ func TestABadGatewayIsRetriedSoonNotAtTheRateLimitWindowReset(t *testing.T) {
 	})
 	t.Run("auth0", func(t *testing.T) {
 		t.Parallel()
-		f := auth0fake.New(auth0fake.Options{})
+		f := auth0fake.New(t, auth0fake.Options{})
 		t.Cleanup(f.Close)
 		noViolations(t, "auth0", f.Violations)
 		f.AddUser(auth0fake.User{ID: "auth0|alice", Email: "alice@example.com"})

@@ -220,7 +220,7 @@ func oracleContract(t *testing.T) *contractIdP {
 }
 
 func auth0Contract(t *testing.T) *contractIdP {
-	f := auth0fake.New(auth0fake.Options{ClientSecret: "contract-auth0-m2m-secret-0123456789"})
+	f := auth0fake.New(t, auth0fake.Options{ClientSecret: "contract-auth0-m2m-secret-0123456789"})
 	t.Cleanup(f.Close)
 	noViolations(t, "auth0", f.Violations)
 	users := []string{"auth0|alice", "auth0|bob"}
