@@ -43,7 +43,7 @@ const hydraIDTokenSet = "hydra.openid.id-token"
 
 func TestHydraAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := hydrafake.New()
+	f := hydrafake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "hydra", f.Errors)
 	// Ory Network's project API key; the open-source admin port takes none.
@@ -285,7 +285,7 @@ func keycloakReq(r keycloakfake.Request) (string, string) { return r.Method, r.P
 
 func TestKeycloakAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := keycloakfake.New("acme")
+	f := keycloakfake.New(t, "acme")
 	t.Cleanup(f.Close)
 	noViolations(t, "keycloak", f.Errors)
 	alice := f.AddUser("alice", "alice@example.com")
@@ -517,7 +517,7 @@ func oktaPrivateValues(t testing.TB, f *oktafake.Server, as string) []string {
 
 func TestOktaAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := oktafake.New(oktafake.Options{Token: "00e2eOktaApiToken-0123456789abcdef"})
+	f := oktafake.New(t, oktafake.Options{Token: "00e2eOktaApiToken-0123456789abcdef"})
 	t.Cleanup(f.Close)
 	noViolations(t, "okta", f.Violations)
 	for _, u := range []oktafake.User{
@@ -716,7 +716,7 @@ func auth0Req(r auth0fake.Request) (string, string) { return r.Method, r.Path }
 
 func TestAuth0AdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := auth0fake.New(auth0fake.Options{ClientSecret: "e2e-auth0-m2m-secret-0123456789"})
+	f := auth0fake.New(t, auth0fake.Options{ClientSecret: "e2e-auth0-m2m-secret-0123456789"})
 	t.Cleanup(f.Close)
 	noViolations(t, "auth0", f.Violations)
 	for _, u := range []auth0fake.User{{ID: "auth0|alice", Email: "alice@example.com"}, {ID: "auth0|bob", Email: "bob@example.com"}, {ID: "auth0|carol", Email: "carol@example.com"}} {
@@ -924,7 +924,7 @@ func TestAuth0AdminCommandsThroughTheBinary(t *testing.T) {
 
 func TestOracleAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := oraclefake.New()
+	f := oraclefake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "oracle", f.Errors)
 	alice := f.AddUser("alice", true)
@@ -1127,7 +1127,7 @@ func TestOracleAdminCommandsThroughTheBinary(t *testing.T) {
 
 func TestCiscoUCMAdminCommandsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := ucmfake.New()
+	f := ucmfake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "cisco-ucm HTTP", f.Errors)
 	// The publisher's platform CLI, pinned by fingerprint, and an IM and
@@ -1311,7 +1311,7 @@ func TestABadGatewayIsRetriedSoonNotAtTheRateLimitWindowReset(t *testing.T) {
 	const deadline = 10 * time.Second
 	t.Run("okta", func(t *testing.T) {
 		t.Parallel()
-		f := oktafake.New(oktafake.Options{})
+		f := oktafake.New(t, oktafake.Options{})
 		t.Cleanup(f.Close)
 		noViolations(t, "okta", f.Violations)
 		f.AddUser(oktafake.User{ID: "00u1alice", Login: "alice@example.com"})
@@ -1328,7 +1328,7 @@ func TestABadGatewayIsRetriedSoonNotAtTheRateLimitWindowReset(t *testing.T) {
 	})
 	t.Run("auth0", func(t *testing.T) {
 		t.Parallel()
-		f := auth0fake.New(auth0fake.Options{})
+		f := auth0fake.New(t, auth0fake.Options{})
 		t.Cleanup(f.Close)
 		noViolations(t, "auth0", f.Violations)
 		f.AddUser(auth0fake.User{ID: "auth0|alice", Email: "alice@example.com"})

@@ -19,7 +19,7 @@ import (
 
 func hydraBulkEnv(t *testing.T) (*hydrafake.Server, *Env) {
 	t.Helper()
-	f := hydrafake.New()
+	f := hydrafake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "hydra", f.Errors)
 	f.AddClient("wiki", nil)
@@ -106,7 +106,7 @@ func TestBulkResumeRefusesAProfileNowPointingAtAnotherIdP(t *testing.T) {
 	}
 
 	// The profile is edited to name another Hydra, a staging copy say.
-	other := hydrafake.New()
+	other := hydrafake.New(t)
 	t.Cleanup(other.Close)
 	mustRun(t, e, "", "profile", "add", e.Get("IDPCTL_PROFILE"), "--overwrite", "--provider", "hydra", "--issuer", other.URL, "--admin", "url="+other.URL)
 
@@ -130,7 +130,7 @@ func TestBulkResumeRefusesAProfileNowPointingAtAnotherIdP(t *testing.T) {
 
 func TestADryRunNeverOpensTheKeychain(t *testing.T) {
 	t.Parallel()
-	f := keycloakfake.New("acme")
+	f := keycloakfake.New(t, "acme")
 	t.Cleanup(f.Close)
 	noViolations(t, "keycloak", f.Errors)
 	// The admin secret would be in the keychain; the keychain cannot be

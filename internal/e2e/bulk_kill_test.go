@@ -25,7 +25,7 @@ func TestBulkRevocationKilledHalfwayResumesWithoutGaps(t *testing.T) {
 		// first run lasts a few seconds, long enough to kill it halfway.
 		limit = 100
 	)
-	f := oktafake.New(oktafake.Options{})
+	f := oktafake.New(t, oktafake.Options{})
 	t.Cleanup(f.Close)
 	noViolations(t, "okta", f.Violations)
 	f.AddAuthorizationServer("default")

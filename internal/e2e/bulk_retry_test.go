@@ -66,7 +66,7 @@ func newHydraConflicts(t *testing.T, target string, times func(subject string) i
 func TestBulkRevocationRepeatsHydraSerializationConflictsAndFinishes(t *testing.T) {
 	t.Parallel()
 	const users = 400
-	f := hydrafake.New()
+	f := hydrafake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "hydra", f.Errors)
 	f.AddClient("wiki", nil)

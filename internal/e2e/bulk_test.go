@@ -137,7 +137,7 @@ func TestBulkRevocationSurvivesSIGINTAndResumesWithoutRevokingAnyoneTwice(t *tes
 		users = 300
 		limit = 60 // requests per second
 	)
-	f := oktafake.New(oktafake.Options{})
+	f := oktafake.New(t, oktafake.Options{})
 	t.Cleanup(f.Close)
 	noViolations(t, "okta", f.Violations)
 	f.AddAuthorizationServer("default")
@@ -358,7 +358,7 @@ func TestBulkRevocationSurvivesSIGINTAndResumesWithoutRevokingAnyoneTwice(t *tes
 
 func TestBulkRevocationReadsAPlainListSkippingCommentsAndDuplicates(t *testing.T) {
 	t.Parallel()
-	f := hydrafake.New()
+	f := hydrafake.New(t)
 	t.Cleanup(f.Close)
 	noViolations(t, "hydra", f.Errors)
 	f.AddClient("wiki", nil)
@@ -403,7 +403,7 @@ func TestBulkRevocationReadsAPlainListSkippingCommentsAndDuplicates(t *testing.T
 
 func TestBulkRevocationCountsAnHTMLErrorPageAsAFailedUser(t *testing.T) {
 	t.Parallel()
-	f := keycloakfake.New("acme")
+	f := keycloakfake.New(t, "acme")
 	t.Cleanup(f.Close)
 	noViolations(t, "keycloak", f.Errors)
 	f.AddClient("wiki", nil)
@@ -459,7 +459,7 @@ func TestBulkRevocationCountsAnHTMLErrorPageAsAFailedUser(t *testing.T) {
 
 func TestBulkRevocationCountsAUserTheIdPDoesNotKnowAsAFailure(t *testing.T) {
 	t.Parallel()
-	f := keycloakfake.New("acme")
+	f := keycloakfake.New(t, "acme")
 	t.Cleanup(f.Close)
 	noViolations(t, "keycloak", f.Errors)
 	f.AddClient("wiki", nil)

@@ -31,7 +31,7 @@ func doctorRows(t *testing.T, r Result) map[string]map[string]any {
 
 func TestDoctorChecksTheAdminAPI(t *testing.T) {
 	t.Parallel()
-	f := keycloakfake.New("acme")
+	f := keycloakfake.New(t, "acme")
 	t.Cleanup(f.Close)
 	noViolations(t, "keycloak", f.Errors)
 	f.AddClient("wiki", nil)

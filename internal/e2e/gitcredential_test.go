@@ -278,7 +278,8 @@ func TestGitCredentialSpeaksTheHelperProtocol(t *testing.T) {
 	})
 	t.Run("a profile without credentials says so", func(t *testing.T) {
 		e2 := newEnv(t).Set("IDPCTL_ISSUER", p.Issuer).Set("IDPCTL_CLIENT_ID", oidcpeer.ClientCCBasic).Set("IDPCTL_CLIENT_AUTH_METHOD", "client_secret_basic")
-		r := wantExit(t, e2, 3, loopback+"\n", "git-credential", "get")
+		// A missing client secret is a configuration error (exit 2).
+		r := wantExit(t, e2, 2, loopback+"\n", "git-credential", "get")
 		if !strings.Contains(r.Stderr, "client secret") {
 			t.Errorf("want the missing secret named:\n%s", r)
 		}

@@ -311,7 +311,7 @@ func echoingOkta(t testing.TB, f *oktafake.Server) string {
 func TestHostileAdminAPIEchoingTheCredentialNeverGetsItPrintedAuditedOrJournaled(t *testing.T) {
 	t.Parallel()
 	const apiToken = "00e2eEchoedApiToken-0123456789abcdef"
-	f := oktafake.New(oktafake.Options{Token: apiToken})
+	f := oktafake.New(t, oktafake.Options{Token: apiToken})
 	t.Cleanup(f.Close)
 	f.AddUser(oktafake.User{ID: "00u1alice", Login: "alice@example.com", Email: "alice@example.com"})
 	f.AddUser(oktafake.User{ID: "00u2bob", Login: "bob@example.com", Email: "bob@example.com"})
@@ -516,7 +516,7 @@ func TestProfileAddWritesThroughASymlinkedConfigFile(t *testing.T) {
 func TestHostileAdminAPIEchoingTheCredentialInAnAnswerNeverGetsItPrinted(t *testing.T) {
 	t.Parallel()
 	const apiToken = "00e2eEchoedInAnswer-0123456789abcdef"
-	f := oktafake.New(oktafake.Options{Token: apiToken})
+	f := oktafake.New(t, oktafake.Options{Token: apiToken})
 	t.Cleanup(f.Close)
 	f.AddApp(oktafake.OIDCApp("0oa1payroll", "0oa1payroll", "Payroll"))
 	target, _ := url.Parse(f.URL)

@@ -71,7 +71,7 @@ func TestFileStoreWarnsWhenItCreatesTheFileAndInDoctorOnly(t *testing.T) {
 // is left as it was.
 func TestTablesFitColumnsThroughTheBinary(t *testing.T) {
 	t.Parallel()
-	f := oktafake.New(oktafake.Options{Token: "00e2eOktaApiToken-0123456789abcdef"})
+	f := oktafake.New(t, oktafake.Options{Token: "00e2eOktaApiToken-0123456789abcdef"})
 	t.Cleanup(f.Close)
 	f.AddApp(oktafake.OIDCApp("0oa1payroll", "0oa1payroll", "Payroll"))
 	f.AddAuthorizationServer("default")

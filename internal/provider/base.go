@@ -71,6 +71,17 @@ type ClientOptions struct {
 	// Okta's SDK does, instead of refusing a link to another origin. For
 	// vendors whose links name an internal host behind a gateway.
 	RebaseNext bool
+	// FollowNext, when set, turns a rel="next" target into the next page's
+	// URL in place of RFC 8288 resolution, for vendors whose links are only
+	// a cursor (Hydra: the query counts, the host and path are whatever
+	// Hydra believes its own URL to be). ok false ends the listing. The
+	// result must still be on Base's origin.
+	FollowNext func(current *url.URL, target string) (next *url.URL, ok bool)
+	// Transient recognises an answer outside 429 and 5xx that still means
+	// "nothing was done, try again" (Hydra's 400 on a database
+	// serialization conflict). An idempotent call is retried on it with
+	// the usual back-off; writes are not.
+	Transient func(*httpx.Response) bool
 }
 
 // RateLimitNames are a vendor's names for its rate-limit headers.
@@ -230,6 +241,9 @@ func (c *Client) retryWait(resp *httpx.Response, err error, attempt int, idempot
 	if err != nil {
 		return backoff(attempt), idempotent && httpx.Transient(err)
 	}
+	if idempotent && c.Transient != nil && c.Transient(resp) {
+		return backoff(attempt), true
+	}
 	switch resp.Status {
 	case http.StatusTooManyRequests:
 		if !idempotent && !retry429 {
@@ -361,26 +375,35 @@ func (c *Client) Pages(ctx context.Context, operation, path string, q url.Values
 }
 
 // follow resolves a next link against the page it came on and applies the
-// same-origin rule.
-func (c *Client) follow(current, link string) (string, error) {
+// same-origin rule; ok is false when FollowNext ends the listing.
+func (c *Client) follow(current, link string) (string, bool, error) {
 	cur, err := url.Parse(current)
 	if err != nil {
-		return "", errs.New(errs.KindNetwork, "unreadable page URL")
+		return "", false, errs.New(errs.KindNetwork, "unreadable page URL")
 	}
-	ref, err := url.Parse(link)
-	if err != nil {
-		return "", errs.New(errs.KindNetwork, "the next-page link is not a URL")
+	var u *url.URL
+	if c.FollowNext != nil {
+		next, ok := c.FollowNext(cur, link)
+		if !ok {
+			return "", false, nil
+		}
+		u = next
+	} else {
+		ref, err := url.Parse(link)
+		if err != nil {
+			return "", false, errs.New(errs.KindNetwork, "the next-page link is not a URL")
+		}
+		u = cur.ResolveReference(ref)
 	}
-	u := cur.ResolveReference(ref)
 	u.Fragment = ""
 	if c.RebaseNext {
 		u.Scheme, u.Host, u.User = c.Base.Scheme, c.Base.Host, nil
-		return u.String(), nil
+		return u.String(), true, nil
 	}
 	if Origin(u) != Origin(c.Base) || u.User != nil {
-		return "", errs.New(errs.KindNetwork, "the next-page link leaves %s for %s; not sending the admin credential there", c.Base.Host, u.Host)
+		return "", false, errs.New(errs.KindNetwork, "the next-page link leaves %s for %s; not sending the admin credential there", c.Base.Host, u.Host)
 	}
-	return u.String(), nil
+	return u.String(), true, nil
 }
 
 // Origin is a URL's scheme, host and port (RFC 6454 §4), with the default

@@ -34,9 +34,12 @@ func (c *Client) PagesByBody(ctx context.Context, operation, path string, q url.
 		if err != nil || link == "" {
 			return err
 		}
-		next, err := c.follow(current, link)
+		next, ok, err := c.follow(current, link)
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", c.Vendor, operation, err)
+		}
+		if !ok {
+			return nil
 		}
 		if seen[next] {
 			return errs.New(errs.KindNetwork, "%s: %s: the next-page link leads back to a page already read", c.Vendor, operation)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -306,5 +307,59 @@ func TestOriginsCompareWithDefaultPorts(t *testing.T) {
 	}
 	if provider.Origin(mustURL(t, "http://acme.example")) == provider.Origin(b) {
 		t.Fatal("http and https are one origin")
+	}
+}
+
+func TestFollowNextReadsACursorLinkAndMayEndTheListing(t *testing.T) {
+	srv, n := pager(t, 3, func(_ string, i int) string {
+		return fmt.Sprintf(`<https://internal.example/elsewhere?page=%d>; rel="next"`, i)
+	})
+	defer srv.Close()
+	// Only the link's query counts, taken onto the current page's URL.
+	cursor := func(cur *url.URL, target string) (*url.URL, bool) {
+		t, err := url.Parse(target)
+		if err != nil || t.Query().Get("page") == "2" {
+			return nil, false
+		}
+		next := *cur
+		next.RawQuery = t.RawQuery
+		return &next, true
+	}
+	c, _, _ := baseFor(t, srv, provider.ClientOptions{FollowNext: cursor})
+	got, err := collect(c)
+	if err != nil || len(got) != 2 || n.Load() != 2 {
+		t.Fatalf("pages %v err %v after %d requests", got, err, n.Load())
+	}
+	// A hook leading to another origin is refused like a link would be.
+	away := func(*url.URL, string) (*url.URL, bool) {
+		u, _ := url.Parse("https://internal.example/api/items")
+		return u, true
+	}
+	c2, _, _ := baseFor(t, srv, provider.ClientOptions{FollowNext: away})
+	if _, err := collect(c2); err == nil || !strings.Contains(err.Error(), "not sending the admin credential there") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestAVendorsTransientAnswerIsRetriedOnIdempotentCallsOnly(t *testing.T) {
+	conflict := func(r *httpx.Response) bool { return r.Status == http.StatusBadRequest }
+	srv, n := scripted(status(400), status(204))
+	defer srv.Close()
+	c, sleeps, _ := baseFor(t, srv, provider.ClientOptions{Transient: conflict})
+	resp, err := c.Do(context.Background(), provider.Req{Method: http.MethodDelete, Path: "/x"})
+	if err != nil || resp.Status != 204 || n.Load() != 2 || len(sleeps.All()) != 1 {
+		t.Fatalf("status %v err %v, %d requests, waits %v", resp, err, n.Load(), sleeps.All())
+	}
+	srv2, n2 := scripted(status(400), status(201))
+	defer srv2.Close()
+	c2, _, _ := baseFor(t, srv2, provider.ClientOptions{Transient: conflict})
+	if resp, _ := c2.Do(context.Background(), provider.Req{Method: http.MethodPost, Path: "/x", RetryRateLimited: true}); resp.Status != 400 || n2.Load() != 1 {
+		t.Fatalf("a write was repeated on a transient answer: %d requests", n2.Load())
+	}
+	srv3, n3 := scripted(status(400), status(204))
+	defer srv3.Close()
+	c3, _, _ := baseFor(t, srv3, provider.ClientOptions{})
+	if resp, _ := c3.Do(context.Background(), provider.Req{Method: http.MethodDelete, Path: "/x"}); resp.Status != 400 || n3.Load() != 1 {
+		t.Fatalf("a 400 was retried without the option: %d requests", n3.Load())
 	}
 }

@@ -17,7 +17,8 @@ import (
 // Name is the registry name of this adapter.
 const Name = "auth0"
 
-// maxPages bounds a paginated listing.
+// maxPages bounds a paginated listing (Auth0 pages by page and per_page,
+// not by Link headers).
 const maxPages = 200
 
 // devicePerPage is the largest page GET /device-credentials answers.
@@ -26,7 +27,7 @@ const devicePerPage = 1000
 // Provider is the Auth0 adapter. It implements provider.UserTokenRevoker,
 // provider.AppExpiryManager and provider.KeyRotator.
 type Provider struct {
-	env    *provider.Env
+	*provider.Client
 	base   string // scheme://host the Management API is reached at
 	tenant string // the tenant's canonical domain
 	api    string // default API for access-token lifetimes, may be ""
@@ -102,7 +103,19 @@ func New(env *provider.Env) (provider.Provider, error) {
 			return nil, errs.New(errs.KindUsage, "auth0: admin auth %q is not supported: use client_credentials (a machine-to-machine app) or bearer", env.Auth.Scheme)
 		}
 	}
-	return &Provider{env: env, base: base, tenant: tenant, api: env.Setting("api", ""), perPage: devicePerPage, stillValid: map[string]string{}}, nil
+	c, err := provider.NewClient(env, Name, base+"/api/v2", provider.ClientOptions{
+		Decode: decodeError,
+		// Auth0's X-RateLimit-Reset is an epoch; measured against the
+		// answer's Date a skewed local clock neither cuts a wait short nor
+		// stretches it.
+		ServerClock: true,
+		// One try and four retries, as every admin call had before the base.
+		MaxAttempts: 5,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{Client: c, base: base, tenant: tenant, api: env.Setting("api", ""), perPage: devicePerPage, stillValid: map[string]string{}}, nil
 }
 
 // Name implements provider.Provider.
@@ -114,23 +127,11 @@ func (p *Provider) Tenant() string { return p.tenant }
 // JWKSURL is where relying parties read the tenant's signing keys.
 func (p *Provider) JWKSURL() string { return p.base + "/.well-known/jwks.json" }
 
-func (p *Provider) url(path string) string { return p.base + "/api/v2" + path }
-
 // send makes one Management API call. Reads and deletes are idempotent;
-// writes are repeated only after a 429, which says Auth0 did not process
-// them.
+// writes are repeated only after a 429, which Auth0 documents as not
+// processed.
 func (p *Provider) send(ctx context.Context, method, path string, query url.Values, body any) (*httpx.Response, error) {
-	req := httpx.Request{Method: method, URL: p.url(path), Query: query}
-	if body != nil {
-		req.JSON = body
-	}
-	switch method {
-	case http.MethodGet, http.MethodDelete:
-		req.Idempotent = true
-	default:
-		req.RetryRateLimited = true
-	}
-	return p.env.Send(ctx, req)
+	return p.Do(ctx, provider.Req{Method: method, Path: path, Query: query, JSON: body, RetryRateLimited: !provider.Idempotent(method)})
 }
 
 // apiError is Auth0's error document.
@@ -160,9 +161,18 @@ func readError(resp *httpx.Response) apiError {
 	return e
 }
 
-// fail classifies an unexpected answer, keeping Auth0's own words.
-func fail(op string, resp *httpx.Response) error {
-	return provider.StatusError(op, resp, readError(resp).text())
+// decodeError is the base's view of Auth0's error document; the message
+// already names the errorCode.
+func decodeError(resp *httpx.Response) provider.VendorError {
+	e := readError(resp)
+	return provider.VendorError{Code: e.ErrorCode, Message: e.text()}
+}
+
+// fail classifies an unexpected answer, keeping Auth0's own words. The
+// adapter's operations name the vendor already ("auth0: reading the
+// user"), which the base adds itself.
+func (p *Provider) fail(op string, resp *httpx.Response) error {
+	return p.Fail(strings.TrimPrefix(op, Name+": "), resp)
 }
 
 // notEnabled tells a tenant without an endpoint (not on the plan, or an

@@ -34,7 +34,7 @@ type fixture struct {
 // with client credentials, its token URL and audience left to New.
 func setup(t *testing.T, settings map[string]string) *fixture {
 	t.Helper()
-	srv := auth0fake.New(auth0fake.Options{})
+	srv := auth0fake.New(t, auth0fake.Options{})
 	providertest.Watch(t, srv.Close, srv.Violations)
 	srv.AddUser(auth0fake.User{ID: alice, Email: email})
 	srv.AddSessions(alice, 2)
@@ -47,11 +47,14 @@ func setup(t *testing.T, settings map[string]string) *fixture {
 	f.env = providertest.Env(t, srv.URL,
 		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: srv.ClientID(), Secret: srv.ClientSecret()},
 		httpx.Options{MaxRetries: 2, Sleep: f.sleeps.Sleep})
+	f.env.Sleep = f.sleeps.Sleep
 	f.env.Settings = settings
 	if f.env.Settings == nil {
 		f.env.Settings = map[string]string{}
 	}
 	f.p = providertest.Adapter[*auth0.Provider](t, auth0.New, f.env)
+	// Three tries: the retry budget is the base's, no longer httpx's.
+	f.p.MaxAttempts = 3
 	return f
 }
 
@@ -143,7 +146,7 @@ func TestTheManagementTokenIsFetchedOnceAndAgainWhenRefused(t *testing.T) {
 }
 
 func TestAReadyBearerTokenIsUsedAsIs(t *testing.T) {
-	srv := auth0fake.New(auth0fake.Options{BearerToken: "ready-mgmt-token"})
+	srv := auth0fake.New(t, auth0fake.Options{BearerToken: "ready-mgmt-token"})
 	defer srv.Close()
 	srv.AddClient(auth0fake.Application(app1, "Payroll", nil))
 	hc, _ := httpx.New(httpx.Options{})
@@ -182,12 +185,14 @@ func TestTheAdminClientAuthenticatesAsAMachineToMachineAppDoesByDefault(t *testi
 		t.Fatalf("token request %+v", tok)
 	}
 
-	srv := auth0fake.New(auth0fake.Options{TokenAuthMethod: "client_secret_basic"})
+	srv := auth0fake.New(t, auth0fake.Options{TokenAuthMethod: "client_secret_basic"})
 	providertest.Watch(t, srv.Close, srv.Violations)
 	env := providertest.Env(t, srv.URL,
 		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: srv.ClientID(), Secret: srv.ClientSecret(), ClientAuthMethod: "client_secret_basic"},
 		httpx.Options{MaxRetries: 1, Sleep: providertest.NoSleep})
+	env.Sleep = providertest.NoSleep
 	p := providertest.Adapter[*auth0.Provider](t, auth0.New, env)
+	p.MaxAttempts = 2
 	if _, err := p.ListApps(context.Background()); err != nil {
 		t.Fatalf("an explicit client_secret_basic was not kept: %v", err)
 	}

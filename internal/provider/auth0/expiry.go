@@ -39,7 +39,7 @@ func (p *Provider) ListApps(ctx context.Context) ([]provider.App, error) {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusOK {
-			return nil, fail(op, resp)
+			return nil, p.fail(op, resp)
 		}
 		var doc struct {
 			Clients []struct {
@@ -78,9 +78,9 @@ func (p *Provider) client(ctx context.Context, id string) (map[string]any, error
 		}
 		return m, nil
 	case http.StatusNotFound:
-		return nil, errs.New(errs.KindUsage, "auth0: no application with client id %q (%v)", id, fail(op, resp))
+		return nil, errs.New(errs.KindUsage, "auth0: no application with client id %q (%v)", id, p.fail(op, resp))
 	default:
-		return nil, fail(op, resp)
+		return nil, p.fail(op, resp)
 	}
 }
 
@@ -100,9 +100,9 @@ func (p *Provider) resourceServer(ctx context.Context, api string) (map[string]a
 		}
 		return m, nil
 	case http.StatusNotFound:
-		return nil, errs.New(errs.KindUsage, "auth0: no API with id or identifier %q (%v)", api, fail(op, resp))
+		return nil, errs.New(errs.KindUsage, "auth0: no API with id or identifier %q (%v)", api, p.fail(op, resp))
 	default:
-		return nil, fail(op, resp)
+		return nil, p.fail(op, resp)
 	}
 }
 
@@ -132,11 +132,7 @@ func seconds(n int) provider.Lifetime {
 }
 
 func (p *Provider) lifetimes(c, rs map[string]any) provider.Lifetimes {
-	now := time.Now()
-	if p.env.Now != nil {
-		now = p.env.Now()
-	}
-	lt := provider.Lifetimes{App: provider.JSONString(c, "client_id"), ReadAt: now}
+	lt := provider.Lifetimes{App: provider.JSONString(c, "client_id"), ReadAt: p.Now()}
 	if name := provider.JSONString(c, "name"); name != "" {
 		lt.App = fmt.Sprintf("%s (%s)", lt.App, name)
 	}
@@ -371,7 +367,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusOK {
-			return nil, fail(op, resp)
+			return nil, p.fail(op, resp)
 		}
 	}
 	if st.rsLifetime > 0 {
@@ -391,7 +387,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusOK {
-			return nil, fail(op, resp)
+			return nil, p.fail(op, resp)
 		}
 	}
 	got, err := p.getExpiry(ctx, st.clientID, st.api)

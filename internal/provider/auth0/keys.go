@@ -44,7 +44,7 @@ func (p *Provider) signingKeys(ctx context.Context) ([]signingKey, error) {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if resp.Status != http.StatusOK {
-		return nil, fail(op, resp)
+		return nil, p.fail(op, resp)
 	}
 	var raw json.RawMessage
 	if err := provider.DecodeExact(resp, &raw); err != nil {
@@ -148,7 +148,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusCreated && resp.Status != http.StatusOK {
-			return nil, fail(op, resp)
+			return nil, p.fail(op, resp)
 		}
 		var out struct {
 			Kid string `json:"kid"`
@@ -172,7 +172,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-			return nil, fail(op, resp)
+			return nil, p.fail(op, resp)
 		}
 		return &provider.RotateResult{Notes: []string{"Auth0 rekeyed the tenant's encryption key hierarchy; it publishes no kid for it and the JWKS is unchanged"}}, nil
 	default:

@@ -113,7 +113,7 @@ func (p *Provider) userByEmail(ctx context.Context, email string) (string, error
 			return "", fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusOK {
-			return "", fail(op, resp)
+			return "", p.fail(op, resp)
 		}
 		var page []struct {
 			UserID string `json:"user_id"`
@@ -180,7 +180,7 @@ func (p *Provider) revokeAll(ctx context.Context, id string, res *provider.Revok
 		done += n
 		parts = append(parts, fmt.Sprintf("%d refresh token(s) deleted through the device-credentials API (the tenant has no user refresh-token API)", n))
 	default:
-		return fail(op, resp)
+		return p.fail(op, resp)
 	}
 
 	const sop = "auth0: deleting the user's sessions"
@@ -202,7 +202,7 @@ func (p *Provider) revokeAll(ctx context.Context, id string, res *provider.Revok
 	case notEnabled(resp):
 		parts = append(parts, "sessions kept: the tenant has no session management API (an Enterprise feature)")
 	default:
-		return fmt.Errorf("%s (%s): %w", sop, strings.Join(parts, "; "), fail(sop, resp))
+		return fmt.Errorf("%s (%s): %w", sop, strings.Join(parts, "; "), p.fail(sop, resp))
 	}
 	switch {
 	case accepted:
@@ -239,7 +239,7 @@ func (p *Provider) revokeClient(ctx context.Context, id, client string, res *pro
 		return nil
 	case notEnabled(resp):
 	default:
-		return fail(op, resp)
+		return p.fail(op, resp)
 	}
 	n, err := p.deleteDeviceCredentials(ctx, id, client)
 	if err != nil {
@@ -280,7 +280,7 @@ func (p *Provider) userExists(ctx context.Context, id string) (bool, error) {
 	case resp.Status == http.StatusNotFound && !notEnabled(resp):
 		return false, nil
 	default:
-		return false, fail(op, resp)
+		return false, p.fail(op, resp)
 	}
 }
 
@@ -316,7 +316,7 @@ func (p *Provider) listDeviceCredentials(ctx context.Context, user, client, typ 
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusOK {
-			return nil, fail(op, resp)
+			return nil, p.fail(op, resp)
 		}
 		var doc struct {
 			Start       int                `json:"start"`
@@ -382,7 +382,7 @@ func (p *Provider) deleteDeviceCredentials(ctx context.Context, user, client str
 			n++
 		case http.StatusNotFound:
 		default:
-			return n, fmt.Errorf("%d deleted before: %w", n, fail(dop, resp))
+			return n, fmt.Errorf("%d deleted before: %w", n, p.fail(dop, resp))
 		}
 	}
 	return n, nil

@@ -339,6 +339,7 @@ func TestTheDeviceCredentialListingToleratesBareArraysAndNeverDeletesPublicKeys(
 	}))
 	defer srv.Close()
 	env := providertest.Env(t, srv.URL, &provider.AdminAuth{Scheme: provider.AuthBearer, Secret: "mgmt"}, httpx.Options{Sleep: providertest.NoSleep})
+	env.Sleep = providertest.NoSleep
 	env.Settings = map[string]string{}
 	p := providertest.Adapter[*auth0.Provider](t, auth0.New, env)
 	auth0.SetPerPage(p, 2)

@@ -85,7 +85,6 @@ package ciscoucm
 import (
 	"context"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -93,7 +92,6 @@ import (
 	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
-	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 )
 
@@ -108,6 +106,9 @@ const (
 
 // Provider is the Cisco Unified CM adapter.
 type Provider struct {
+	// Client is the base for the REST API; with only SSH configured it
+	// has no Base and needHTTP keeps every HTTP path from using it.
+	*provider.Client
 	env  *provider.Env
 	base string // https://host:8443, or "" when only SSH is configured
 	host string // the UCM host name, for SSH defaults
@@ -144,6 +145,20 @@ func New(env *provider.Env) (provider.Provider, error) {
 	default:
 		return nil, errs.New(errs.KindUsage, "cisco-ucm: set the admin url (https://ucm.example.com:8443) or the admin setting host")
 	}
+	opts := provider.ClientOptions{
+		Decode: decodeError,
+		// One try and four retries, as every admin call had before the base.
+		MaxAttempts: 5,
+	}
+	if p.base == "" {
+		p.Client = &provider.Client{Vendor: Name, Env: env, ClientOptions: opts}
+		return p, nil
+	}
+	c, err := provider.NewClient(env, Name, p.base, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.Client = c
 	return p, nil
 }
 
@@ -163,14 +178,6 @@ func (p *Provider) needHTTP(op string) error {
 		return errs.New(errs.KindUsage, "cisco-ucm: %s needs the admin url or the admin setting host", op)
 	}
 	return nil
-}
-
-func (p *Provider) send(ctx context.Context, r httpx.Request) (*httpx.Response, error) {
-	r.URL = p.base + r.URL
-	if r.Header == nil {
-		r.Header = http.Header{}
-	}
-	return p.env.Send(ctx, r)
 }
 
 // sshTarget is one platform CLI to log in to.
@@ -267,13 +274,6 @@ func (p *Provider) sshCommon() (sshTarget, error) {
 		t.timeout = d
 	}
 	return t, nil
-}
-
-func (p *Provider) now() time.Time {
-	if p.env.Now != nil {
-		return p.env.Now()
-	}
-	return time.Now()
 }
 
 func plural(n int, one, many string) string {

@@ -24,13 +24,14 @@ type httpFixture struct {
 
 func newHTTPFixture(t *testing.T) *httpFixture {
 	t.Helper()
-	fake := ucmfake.New()
+	fake := ucmfake.New(t)
 	providertest.Watch(t, fake.Close, fake.Errors)
 	debug := &bytes.Buffer{}
 	env := providertest.Env(t, fake.URL,
 		&provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: fake.Password},
 		httpx.Options{Sleep: providertest.NoSleep, Debug: debug})
 	env.Now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+	env.Sleep = providertest.NoSleep
 	return &httpFixture{fake: fake, p: providertest.Adapter[*Provider](t, New, env), debug: debug}
 }
 
@@ -183,10 +184,10 @@ func TestRevokeFailuresAreClassifiedWithoutLeakingTokens(t *testing.T) {
 }
 
 func TestWrongAXLCredentialsAreRefused(t *testing.T) {
-	fake := ucmfake.New()
+	fake := ucmfake.New(t)
 	defer fake.Close()
 	hc := providertest.HTTP(t, httpx.Options{Sleep: providertest.NoSleep})
-	p, err := New(&provider.Env{BaseURL: fake.URL, HTTP: hc, Auth: &provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: "wrong-password"}})
+	p, err := New(&provider.Env{BaseURL: fake.URL, HTTP: hc, Sleep: providertest.NoSleep, Auth: &provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: "wrong-password"}})
 	if err != nil {
 		t.Fatal(err)
 	}

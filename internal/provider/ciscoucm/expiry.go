@@ -47,7 +47,7 @@ func (p *Provider) GetExpiry(_ context.Context, app string) (*provider.Lifetimes
 			"from release 15, Webex clients renew their refresh token during an access-token renewal once it has used half its lifetime, when that feature is enabled",
 			"changing the refresh timer makes every refresh token issued before invalid: every client signs in again",
 		},
-		ReadAt: p.now(),
+		ReadAt: p.Now(),
 	}
 	if app != "" && app != clusterApp {
 		lt.Notes = append([]string{"the app " + app + " is ignored: the timers are cluster-wide"}, lt.Notes...)

@@ -96,7 +96,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	const op = "cisco-ucm: revoking refresh tokens"
 	// Revoking twice is harmless, so a retry after a dropped connection
 	// or 503 is safe.
-	resp, err := p.send(ctx, httpx.Request{Method: http.MethodGet, URL: revokePath, Query: revokeQuery(req), Idempotent: true})
+	resp, err := p.Do(ctx, provider.Req{Method: http.MethodGet, Path: revokePath, Query: revokeQuery(req)})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -104,14 +104,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	res := &provider.RevokeUserResult{User: req.User, Client: req.Client, RequestID: provider.RequestID(resp.Header)}
 	var ans revokeAnswer
 	jsonErr := json.Unmarshal(resp.Body, &ans)
-	vendor := ""
-	if jsonErr == nil {
-		vendor = ans.explanation.text()
-		if ans.RevokedTokens != nil && vendor == "" {
-			vendor = ans.RevokedTokens.explanation.text()
-		}
-	}
-	vendor = blankTokens(vendor, tokens)
+	vendor := vendorText(resp.Body, tokens)
 
 	switch {
 	case resp.Status == http.StatusNotFound && jsonErr == nil:
@@ -119,7 +112,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 		res.Detail = notFoundDetail(vendor)
 		return res, nil
 	case resp.Status != http.StatusOK:
-		return nil, provider.StatusError(op, resp, vendor)
+		return nil, p.Fail(strings.TrimPrefix(op, Name+": "), resp)
 	}
 	if err := httpx.DecodeJSON(resp, &ans); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
@@ -173,6 +166,26 @@ func suffix(vendor string) string {
 		return ""
 	}
 	return ": " + vendor
+}
+
+// vendorText is what an answer explains, with the refresh tokens it
+// carries blanked.
+func vendorText(body []byte, tokens []string) string {
+	var ans revokeAnswer
+	vendor := ""
+	if json.Unmarshal(body, &ans) == nil {
+		vendor = ans.explanation.text()
+		if ans.RevokedTokens != nil && vendor == "" {
+			vendor = ans.RevokedTokens.explanation.text()
+		}
+	}
+	return blankTokens(vendor, tokens)
+}
+
+// decodeError is the base's view of a failed answer: its explanation,
+// never the refresh tokens it may carry.
+func decodeError(resp *httpx.Response) provider.VendorError {
+	return provider.VendorError{Message: vendorText(resp.Body, tokenValues(resp.Body))}
 }
 
 func notFoundDetail(vendor string) string {

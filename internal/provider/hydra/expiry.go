@@ -83,7 +83,7 @@ func (p *Provider) readClient(ctx context.Context, id string) (*client, error) {
 	if strings.TrimSpace(id) == "" {
 		return nil, errs.New(errs.KindUsage, "hydra: no client id given")
 	}
-	resp, err := p.get(ctx, "/admin/clients/"+url.PathEscape(id), nil)
+	resp, err := p.get(ctx, "/admin/clients/"+url.PathEscape(id))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func (p *Provider) readClient(ctx context.Context, id string) (*client, error) {
 		return nil, errs.New(errs.KindUsage, "hydra: no client %q", id)
 	}
 	if resp.Status != http.StatusOK {
-		return nil, fail("reading client "+id, resp)
+		return nil, p.fail("reading client "+id, resp)
 	}
 	return decodeClient(resp, id)
 }
@@ -234,17 +234,10 @@ func (c *client) lifetimes(now time.Time) *provider.Lifetimes {
 	return lt
 }
 
-func (p *Provider) now() time.Time {
-	if p.env.Now != nil {
-		return p.env.Now()
-	}
-	return time.Now()
-}
-
 // ListApps implements provider.AppExpiryManager.
 func (p *Provider) ListApps(ctx context.Context) ([]provider.App, error) {
 	var apps []provider.App
-	err := p.listAll(ctx, "listing clients", "/admin/clients", url.Values{}, func(resp *httpx.Response) error {
+	err := p.Pages(ctx, "listing clients", "/admin/clients", nil, func(resp *httpx.Response) error {
 		var page []struct {
 			ClientID string `json:"client_id"`
 			Name     string `json:"client_name"`
@@ -266,7 +259,7 @@ func (p *Provider) GetExpiry(ctx context.Context, app string) (*provider.Lifetim
 	if err != nil {
 		return nil, err
 	}
-	return c.lifetimes(p.now()), nil
+	return c.lifetimes(p.Now()), nil
 }
 
 // expiryState is the adapter's part of an ExpiryPlan: the change, applied
@@ -332,8 +325,8 @@ func (p *Provider) PlanExpiry(ctx context.Context, app string, ch provider.Lifet
 	path := "/admin/clients/" + url.PathEscape(c.id)
 	plan := &provider.ExpiryPlan{
 		App:    c.id,
-		Before: *c.lifetimes(p.now()),
-		After:  *after.lifetimes(p.now()),
+		Before: *c.lifetimes(p.Now()),
+		After:  *after.lifetimes(p.Now()),
 		Calls: []provider.Call{
 			{Method: http.MethodGet, Path: path, Purpose: "read the client's lifespans"},
 			{Method: http.MethodPut, Path: path + "/lifespans", Purpose: "write all lifespans (unsent ones would become null)"},
@@ -378,7 +371,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		return nil, errs.New(errs.KindUsage, "hydra: no client %q", st.clientID)
 	}
 	if resp.Status != http.StatusOK && resp.Status != http.StatusNoContent {
-		return nil, fail("setting the lifespans of client "+st.clientID, resp)
+		return nil, p.fail("setting the lifespans of client "+st.clientID, resp)
 	}
 	back, err := p.readClient(ctx, st.clientID)
 	if err != nil {
@@ -387,7 +380,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 	if diff := lifespanDiff(body, back.lifespans); diff != "" {
 		return nil, errs.New(errs.KindUnknown, "hydra: client %s reads back different lifespans than were written (%s)", st.clientID, diff)
 	}
-	return back.lifetimes(p.now()), nil
+	return back.lifetimes(p.Now()), nil
 }
 
 // lifespanDiff compares written and read lifespans as durations, since

@@ -7,5 +7,5 @@ import (
 )
 
 func FuzzErrorBodies(f *testing.F) {
-	providertest.FuzzErrorBodies(f, fail, `{"error":"invalid_request","error_description":"The request is missing a required parameter"}`, `{"error":"x\u001b[2J","error_description":"\u0007"}`, `<html><title>502</title></html>`)
+	providertest.FuzzErrorBodies(f, bare(f).fail, `{"error":"invalid_request","error_description":"The request is missing a required parameter"}`, `{"error":"x\u001b[2J","error_description":"\u0007"}`, `<html><title>502</title></html>`)
 }

@@ -21,14 +21,10 @@ const (
 	AccessTokenKeySet = "hydra.jwt.access-token"
 )
 
-// maxPages bounds a paginated listing; more pages than this means a broken
-// or hostile next link rather than a real deployment.
-const maxPages = 500
-
 // Provider is the Hydra adapter. It implements provider.UserTokenRevoker,
 // provider.AppExpiryManager and provider.KeyRotator.
 type Provider struct {
-	env       *provider.Env
+	*provider.Client
 	base      string // admin API base, no trailing slash, no /admin
 	publicURL string // public base for the JWKS, may be empty
 	keySet    string
@@ -56,9 +52,23 @@ func New(env *provider.Env) (provider.Provider, error) {
 		return nil, errs.New(errs.KindUsage, "hydra: the admin url %q is not an http(s) URL", base)
 	}
 	base = strings.TrimSuffix(base, "/admin")
+	c, err := provider.NewClient(env, Name, base, provider.ClientOptions{
+		Decode: decodeError,
+		// Hydra's keyset and token pagination put the next page's query in
+		// rel="next"; the rest of the link is Hydra's idea of its own URL.
+		FollowNext: nextPage,
+		// Deleting a subject's sessions twice ends in the same state, so a
+		// serialization conflict is retried like a 503.
+		Transient: IsConcurrentUpdate,
+		// One try and four retries, as every admin call had before the base.
+		MaxAttempts: 5,
+	})
+	if err != nil {
+		return nil, err
+	}
 	public := strings.TrimRight(env.Setting("public_url", env.Issuer), "/")
 	return &Provider{
-		env:       env,
+		Client:    c,
 		base:      base,
 		publicURL: public,
 		keySet:    env.Setting("key_set", IDTokenKeySet),
@@ -69,17 +79,20 @@ func New(env *provider.Env) (provider.Provider, error) {
 // Name implements provider.Provider.
 func (p *Provider) Name() string { return Name }
 
-func (p *Provider) url(path string) string { return p.base + path }
-
-// get sends an idempotent GET and returns the response whatever its status.
-func (p *Provider) get(ctx context.Context, path string, q url.Values) (*httpx.Response, error) {
-	return p.env.Send(ctx, httpx.Request{Method: http.MethodGet, URL: p.url(path), Query: q, Idempotent: true})
+// get sends an idempotent GET and returns the answer whatever its status.
+func (p *Provider) get(ctx context.Context, path string) (*httpx.Response, error) {
+	return p.Do(ctx, provider.Req{Method: http.MethodGet, Path: path})
 }
 
-// del sends an idempotent DELETE. Deleting a subject's sessions twice ends
-// in the same state, so a serialization conflict is retried like a 503.
+// del sends an idempotent DELETE, retried on a concurrent update.
 func (p *Provider) del(ctx context.Context, path string, q url.Values) (*httpx.Response, error) {
-	return p.env.Send(ctx, httpx.Request{Method: http.MethodDelete, URL: p.url(path), Query: q, Idempotent: true, Transient: IsConcurrentUpdate})
+	return p.Do(ctx, provider.Req{Method: http.MethodDelete, Path: path, Query: q})
+}
+
+// write sends a POST or PUT: repeated only after a 429, which says the
+// server did not act on it.
+func (p *Provider) write(ctx context.Context, method, path string, body any) (*httpx.Response, error) {
+	return p.Do(ctx, provider.Req{Method: method, Path: path, JSON: body, RetryRateLimited: true})
 }
 
 // IsConcurrentUpdate recognises the 400 Hydra answers when its database
@@ -97,20 +110,19 @@ func IsConcurrentUpdate(resp *httpx.Response) bool {
 	return strings.Contains(msg, "serialize access") || strings.Contains(msg, "concurrent update")
 }
 
-// write sends a POST or PUT: repeated only after a 429, which says the
-// server did not act on it.
-func (p *Provider) write(ctx context.Context, method, path string, body any) (*httpx.Response, error) {
-	return p.env.Send(ctx, httpx.Request{Method: method, URL: p.url(path), JSON: body, RetryRateLimited: true})
-}
-
 // fail classifies an unexpected status with Hydra's own error text. A
 // serialization conflict that outlasted the retries is transient, not a
 // refusal: the same call succeeds once the other transaction is done.
-func fail(operation string, resp *httpx.Response) error {
+func (p *Provider) fail(operation string, resp *httpx.Response) error {
 	if IsConcurrentUpdate(resp) {
 		return provider.Transient(errs.New(errs.KindNetwork, "hydra: %s: the database reported a concurrent update of the same records (HTTP 400: %s); nothing was changed, try again", operation, provider.Clean(vendorMessage(resp.Body))))
 	}
-	return provider.StatusError("hydra: "+operation, resp, vendorMessage(resp.Body))
+	return p.Fail(operation, resp)
+}
+
+// decodeError is the base's view of Hydra's error document.
+func decodeError(resp *httpx.Response) provider.VendorError {
+	return provider.VendorError{Message: vendorMessage(resp.Body)}
 }
 
 // vendorMessage reads Hydra's error document: the OAuth 2.0 form
@@ -148,107 +160,31 @@ func vendorMessage(body []byte) string {
 	return strings.Join(out, ": ")
 }
 
-// listAll walks a listing paginated by a Link header (Hydra's keyset and
-// token pagination both put the next page's query in rel="next"), calling
-// page with each body.
-func (p *Provider) listAll(ctx context.Context, operation, path string, q url.Values, page func(*httpx.Response) error) error {
-	seen := map[string]bool{}
-	for i := 0; ; i++ {
-		if i >= maxPages {
-			return errs.New(errs.KindNetwork, "hydra: %s: more than %d pages; the server's next links do not end", operation, maxPages)
-		}
-		resp, err := p.get(ctx, path, q)
-		if err != nil {
-			return err
-		}
-		if resp.Status != http.StatusOK {
-			return fail(operation, resp)
-		}
-		if err := page(resp); err != nil {
-			return err
-		}
-		next, ok := nextPageQuery(resp.Header, q)
-		if !ok || seen[next.Encode()] {
-			return nil
-		}
-		seen[next.Encode()] = true
-		q = next
-	}
-}
-
-// nextPageQuery returns the query of the rel="next" link merged over the
-// current query, or false when there is no next page. Only the query is
-// taken: the link's host and path are the server's business, and following
-// them could send the admin credential elsewhere.
-func nextPageQuery(h http.Header, current url.Values) (url.Values, bool) {
-	for _, header := range h.Values("Link") {
-		for _, part := range splitLinks(header) {
-			target, rel, ok := parseLink(part)
-			if !ok || rel != "next" {
-				continue
-			}
-			// Some ory/x releases query-escape the whole URL inside <>.
-			if !strings.Contains(target, "?") && strings.Contains(target, "%3F") {
-				if un, err := url.QueryUnescape(target); err == nil {
-					target = un
-				}
-			}
-			u, err := url.Parse(target)
-			if err != nil {
-				continue
-			}
-			linkQ := u.Query()
-			if linkQ.Get("page_token") == "" && linkQ.Get("offset") == "" {
-				continue
-			}
-			next := url.Values{}
-			for k, v := range current {
-				next[k] = append([]string(nil), v...)
-			}
-			for k, v := range linkQ {
-				next[k] = v
-			}
-			return next, true
+// nextPage takes the query of a rel="next" link onto the current page's
+// URL, over its current query, or ends the listing when the link carries
+// no cursor. Only the query is taken: the link's host and path are what
+// Hydra believes its URL to be, which behind a gateway they are not, and
+// following them could send the admin credential elsewhere.
+func nextPage(current *url.URL, target string) (*url.URL, bool) {
+	// Some ory/x releases query-escape the whole URL inside <>.
+	if !strings.Contains(target, "?") && strings.Contains(target, "%3F") {
+		if un, err := url.QueryUnescape(target); err == nil {
+			target = un
 		}
 	}
-	return nil, false
-}
-
-// splitLinks splits a Link header value into its link-values (RFC 8288
-// §3); commas inside <...> are part of the URL.
-func splitLinks(h string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i, r := range h {
-		switch r {
-		case '<':
-			depth++
-		case '>':
-			if depth > 0 {
-				depth--
-			}
-		case ',':
-			if depth == 0 {
-				out = append(out, h[start:i])
-				start = i + 1
-			}
-		}
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, false
 	}
-	return append(out, h[start:])
-}
-
-func parseLink(v string) (target, rel string, ok bool) {
-	v = strings.TrimSpace(v)
-	open, close := strings.Index(v, "<"), strings.Index(v, ">")
-	if open != 0 || close < 0 {
-		return "", "", false
+	linkQ := u.Query()
+	if linkQ.Get("page_token") == "" && linkQ.Get("offset") == "" {
+		return nil, false
 	}
-	target = v[1:close]
-	for _, param := range strings.Split(v[close+1:], ";") {
-		k, val, found := strings.Cut(strings.TrimSpace(param), "=")
-		if found && strings.EqualFold(strings.TrimSpace(k), "rel") {
-			rel = strings.Trim(strings.TrimSpace(val), `"`)
-		}
+	q := current.Query()
+	for k, v := range linkQ {
+		q[k] = v
 	}
-	return target, rel, true
+	next := *current
+	next.RawQuery = q.Encode()
+	return &next, true
 }

@@ -56,7 +56,7 @@ func keysPath(set string) string { return "/admin/keys/" + url.PathEscape(set) }
 // readKeySet returns a set's keys newest first; found is false when the set
 // does not exist yet (Hydra creates it on first use).
 func (p *Provider) readKeySet(ctx context.Context, set string) (keys []publicJWK, found bool, err error) {
-	resp, err := p.get(ctx, keysPath(set), nil)
+	resp, err := p.get(ctx, keysPath(set))
 	if err != nil {
 		return nil, false, err
 	}
@@ -66,7 +66,7 @@ func (p *Provider) readKeySet(ctx context.Context, set string) (keys []publicJWK
 	}
 	if resp.Status != http.StatusOK {
 		defer clear(resp.Body)
-		return nil, false, fail("reading key set "+set, resp)
+		return nil, false, p.fail("reading key set "+set, resp)
 	}
 	keys, err = decodeKeys(resp, "reading key set "+set)
 	return keys, err == nil, err
@@ -170,7 +170,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 	}
 	if resp.Status != http.StatusCreated && resp.Status != http.StatusOK {
 		defer clear(resp.Body)
-		return nil, fail("creating a key in "+st.set, resp)
+		return nil, p.fail("creating a key in "+st.set, resp)
 	}
 	keys, err := decodeKeys(resp, "creating a key in "+st.set)
 	if err != nil {
@@ -231,7 +231,7 @@ func (p *Provider) RetireKeys(ctx context.Context, plan *provider.RotatePlan, ro
 		case http.StatusNotFound:
 			res.Notes = append(res.Notes, "previous key "+kid+" was already gone")
 		default:
-			return &res, fail("deleting the previous key "+kid, resp)
+			return &res, p.fail("deleting the previous key "+kid, resp)
 		}
 	}
 	if len(res.Retired) > 0 {

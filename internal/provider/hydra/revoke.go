@@ -84,7 +84,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	res := &provider.RevokeUserResult{User: req.User, Client: req.Client}
 
 	var sessions []consentSession
-	err := p.listAll(ctx, "listing consent sessions", consentPath, url.Values{"subject": {req.User}}, func(resp *httpx.Response) error {
+	err := p.Pages(ctx, "listing consent sessions", consentPath, url.Values{"subject": {req.User}}, func(resp *httpx.Response) error {
 		var page []consentSession
 		if err := httpx.DecodeJSON(resp, &page); err != nil {
 			return fmt.Errorf("hydra: listing consent sessions: %w", err)
@@ -113,7 +113,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 		return nil, err
 	}
 	if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-		return nil, fail("revoking consent sessions", resp)
+		return nil, p.fail("revoking consent sessions", resp)
 	}
 	if id := provider.RequestID(resp.Header); id != "" {
 		res.RequestID = id
@@ -125,7 +125,7 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 			return nil, err
 		}
 		if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-			return nil, fail("ending login sessions", resp)
+			return nil, p.fail("ending login sessions", resp)
 		}
 		loginEnded = true
 	}

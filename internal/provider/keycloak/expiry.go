@@ -86,7 +86,7 @@ func (p *Provider) findClient(ctx context.Context, app string) (*client, error) 
 			return &c, nil
 		case http.StatusNotFound:
 		default:
-			return nil, fail("reading client "+app, resp)
+			return nil, p.Fail("reading client "+app, resp)
 		}
 	}
 	return nil, errs.New(errs.KindUsage, "keycloak: no client %q in realm %s", app, p.realm)
@@ -103,7 +103,7 @@ func (p *Provider) readClientRaw(ctx context.Context, uuid string) (map[string]j
 		return nil, nil, errs.New(errs.KindUsage, "keycloak: client %s no longer exists in realm %s", uuid, p.realm)
 	}
 	if resp.Status != http.StatusOK {
-		return nil, nil, fail("reading client "+uuid, resp)
+		return nil, nil, p.Fail("reading client "+uuid, resp)
 	}
 	var raw map[string]json.RawMessage
 	if err := decode(resp, "reading client "+uuid, &raw); err != nil {
@@ -154,7 +154,7 @@ func (p *Provider) lifetimes(c *client, r *realmRep) *provider.Lifetimes {
 			SetWhere: fmt.Sprintf("realm %s settings: Revoke Refresh Token and Refresh Token Max Reuse (realm-wide)", p.realm)},
 		Rotation:       &rotation,
 		RotationSource: provider.SourceInherited,
-		ReadAt:         p.now(),
+		ReadAt:         p.Now(),
 	}
 	offline := func(attr string, realmSecs int64, realmName string) string {
 		if d, ok := c.seconds(attr); ok {
@@ -173,8 +173,8 @@ func (p *Provider) lifetimes(c *client, r *realmRep) *provider.Lifetimes {
 func (p *Provider) ListApps(ctx context.Context) ([]provider.App, error) {
 	var apps []provider.App
 	for first, i := 0, 0; ; first, i = first+pageSize, i+1 {
-		if i >= maxPages {
-			return nil, errs.New(errs.KindNetwork, "keycloak: listing clients: more than %d pages", maxPages)
+		if i >= provider.DefaultMaxPages {
+			return nil, errs.New(errs.KindNetwork, "keycloak: listing clients: more than %d pages", provider.DefaultMaxPages)
 		}
 		var page []client
 		q := url.Values{"first": {strconv.Itoa(first)}, "max": {strconv.Itoa(pageSize)}}
@@ -318,7 +318,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		return nil, errs.New(errs.KindUsage, "keycloak: client %s no longer exists in realm %s", st.clientID, p.realm)
 	}
 	if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-		return nil, fail("updating client "+st.clientID, resp)
+		return nil, p.Fail("updating client "+st.clientID, resp)
 	}
 	_, back, err := p.readClientRaw(ctx, st.uuid)
 	if err != nil {

@@ -25,14 +25,11 @@ const DefaultAdminRealm = "master"
 // pageSize is the max of paginated client listings.
 const pageSize = 100
 
-// maxPages bounds a paginated listing.
-const maxPages = 500
-
 // Provider is the Keycloak adapter. It implements
 // provider.UserTokenRevoker, provider.AppExpiryManager and
 // provider.KeyRotator.
 type Provider struct {
-	env   *provider.Env
+	*provider.Client
 	base  string // server base, no trailing slash (may end in /auth)
 	realm string
 }
@@ -71,7 +68,15 @@ func New(env *provider.Env) (provider.Provider, error) {
 	if a := env.Auth; a != nil && a.Scheme == provider.AuthClientCredentials && a.TokenURL == "" {
 		a.TokenURL = base + "/realms/" + url.PathEscape(env.Setting("admin_realm", DefaultAdminRealm)) + "/protocol/openid-connect/token"
 	}
-	return &Provider{env: env, base: base, realm: realm}, nil
+	c, err := provider.NewClient(env, Name, base, provider.ClientOptions{
+		Decode: decodeError,
+		// One try and four retries, as every admin call had before the base.
+		MaxAttempts: 5,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{Client: c, base: base, realm: realm}, nil
 }
 
 // splitRealmURL reads https://host[/prefix][/admin]/realms/R[/...] as the
@@ -103,16 +108,16 @@ func (p *Provider) adminPath(rest string) string {
 }
 
 func (p *Provider) get(ctx context.Context, path string, q url.Values) (*httpx.Response, error) {
-	return p.env.Send(ctx, httpx.Request{Method: http.MethodGet, URL: p.base + path, Query: q, Idempotent: true})
+	return p.Do(ctx, provider.Req{Method: http.MethodGet, Path: path, Query: q})
 }
 
 func (p *Provider) del(ctx context.Context, path string) (*httpx.Response, error) {
-	return p.env.Send(ctx, httpx.Request{Method: http.MethodDelete, URL: p.base + path, Idempotent: true})
+	return p.Do(ctx, provider.Req{Method: http.MethodDelete, Path: path})
 }
 
 // write sends a POST or PUT, repeated only after a 429.
 func (p *Provider) write(ctx context.Context, method, path string, body any) (*httpx.Response, error) {
-	return p.env.Send(ctx, httpx.Request{Method: method, URL: p.base + path, JSON: body, RetryRateLimited: true})
+	return p.Do(ctx, provider.Req{Method: method, Path: path, JSON: body, RetryRateLimited: true})
 }
 
 // getJSON GETs and decodes a 200 answer; other statuses are errors.
@@ -122,7 +127,7 @@ func (p *Provider) getJSON(ctx context.Context, operation, path string, q url.Va
 		return nil, err
 	}
 	if resp.Status != http.StatusOK {
-		return resp, fail(operation, resp)
+		return resp, p.Fail(operation, resp)
 	}
 	return resp, decode(resp, operation, v)
 }
@@ -134,8 +139,9 @@ func decode(resp *httpx.Response, operation string, v any) error {
 	return nil
 }
 
-func fail(operation string, resp *httpx.Response) error {
-	return provider.StatusError("keycloak: "+operation, resp, vendorMessage(resp.Body))
+// decodeError is the base's view of Keycloak's error documents.
+func decodeError(resp *httpx.Response) provider.VendorError {
+	return provider.VendorError{Message: vendorMessage(resp.Body)}
 }
 
 // vendorMessage reads Keycloak's two error documents: ErrorRepresentation
@@ -185,13 +191,6 @@ func (p *Provider) readRealm(ctx context.Context) (*realmRep, error) {
 		return nil, err
 	}
 	return &r, nil
-}
-
-func (p *Provider) now() time.Time {
-	if p.env.Now != nil {
-		return p.env.Now()
-	}
-	return time.Now()
 }
 
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }

@@ -32,13 +32,14 @@ func testHTTP(t *testing.T) *httpx.Client {
 // test.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{fake: keycloakfake.New("demo")}
+	h := &harness{fake: keycloakfake.New(t, "demo")}
 	providertest.Watch(t, h.fake.Close, h.fake.Errors)
 	h.env = providertest.Env(t, h.fake.URL,
 		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: h.fake.AdminClientID, Secret: h.fake.AdminSecret},
 		httpx.Options{Timeout: 5 * time.Second, Sleep: h.sleeps.Sleep})
 	h.env.Settings = map[string]string{"realm": "demo"}
 	h.env.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
+	h.env.Sleep = h.sleeps.Sleep
 	h.p = providertest.Adapter[*Provider](t, New, h.env)
 	return h
 }

@@ -90,7 +90,7 @@ func (p *Provider) PlanRotate(ctx context.Context, use provider.KeyUse, opts pro
 		return nil, err
 	}
 	st := &rotateState{kind: kind, realmID: r.ID, old: map[string][]string{},
-		name: fmt.Sprintf("idpctl-%s-%s", kind.label, p.now().UTC().Format("20060102-150405"))}
+		name: fmt.Sprintf("idpctl-%s-%s", kind.label, p.Now().UTC().Format("20060102-150405"))}
 	if st.realmID == "" {
 		st.realmID = r.Realm
 	}
@@ -189,7 +189,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 		return nil, err
 	}
 	if resp.Status != http.StatusCreated && resp.Status != http.StatusOK {
-		return nil, fail("adding key provider "+st.name, resp)
+		return nil, p.Fail("adding key provider "+st.name, resp)
 	}
 	componentID := ""
 	if loc := resp.Header.Get("Location"); loc != "" {
@@ -258,7 +258,7 @@ func (p *Provider) makePassive(ctx context.Context, id string) error {
 		return err
 	}
 	if resp.Status != http.StatusOK {
-		return fail("reading key provider "+id, resp)
+		return p.Fail("reading key provider "+id, resp)
 	}
 	var comp map[string]json.RawMessage
 	if err := decode(resp, "reading key provider "+id, &comp); err != nil {
@@ -281,7 +281,7 @@ func (p *Provider) makePassive(ctx context.Context, id string) error {
 		return err
 	}
 	if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-		return fail("making key provider "+id+" passive", resp)
+		return p.Fail("making key provider "+id+" passive", resp)
 	}
 	return nil
 }

@@ -74,7 +74,7 @@ func (p *Provider) findUser(ctx context.Context, name string) (*user, error) {
 		case http.StatusNotFound:
 			// A username may look like an id; search below.
 		default:
-			return nil, fail("reading user "+name, resp)
+			return nil, p.Fail("reading user "+name, resp)
 		}
 	}
 	match := func(field string, same func(user) bool) (*user, error) {
@@ -195,7 +195,7 @@ func (p *Provider) revokeAll(ctx context.Context, res *provider.RevokeUserResult
 		return res, nil
 	}
 	if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-		return nil, fail("logging the user out", resp)
+		return nil, p.Fail("logging the user out", resp)
 	}
 	res.RequestID = provider.RequestID(resp.Header)
 	if len(sessions) == 0 && offline == 0 {
@@ -239,7 +239,7 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 		case http.StatusNotFound:
 			// Revoked by someone else since the listing: nothing left here.
 		default:
-			return nil, fail("revoking the consent for "+req.Client, resp)
+			return nil, p.Fail("revoking the consent for "+req.Client, resp)
 		}
 		break
 	}
@@ -265,7 +265,7 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 			case http.StatusNotFound:
 				// The session ended on its own meanwhile.
 			default:
-				return nil, fail("ending session "+s.ID, resp)
+				return nil, p.Fail("ending session "+s.ID, resp)
 			}
 		}
 		if ended > 0 {

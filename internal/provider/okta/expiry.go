@@ -165,7 +165,7 @@ func (p *Provider) findApp(ctx context.Context, name string) (app, error) {
 		return a, nil
 	case http.StatusNotFound:
 	default:
-		return app{}, fail(op, resp)
+		return app{}, p.fail(op, resp)
 	}
 	var found *app
 	err = p.eachOIDCApp(ctx, func(a app) bool {
@@ -198,7 +198,7 @@ func (p *Provider) policies(ctx context.Context) ([]policy, error) {
 		out = append(out, pol)
 		return nil
 	})
-	if statusOf(err) == http.StatusNotFound {
+	if provider.StatusOf(err) == http.StatusNotFound {
 		return nil, errs.New(errs.KindUsage, "okta: no custom authorization server %q in this org (set the admin setting authorization_server): %v", p.as, err)
 	}
 	sortByPriority(out, func(p policy) int { return p.Priority })
@@ -297,11 +297,7 @@ func (p *Provider) serverName() string {
 }
 
 func (p *Provider) lifetimes(a app, w *where) provider.Lifetimes {
-	now := time.Now()
-	if p.env.Now != nil {
-		now = p.env.Now()
-	}
-	lt := provider.Lifetimes{App: a.ClientID, ReadAt: now}
+	lt := provider.Lifetimes{App: a.ClientID, ReadAt: p.Now()}
 	if a.Label != "" {
 		lt.App = fmt.Sprintf("%s (%s)", a.ClientID, a.Label)
 	}
@@ -550,7 +546,7 @@ func (p *Provider) replace(ctx context.Context, op, path, updated string, body m
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if resp.Status != http.StatusOK {
-		return fail(op, resp)
+		return p.fail(op, resp)
 	}
 	var cur map[string]any
 	if err := provider.DecodeExact(resp, &cur); err != nil {
@@ -564,7 +560,7 @@ func (p *Provider) replace(ctx context.Context, op, path, updated string, body m
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	if resp.Status != http.StatusOK {
-		return fail(op, resp)
+		return p.fail(op, resp)
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ func TestAnAppIsFoundByACustomClientID(t *testing.T) {
 
 func TestAnAppNoPolicyAppliesToHasUnknownLifetimes(t *testing.T) {
 	// An org whose only policy is for another client.
-	srv := oktafake.New(oktafake.Options{})
+	srv := oktafake.New(t, oktafake.Options{})
 	defer srv.Close()
 	srv.AddApp(oktafake.OIDCApp("0oa5lone", "0oa5lone", "Lonely"))
 	srv.AddAuthorizationServer("default")

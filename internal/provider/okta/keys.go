@@ -81,7 +81,7 @@ func (p *Provider) keys(ctx context.Context) ([]key, error) {
 			return nil, fmt.Errorf("%s: %w", op, err)
 		}
 		if resp.Status != http.StatusOK {
-			return nil, fail(op, resp)
+			return nil, p.fail(op, resp)
 		}
 		return parseKeys(op, resp)
 	}
@@ -93,9 +93,9 @@ func (p *Provider) keys(ctx context.Context) ([]key, error) {
 	case http.StatusOK:
 		return parseKeys(op, resp)
 	case http.StatusNotFound:
-		return nil, errs.New(errs.KindUsage, "okta: no custom authorization server %q in this org (set the admin setting authorization_server): %v", p.as, fail(op, resp))
+		return nil, errs.New(errs.KindUsage, "okta: no custom authorization server %q in this org (set the admin setting authorization_server): %v", p.as, p.fail(op, resp))
 	default:
-		return nil, fail(op, resp)
+		return nil, p.fail(op, resp)
 	}
 }
 
@@ -171,7 +171,7 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if resp.Status != http.StatusOK && resp.Status != http.StatusCreated {
-		return nil, fail(op, resp)
+		return nil, p.fail(op, resp)
 	}
 	keys, err := parseKeys(op, resp)
 	if err != nil {

@@ -3,9 +3,7 @@ package okta
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -34,7 +32,7 @@ const maxPages = 200
 // Provider is the Okta adapter. It implements provider.UserTokenRevoker,
 // provider.AppExpiryManager and provider.KeyRotator.
 type Provider struct {
-	env *provider.Env
+	*provider.Client
 	org string // scheme://host of the org, no trailing slash
 	as  string // custom authorization server id, or OrgAuthorizationServer
 
@@ -86,7 +84,24 @@ func New(env *provider.Env) (provider.Provider, error) {
 			return nil, errs.New(errs.KindUsage, "okta: admin auth %q is not supported: use ssws (an API token), bearer or client_credentials", env.Auth.Scheme)
 		}
 	}
-	return &Provider{env: env, org: org, as: as, stillValid: map[string]string{}}, nil
+	c, err := provider.NewClient(env, Name, org, provider.ClientOptions{
+		Decode: decodeError,
+		// An org reached through a custom domain may name its okta.com
+		// host in next links. Like Okta's SDKs, keep the configured org
+		// and take only the path and query from the link: the admin
+		// credential never goes to a host the profile does not name.
+		RebaseNext: true,
+		// X-Rate-Limit-Reset is a time on Okta's clock: the wait is the
+		// reset minus the answer's Date, as Okta advises.
+		ServerClock: true,
+		MaxPages:    maxPages,
+		// One try and four retries, as every admin call had before the base.
+		MaxAttempts: 5,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{Client: c, org: org, as: as, stillValid: map[string]string{}}, nil
 }
 
 // orgOf finds the org origin and, from an issuer of the form
@@ -126,21 +141,12 @@ func (p *Provider) asPath() string {
 	return "/api/v1/authorizationServers/" + url.PathEscape(p.as)
 }
 
-// send makes one management API call. Reads and deletes are idempotent
-// (repeating a revocation is harmless); writes are repeated only after a
-// 429, which says Okta did not process them.
+// send makes one management API call to an absolute URL on the org.
+// Reads and deletes are idempotent (repeating a revocation is harmless);
+// writes are repeated only after a 429, which says Okta did not process
+// them.
 func (p *Provider) send(ctx context.Context, method, rawURL string, query url.Values, body any) (*httpx.Response, error) {
-	req := httpx.Request{Method: method, URL: rawURL, Query: query}
-	if body != nil {
-		req.JSON = body
-	}
-	switch method {
-	case http.MethodGet, http.MethodDelete:
-		req.Idempotent = true
-	default:
-		req.RetryRateLimited = true
-	}
-	return p.env.Send(ctx, req)
+	return p.Do(ctx, provider.Req{Method: method, URL: rawURL, Query: query, JSON: body, RetryRateLimited: !provider.Idempotent(method)})
 }
 
 func (p *Provider) api(path string) string { return p.org + path }
@@ -179,27 +185,24 @@ func readError(resp *httpx.Response) oktaError {
 	return e
 }
 
-// fail classifies an unexpected answer, keeping Okta's own words.
-func fail(op string, resp *httpx.Response) error {
-	return provider.StatusError(op, resp, readError(resp).message())
+// decodeError is the base's view of Okta's error document; the message
+// already names the errorCode.
+func decodeError(resp *httpx.Response) provider.VendorError {
+	e := readError(resp)
+	return provider.VendorError{Code: e.ErrorCode, Message: e.message()}
 }
 
-// listAll follows Okta's Link rel="next" pagination, handing each item to
-// fn. Next links must stay on the org: the admin credential goes with them.
+// fail classifies an unexpected answer, keeping Okta's own words. The
+// adapter's operations name the vendor already ("okta: listing apps"),
+// which the base adds itself.
+func (p *Provider) fail(op string, resp *httpx.Response) error {
+	return p.Fail(strings.TrimPrefix(op, Name+": "), resp)
+}
+
+// listAll follows Okta's Link rel="next" pagination (the base's Pages),
+// handing each item to fn.
 func (p *Provider) listAll(ctx context.Context, op, path string, query url.Values, fn func(json.RawMessage) error) error {
-	next := p.api(path)
-	q := query
-	for page := 0; next != ""; page++ {
-		if page == maxPages {
-			return errs.New(errs.KindNetwork, "%s: more than %d pages; stopping", op, maxPages)
-		}
-		resp, err := p.send(ctx, http.MethodGet, next, q, nil)
-		if err != nil {
-			return fmt.Errorf("%s: %w", op, err)
-		}
-		if resp.Status != http.StatusOK {
-			return &statusError{status: resp.Status, err: fail(op, resp)}
-		}
+	return p.Pages(ctx, strings.TrimPrefix(op, Name+": "), path, query, func(resp *httpx.Response) error {
 		var items []json.RawMessage
 		if err := provider.DecodeExact(resp, &items); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
@@ -209,68 +212,8 @@ func (p *Provider) listAll(ctx context.Context, op, path string, query url.Value
 				return err
 			}
 		}
-		next, err = p.nextLink(op, resp.Header)
-		if err != nil {
-			return err
-		}
-		q = nil // the next link carries the query and cursor
-	}
-	return nil
-}
-
-// statusError keeps the HTTP status of a failed listing, for callers that
-// give a status its own meaning (a 404 naming an unknown client).
-type statusError struct {
-	status int
-	err    error
-}
-
-func (e *statusError) Error() string { return e.err.Error() }
-func (e *statusError) Unwrap() error { return e.err }
-
-func statusOf(err error) int {
-	var se *statusError
-	if errors.As(err, &se) {
-		return se.status
-	}
-	return 0
-}
-
-// nextLink returns the rel="next" target of a Link header (RFC 8288), or "".
-func (p *Provider) nextLink(op string, h http.Header) (string, error) {
-	for _, v := range h.Values("Link") {
-		for _, part := range strings.Split(v, ",") {
-			segs := strings.Split(part, ";")
-			if len(segs) < 2 {
-				continue
-			}
-			target := strings.Trim(strings.TrimSpace(segs[0]), "<>")
-			isNext := false
-			for _, s := range segs[1:] {
-				s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-				if s == `rel="next"` || s == "rel=next" {
-					isNext = true
-				}
-			}
-			if !isNext {
-				continue
-			}
-			u, err := url.Parse(target)
-			if err != nil || (u.Host == "" && !strings.HasPrefix(u.Path, "/")) {
-				return "", errs.New(errs.KindNetwork, "%s: Okta's next-page link %q is not a URL", op, provider.Clean(target))
-			}
-			// An org reached through a custom domain may name its okta.com
-			// host in the link. Like Okta's SDKs, keep the configured org
-			// and take only the path and query from the link: the admin
-			// credential never goes to a host the profile does not name.
-			next := p.org + u.EscapedPath()
-			if u.RawQuery != "" {
-				next += "?" + u.RawQuery
-			}
-			return next, nil
-		}
-	}
-	return "", nil
+		return nil
+	})
 }
 
 // child returns m[key] as an object, creating it when create is set.

@@ -34,7 +34,7 @@ type fixture struct {
 // authorization server whose first policy applies to that app only.
 func setup(t *testing.T, settings map[string]string) *fixture {
 	t.Helper()
-	srv := oktafake.New(oktafake.Options{})
+	srv := oktafake.New(t, oktafake.Options{})
 	providertest.Watch(t, srv.Close, srv.Violations)
 	srv.AddUser(oktafake.User{ID: userID, Login: login, Email: login})
 	srv.AddSessions(userID, 2)
@@ -55,6 +55,7 @@ func setup(t *testing.T, settings map[string]string) *fixture {
 func newEnv(t *testing.T, srv *oktafake.Server, settings map[string]string, s *providertest.Sleeps) *provider.Env {
 	t.Helper()
 	env := providertest.Env(t, srv.URL, &provider.AdminAuth{Scheme: provider.AuthSSWS, Secret: srv.Token()}, httpx.Options{MaxRetries: 2, Sleep: s.Sleep})
+	env.Sleep = s.Sleep
 	env.Settings = settings
 	if env.Settings == nil {
 		env.Settings = map[string]string{}
@@ -141,7 +142,7 @@ func TestNewFillsClientCredentialsDefaults(t *testing.T) {
 }
 
 func TestBearerAuthIsSentWithItsScheme(t *testing.T) {
-	srv := oktafake.New(oktafake.Options{Scheme: "Bearer", Token: "okta-oauth-token"})
+	srv := oktafake.New(t, oktafake.Options{Scheme: "Bearer", Token: "okta-oauth-token"})
 	defer srv.Close()
 	srv.AddUser(oktafake.User{ID: userID, Login: login})
 	hc, _ := httpx.New(httpx.Options{})
@@ -199,7 +200,7 @@ func TestANextLinkToAnotherHostIsFollowedOnTheConfiguredOrg(t *testing.T) {
 }
 
 func TestPagesAreFollowedWhenTheOrgsLinksNameItsOktaHost(t *testing.T) {
-	srv := oktafake.New(oktafake.Options{LinkBase: "https://acme.okta.com"})
+	srv := oktafake.New(t, oktafake.Options{LinkBase: "https://acme.okta.com"})
 	providertest.Watch(t, srv.Close, srv.Violations)
 	srv.AddUser(oktafake.User{ID: userID, Login: login, Email: login})
 	srv.AddApp(oktafake.OIDCApp(appID, clientID, "Payroll"))
@@ -220,7 +221,7 @@ func TestPagesAreFollowedWhenTheOrgsLinksNameItsOktaHost(t *testing.T) {
 func TestARateLimitWaitFollowsOktasClockNotOurs(t *testing.T) {
 	for _, skew := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
 		t.Run(skew.String(), func(t *testing.T) {
-			srv := oktafake.New(oktafake.Options{Now: func() time.Time { return time.Now().Add(skew) }})
+			srv := oktafake.New(t, oktafake.Options{Now: func() time.Time { return time.Now().Add(skew) }})
 			providertest.Watch(t, srv.Close, srv.Violations)
 			srv.AddUser(oktafake.User{ID: userID, Login: login, Email: login})
 			srv.Inject(oktafake.Injection{Method: "GET", PathPrefix: "/api/v1/users/", Fault: oktafake.Fault429, ResetIn: 3 * time.Second})

@@ -125,7 +125,7 @@ func (p *Provider) findUser(ctx context.Context, user string) (id, requestID str
 	case http.StatusNotFound:
 		return "", provider.RequestID(resp.Header), nil
 	default:
-		return "", "", fail(op, resp)
+		return "", "", p.fail(op, resp)
 	}
 }
 
@@ -148,7 +148,7 @@ func (p *Provider) revokeAll(ctx context.Context, uid string, res *provider.Revo
 		res.Detail = "the user disappeared from Okta before the revocation"
 		return nil
 	default:
-		return fail(op, resp)
+		return p.fail(op, resp)
 	}
 }
 
@@ -193,7 +193,7 @@ func (p *Provider) countAndRevoke(ctx context.Context, uid, client, what, label 
 	path := clientPath(uid, client, what)
 	n := 0
 	err := p.listAll(ctx, op, path, url.Values{"limit": {"200"}}, func(json.RawMessage) error { n++; return nil })
-	if statusOf(err) == http.StatusNotFound {
+	if provider.StatusOf(err) == http.StatusNotFound {
 		return 0, errs.New(errs.KindUsage, "okta: no OAuth client %q in this org (%v)", client, err)
 	}
 	if err != nil {
@@ -209,7 +209,7 @@ func (p *Provider) countAndRevoke(ctx context.Context, uid, client, what, label 
 	}
 	res.RequestID = provider.RequestID(resp.Header)
 	if resp.Status != http.StatusNoContent && resp.Status != http.StatusOK {
-		return 0, fail(op, resp)
+		return 0, p.fail(op, resp)
 	}
 	return n, nil
 }

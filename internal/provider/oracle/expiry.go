@@ -137,13 +137,6 @@ func (p *Provider) GetExpiry(ctx context.Context, app string) (*provider.Lifetim
 	return p.lifetimes(a), nil
 }
 
-func (p *Provider) now() time.Time {
-	if p.env.Now != nil {
-		return p.env.Now()
-	}
-	return time.Now()
-}
-
 func (p *Provider) lifetimes(a *scimApp) *provider.Lifetimes {
 	label := a.DisplayName
 	if label == "" {
@@ -158,7 +151,7 @@ func (p *Provider) lifetimes(a *scimApp) *provider.Lifetimes {
 		ReuseInterval: provider.Lifetime{Source: provider.SourceVendor,
 			SetWhere: "identity domains have no refresh-token reuse interval"},
 		RotationSource: provider.SourceUnknown,
-		ReadAt:         p.now(),
+		ReadAt:         p.Now(),
 	}
 	lt.Notes = append(lt.Notes,
 		fmt.Sprintf("app id %s, client id %s", provider.Clean(a.ID), provider.Clean(a.Name)),
@@ -289,9 +282,9 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 	}
 	if len(st.ops) > 0 {
 		body := map[string]any{"schemas": []string{schemaPatchOp}, "Operations": st.ops}
-		resp, err := p.send(ctx, httpx.Request{
+		resp, err := p.Do(ctx, provider.Req{
 			Method:           http.MethodPatch,
-			URL:              "/admin/v1/Apps/" + pathEscape(st.appID),
+			Path:             "/admin/v1/Apps/" + pathEscape(st.appID),
 			Query:            url.Values{"attributes": {appAttributes}},
 			JSON:             body,
 			RetryRateLimited: true,
@@ -300,7 +293,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 			return nil, fmt.Errorf("oracle: changing the app's token expiry: %w", err)
 		}
 		if resp.Status != http.StatusOK {
-			return nil, statusError("changing the app's token expiry", resp)
+			return nil, p.Fail("changing the app's token expiry", resp)
 		}
 		// The answer is the whole App; decoding it checks it is one.
 		var patched scimApp

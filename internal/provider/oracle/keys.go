@@ -29,7 +29,7 @@ func (p *Provider) ListKeys(ctx context.Context) ([]provider.Key, error) {
 		return nil, err
 	}
 	if !found {
-		return nil, statusError("reading the signing keys", resp)
+		return nil, p.Fail("reading the signing keys", resp)
 	}
 	// The JWKS does not say which certificate signs; with several
 	// published, none is called active.

@@ -96,7 +96,7 @@ const sharedIssuer = "identity.oraclecloud.com"
 
 // Provider is the Oracle identity domains adapter.
 type Provider struct {
-	env    *provider.Env
+	*provider.Client
 	domain string
 }
 
@@ -123,7 +123,15 @@ func New(env *provider.Env) (provider.Provider, error) {
 			env.Auth.Scope = DefaultScope
 		}
 	}
-	return &Provider{env: env, domain: domain}, nil
+	c, err := provider.NewClient(env, Name, domain, provider.ClientOptions{
+		Decode: decodeError,
+		// One try and four retries, as every admin call had before the base.
+		MaxAttempts: 5,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Provider{Client: c, domain: domain}, nil
 }
 
 // Name implements provider.Provider.
@@ -150,20 +158,10 @@ func domainURL(baseURL, issuer string) (string, error) {
 	return u.Scheme + "://" + u.Host, nil
 }
 
-// send completes a request to the domain and sends it with the admin
-// credential.
-func (p *Provider) send(ctx context.Context, r httpx.Request) (*httpx.Response, error) {
-	r.URL = p.domain + r.URL
-	if r.Header == nil {
-		r.Header = http.Header{}
-	}
-	return p.env.Send(ctx, r)
-}
-
 // getJSON sends an idempotent GET and decodes a 200 answer. A 404 is
 // returned as (false, nil) so callers can say what was not found.
 func (p *Provider) getJSON(ctx context.Context, op, path string, q url.Values, out any) (bool, *httpx.Response, error) {
-	resp, err := p.send(ctx, httpx.Request{Method: http.MethodGet, URL: path, Query: q, Idempotent: true})
+	resp, err := p.Do(ctx, provider.Req{Method: http.MethodGet, Path: path, Query: q})
 	if err != nil {
 		return false, nil, fmt.Errorf("%s: %w", op, err)
 	}
@@ -178,7 +176,7 @@ func (p *Provider) getJSON(ctx context.Context, op, path string, q url.Values, o
 			return false, resp, nil
 		}
 	}
-	return false, resp, statusError(op, resp)
+	return false, resp, p.Fail(op, resp)
 }
 
 // scimError is an RFC 7644 §3.12 error document, with Oracle's extension.
@@ -208,8 +206,9 @@ func vendorMessage(body []byte) string {
 	return msg
 }
 
-func statusError(op string, resp *httpx.Response) error {
-	return provider.StatusError("oracle: "+op, resp, vendorMessage(resp.Body))
+// decodeError is the base's view of a SCIM error document.
+func decodeError(resp *httpx.Response) provider.VendorError {
+	return provider.VendorError{Message: vendorMessage(resp.Body)}
 }
 
 // requestID prefers Oracle's own header.
@@ -270,7 +269,7 @@ func search[T any](ctx context.Context, p *Provider, op, path, filter, attribute
 		}
 		last = resp
 		if !found {
-			return nil, resp, statusError(op, resp)
+			return nil, resp, p.Fail(op, resp)
 		}
 		all = append(all, lr.Resources...)
 		if len(lr.Resources) == 0 || len(all) >= lr.TotalResults {

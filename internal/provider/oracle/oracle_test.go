@@ -27,14 +27,24 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	fake := oraclefake.New()
+	fake := oraclefake.New(t)
 	providertest.Watch(t, fake.Close, fake.Errors)
 	debug := &bytes.Buffer{}
 	env := providertest.Env(t, fake.URL,
 		&provider.AdminAuth{Scheme: provider.AuthClientCredentials, ClientID: fake.ClientID, Secret: fake.ClientSecret},
 		httpx.Options{Sleep: providertest.NoSleep, Debug: debug})
 	env.Now = func() time.Time { return time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC) }
+	env.Sleep = providertest.NoSleep
 	return &fixture{fake: fake, p: providertest.Adapter[*Provider](t, New, env), env: env, debug: debug}
+}
+
+// bare is an adapter that sends nothing, for its error classification.
+func bare(t testing.TB) *Provider {
+	p, err := New(&provider.Env{BaseURL: "https://idcs-x.identity.oraclecloud.com", HTTP: providertest.HTTP(t, httpx.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.(*Provider)
 }
 
 func bearer(t *testing.T, r oraclefake.Request) {
@@ -633,7 +643,7 @@ func TestSCIMErrorDetailIsQuotedCleaned(t *testing.T) {
 		t.Errorf("message = %q", got)
 	}
 	resp := &httpx.Response{Status: 400, Body: []byte(`{"detail":"bad\nvalue eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"}`), URL: "https://idcs-x.identity.oraclecloud.com/admin/v1/Apps", Header: http.Header{}}
-	err := statusError("x", resp)
+	err := bare(t).Fail("x", resp)
 	if strings.Contains(err.Error(), "eyJ") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("err = %q", err)
 	}

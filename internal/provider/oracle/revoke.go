@@ -168,9 +168,9 @@ func (p *Provider) deactivate(ctx context.Context, user *scimUser, res *provider
 		return res, nil
 	}
 	body := map[string]any{"active": false, "schemas": []string{schemaUserStatusChanger}}
-	resp, err := p.send(ctx, httpx.Request{
+	resp, err := p.Do(ctx, provider.Req{
 		Method:           http.MethodPut,
-		URL:              "/admin/v1/UserStatusChanger/" + pathEscape(user.ID),
+		Path:             "/admin/v1/UserStatusChanger/" + pathEscape(user.ID),
 		JSON:             body,
 		RetryRateLimited: true,
 	})
@@ -184,7 +184,7 @@ func (p *Provider) deactivate(ctx context.Context, user *scimUser, res *provider
 		return res, nil
 	}
 	if resp.Status != http.StatusOK {
-		return nil, statusError("deactivating the user", resp)
+		return nil, p.Fail("deactivating the user", resp)
 	}
 	var out scimUser
 	if err := httpx.DecodeJSON(resp, &out); err != nil {
@@ -234,7 +234,7 @@ func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client stri
 			roles = append(roles, roleLabel(g))
 			continue
 		}
-		resp, err := p.send(ctx, httpx.Request{Method: http.MethodDelete, URL: "/admin/v1/Grants/" + pathEscape(g.ID), Idempotent: true})
+		resp, err := p.Do(ctx, provider.Req{Method: http.MethodDelete, Path: "/admin/v1/Grants/" + pathEscape(g.ID)})
 		if err != nil {
 			return nil, fmt.Errorf("oracle: deleting grant %s after %d deleted: %w", g.ID, deleted, err)
 		}
@@ -247,7 +247,7 @@ func (p *Provider) revokeGrants(ctx context.Context, user *scimUser, client stri
 		case resp.Status == http.StatusNotFound && httpx.IsJSON(resp.Body):
 			gone++ // deleted meanwhile: the outcome is the same
 		default:
-			return nil, statusError(fmt.Sprintf("deleting grant %s after %d deleted", g.ID, deleted), resp)
+			return nil, p.Fail(fmt.Sprintf("deleting grant %s after %d deleted", g.ID, deleted), resp)
 		}
 		if id := requestID(resp); id != "" {
 			res.RequestID = id

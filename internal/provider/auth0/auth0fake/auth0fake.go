@@ -8,10 +8,11 @@
 // answers (see the auth0 package documentation for the sources) and is
 // stateful, so a write followed by a read shows the change.
 //
-// Every handler checks the method, path, query, Authorization scheme and
-// body it receives; anything the real API would not accept from a correct
-// client, or that the adapter should never send, is answered with HTTP 418
-// and recorded in Violations, which tests assert empty. Faults (401, 403,
+// It is a fakekit route table: every route declares its method, path,
+// query and body schema and cites the Management API operation; anything
+// the real API would not accept from a correct client, or that the adapter
+// should never send, fails the test, is answered with HTTP 418 and is
+// recorded in Violations. Faults (401, 403,
 // 429 with Auth0's rate-limit headers, 500 and an HTML page) are injected
 // per test with Inject. An application's refresh_token object is replaced
 // whole by a PATCH, so members a client forgets are gone.
@@ -53,6 +54,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/provider/fakekit"
@@ -145,7 +147,8 @@ type Server struct {
 	fakekit.Loopback
 
 	opts   Options
-	rec    fakekit.Recorder[Request]
+	t      testing.TB
+	mux    *fakekit.Mux
 	faults fakekit.Faults
 
 	mu           sync.Mutex
@@ -162,8 +165,9 @@ type Server struct {
 	credentialID int
 }
 
-// New starts a fake tenant on 127.0.0.1. Close it when done.
-func New(opts Options) *Server {
+// New starts a fake tenant on 127.0.0.1; a broken contract fails t. Close
+// it when done.
+func New(t testing.TB, opts Options) *Server {
 	if opts.ClientID == "" {
 		opts.ClientID = "m2m-client"
 	}
@@ -176,7 +180,7 @@ func New(opts Options) *Server {
 	if opts.TokenAuthMethod == "" {
 		opts.TokenAuthMethod = "client_secret_post"
 	}
-	s := &Server{opts: opts, issued: map[string]bool{}}
+	s := &Server{opts: opts, t: t, issued: map[string]bool{}}
 	now := opts.Now()
 	s.keys = []*signingKey{
 		{kid: "kid-previous", previous: true, since: now.Add(-60 * 24 * time.Hour)},
@@ -187,6 +191,7 @@ func New(opts Options) *Server {
 		Body: faultBody, JSON: writeJSON, Now: opts.Now,
 		RateLimit: fakekit.RateLimitHeaders{Limit: "X-RateLimit-Limit", Remaining: "X-RateLimit-Remaining", Reset: "X-RateLimit-Reset"},
 	}
+	s.mux = fakekit.NewMux(t, s.routes()...)
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
@@ -220,14 +225,14 @@ func (s *Server) Rekeys() int { s.mu.Lock(); defer s.mu.Unlock(); return s.rekey
 func (s *Server) Inject(in Injection) { s.faults.Inject(in) }
 
 // Requests returns what reached the fake, oldest first.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
+func (s *Server) Requests() []Request { return s.mux.Requests() }
 
 // ClearRequests forgets the recorded requests.
-func (s *Server) ClearRequests() { s.rec.ClearRequests() }
+func (s *Server) ClearRequests() { s.mux.ClearRequests() }
 
 // Violations lists the contract violations seen; a correct client causes
 // none.
-func (s *Server) Violations() []string { return s.rec.Violations() }
+func (s *Server) Violations() []string { return s.mux.Violations() }
 
 // AddUser adds a user.
 func (s *Server) AddUser(u User) {
@@ -379,63 +384,78 @@ func API(id, identifier string, tokenLifetime int) map[string]any {
 
 // ---- serving ------------------------------------------------------------
 
+// Doc is the document the routes are built from.
+const Doc = "Auth0 Management API v2 (OpenAPI document behind the API explorer)"
+
+// routes is the contract: the Management API operations the adapter
+// uses, each citing its endpoint, and the published JWKS. The token
+// endpoint takes a form, which the table does not describe; serve answers
+// it.
+func (s *Server) routes() []fakekit.Route {
+	r := func(pattern, op string, answer func(*http.Request, any) fakekit.Answer, optional ...string) fakekit.Route {
+		return fakekit.Route{Pattern: pattern, Doc: Doc + ": " + op, OptionalQuery: optional, Answer: answer}
+	}
+	// A PATCH body is an object whose members the answer checks with
+	// Auth0's own 400s.
+	patch := func(rt fakekit.Route) fakekit.Route {
+		rt.Body = &fakekit.Schema{Type: "object", AllowExtra: true}
+		return rt
+	}
+	fields := []string{"fields", "include_fields"}
+	paged := []string{"fields", "include_fields", "page", "per_page", "include_totals"}
+	return []fakekit.Route{
+		r("GET /api/v2/users-by-email", "GET /api/v2/users-by-email", s.usersByEmail, append([]string{"email"}, fields...)...),
+		r("GET /api/v2/users/{id}", "GET /api/v2/users/{id}", s.getUser, fields...),
+		r("DELETE /api/v2/users/{id}/refresh-tokens", "DELETE /api/v2/users/{user_id}/refresh-tokens", s.userDelete),
+		r("DELETE /api/v2/users/{id}/sessions", "DELETE /api/v2/users/{user_id}/sessions", s.userDelete),
+		patch(r("POST /api/v2/refresh-tokens/revoke", "POST /api/v2/refresh-tokens/revoke", s.revoke)),
+		r("GET /api/v2/device-credentials", "GET /api/v2/device-credentials", s.listDeviceCredentials, append([]string{"user_id", "client_id", "type"}, paged...)...),
+		r("DELETE /api/v2/device-credentials/{id}", "DELETE /api/v2/device-credentials/{id}", s.deleteDeviceCredential),
+		r("GET /api/v2/clients", "GET /api/v2/clients", s.listClients, paged...),
+		r("GET /api/v2/clients/{id}", "GET /api/v2/clients/{id}", s.getClient),
+		patch(r("PATCH /api/v2/clients/{id}", "PATCH /api/v2/clients/{id}", s.patchClient)),
+		r("GET /api/v2/resource-servers/{id}", "GET /api/v2/resource-servers/{id}", s.getAPI),
+		patch(r("PATCH /api/v2/resource-servers/{id}", "PATCH /api/v2/resource-servers/{id}", s.patchAPI)),
+		r("GET /api/v2/keys/signing", "GET /api/v2/keys/signing", s.signingKeys),
+		r("POST /api/v2/keys/signing/rotate", "POST /api/v2/keys/signing/rotate", s.rotate),
+		r("POST /api/v2/keys/encryption/rekey", "POST /api/v2/keys/encryption/rekey", s.rekey),
+		r("GET /.well-known/jwks.json", "the tenant's JWKS", s.jwks),
+	}
+}
+
+// serve sends the rate-limit headers on every answer, serves scheduled
+// faults, answers the token endpoint, and checks the Management API token
+// before the route table.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	req := fakekit.Capture(r)
-	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	s.rec.Record(req)
 	s.faults.RateLimit.Set(w.Header(), 50, max(0, 50-s.seq), s.opts.Now().Add(time.Minute))
-	if s.faults.Serve(w, r) {
+	if in, ok := s.faults.Take(r); ok {
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, in)
 		return
 	}
-	var segs []string
-	for _, seg := range strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/") {
-		v, err := url.PathUnescape(seg)
-		if err != nil {
-			s.violation(w, "badly escaped path %s", r.URL.EscapedPath())
-			return
-		}
-		segs = append(segs, v)
+	if r.URL.Path == "/oauth/token" {
+		req := fakekit.Capture(r)
+		s.mux.Record(req)
+		s.token(w, r, req.Body)
+		return
 	}
+	if !strings.HasPrefix(r.URL.Path, "/api/v2/") {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	switch {
-	case r.URL.Path == "/oauth/token":
-		s.token(w, r, body)
-		return
-	case r.URL.Path == "/.well-known/jwks.json":
-		s.jwks(w, r)
-		return
-	}
-	if len(segs) < 3 || segs[0] != "api" || segs[1] != "v2" {
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
-	}
-	if !s.authorized(w, r) {
-		return
-	}
-	if (r.Method == http.MethodGet || r.Method == http.MethodDelete) && len(body) > 0 {
-		s.violation(w, "%s %s carries a body", r.Method, r.URL.Path)
-		return
-	}
-	rest := segs[3:]
-	switch segs[2] {
-	case "users-by-email":
-		s.usersByEmail(w, r, rest)
-	case "users":
-		s.usersRoute(w, r, rest)
-	case "refresh-tokens":
-		s.revokeRoute(w, r, rest, body)
-	case "device-credentials":
-		s.deviceCredentials(w, r, rest)
-	case "clients":
-		s.clientsRoute(w, r, rest, body)
-	case "resource-servers":
-		s.apisRoute(w, r, rest, body)
-	case "keys":
-		s.keysRoute(w, r, rest, body)
+	case !ok || scheme != "Bearer":
+		s.mux.Record(fakekit.Capture(r))
+		writeJSON(w, http.StatusTeapot, s.violationBody(r, fmt.Sprintf("Authorization scheme %q, want Bearer", scheme)))
+	case !s.issued[tok] && (s.opts.BearerToken == "" || tok != s.opts.BearerToken):
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, fakekit.Injection{Fault: Fault401})
 	default:
-		s.violation(w, "unexpected path %s", r.URL.Path)
+		s.mux.ServeHTTP(w, r)
 	}
 }
 
@@ -454,30 +474,29 @@ func faultBody(_ http.Header, f Fault) any {
 	return fakekit.BadGateway()
 }
 
-func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || scheme != "Bearer" {
-		s.violation(w, "%s %s: Authorization scheme %q, want Bearer", r.Method, r.URL.Path, scheme)
-		return false
-	}
-	if !s.issued[tok] && (s.opts.BearerToken == "" || tok != s.opts.BearerToken) {
-		s.faults.Answer(w, fakekit.Injection{Fault: Fault401})
-		return false
-	}
-	return true
+// violationBody records a breach no route field expresses, fails the
+// test, and is the 418's body.
+func (s *Server) violationBody(r *http.Request, problem string) map[string]any {
+	msg := s.mux.Violate("%s %s: %s", r.Method, r.URL.Path, problem)
+	s.t.Errorf("auth0fake: contract violation: %s (%s)", msg, Doc)
+	return map[string]any{"statusCode": 418, "error": "Contract Violation", "message": msg}
 }
 
-func (s *Server) violation(w http.ResponseWriter, format string, args ...any) {
-	msg := s.rec.Violate(format, args...)
-	writeJSON(w, http.StatusTeapot, map[string]any{"statusCode": 418, "error": "Contract Violation", "message": msg})
+func (s *Server) violation(r *http.Request, format string, args ...any) fakekit.Answer {
+	return js(http.StatusTeapot, s.violationBody(r, fmt.Sprintf(format, args...)))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	fakekit.WriteJSON(w, status, "application/json; charset=utf-8", v)
+const jsonType = "application/json; charset=utf-8"
+
+func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, jsonType, v) }
+
+// js is a JSON answer of a route.
+func js(status int, v any) fakekit.Answer {
+	return fakekit.Answer{Status: status, JSON: v, ContentType: jsonType}
 }
 
-func (s *Server) apiError(w http.ResponseWriter, status int, errText, message, code string) {
-	writeJSON(w, status, apiErrorBody(status, errText, message, code))
+func apiError(status int, errText, message, code string) fakekit.Answer {
+	return js(status, apiErrorBody(status, errText, message, code))
 }
 
 func apiErrorBody(status int, errText, message, code string) map[string]any {
@@ -488,65 +507,44 @@ func apiErrorBody(status int, errText, message, code string) map[string]any {
 	return doc
 }
 
-func (s *Server) notFoundUser(w http.ResponseWriter) {
-	s.apiError(w, 404, "Not Found", "The user does not exist.", "inexistent_user")
+func notFoundUser() fakekit.Answer {
+	return apiError(404, "Not Found", "The user does not exist.", "inexistent_user")
 }
 
-func (s *Server) unavailable(w http.ResponseWriter, a Availability) bool {
+// unavailable is the answer of an endpoint the tenant lacks, or nil.
+func unavailable(a Availability) *fakekit.Answer {
+	var ans fakekit.Answer
 	switch a {
 	case NotFound:
-		s.apiError(w, 404, "Not Found", "Not Found", "")
-		return true
+		ans = apiError(404, "Not Found", "Not Found", "")
 	case NotEnabled:
-		s.apiError(w, 403, "Forbidden", "This feature is not enabled for this tenant.", "feature_not_enabled")
-		return true
+		ans = apiError(403, "Forbidden", "This feature is not enabled for this tenant.", "feature_not_enabled")
+	default:
+		return nil
 	}
-	return false
+	return &ans
 }
 
-func (s *Server) query(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
-		s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
-		return false
-	}
-	return true
+// object is a decoded JSON body as the fake stores objects.
+func object(body any) map[string]any {
+	m, _ := fakekit.Clone(map[string]any{"v": body})["v"].(map[string]any)
+	return m
 }
 
-func (s *Server) method(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	if !slices.Contains(allowed, r.Method) {
-		s.violation(w, "%s %s: method not offered by Auth0", r.Method, r.URL.Path)
-		return false
-	}
-	return true
-}
-
-func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request, body []byte) (map[string]any, bool) {
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		s.violation(w, "%s %s: Content-Type %q, want application/json", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
-		return nil, false
-	}
-	m, err := fakekit.DecodeObject(body)
-	if err != nil {
-		s.apiError(w, 400, "Bad Request", "Invalid request payload JSON format", "invalid_body")
-		return nil, false
-	}
-	return m, true
-}
-
-func (s *Server) invalid(w http.ResponseWriter, format string, args ...any) {
-	s.apiError(w, 400, "Bad Request", "Payload validation error: "+fmt.Sprintf(format, args...), "invalid_body")
+func invalid(format string, args ...any) fakekit.Answer {
+	return apiError(400, "Bad Request", "Payload validation error: "+fmt.Sprintf(format, args...), "invalid_body")
 }
 
 // ---- token endpoint -----------------------------------------------------
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		s.violation(w, "token request %s with Content-Type %q", r.Method, r.Header.Get("Content-Type"))
+		writeJSON(w, http.StatusTeapot, s.violationBody(r, fmt.Sprintf("token request %s with Content-Type %q", r.Method, r.Header.Get("Content-Type"))))
 		return
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		s.violation(w, "token request body is not a form")
+		writeJSON(w, http.StatusTeapot, s.violationBody(r, "token request body is not a form"))
 		return
 	}
 	id, secret, basic := r.BasicAuth()
@@ -577,14 +575,10 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 
 // ---- users ----------------------------------------------------------------
 
-func (s *Server) usersByEmail(w http.ResponseWriter, r *http.Request, rest []string) {
-	if len(rest) != 0 || !s.method(w, r, http.MethodGet) || !s.query(w, r, "email", "fields", "include_fields") {
-		return
-	}
+func (s *Server) usersByEmail(r *http.Request, _ any) fakekit.Answer {
 	email := r.URL.Query().Get("email")
 	if email == "" {
-		s.apiError(w, 400, "Bad Request", "Query validation error: 'Missing required property: email'", "invalid_query_string")
-		return
+		return apiError(400, "Bad Request", "Query validation error: 'Missing required property: email'", "invalid_query_string")
 	}
 	out := []any{}
 	for _, u := range s.users {
@@ -592,54 +586,40 @@ func (s *Server) usersByEmail(w http.ResponseWriter, r *http.Request, rest []str
 			out = append(out, map[string]any{"user_id": u.ID, "email": u.Email, "email_verified": true})
 		}
 	}
-	writeJSON(w, 200, out)
+	return js(200, out)
 }
 
-func (s *Server) usersRoute(w http.ResponseWriter, r *http.Request, rest []string) {
-	if len(rest) == 1 && r.Method == http.MethodGet {
-		if !s.query(w, r, "fields", "include_fields") {
-			return
-		}
-		u := s.user(rest[0])
-		if u == nil {
-			s.notFoundUser(w)
-			return
-		}
-		writeJSON(w, 200, map[string]any{"user_id": u.ID, "email": u.Email})
-		return
-	}
-	if len(rest) != 2 || (rest[1] != "refresh-tokens" && rest[1] != "sessions") {
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
-	}
-	if !s.method(w, r, http.MethodDelete) || !s.query(w, r) || s.unavailable(w, s.userAPIs) {
-		return
-	}
-	u := s.user(rest[0])
+func (s *Server) getUser(r *http.Request, _ any) fakekit.Answer {
+	u := s.user(r.PathValue("id"))
 	if u == nil {
-		s.notFoundUser(w)
-		return
+		return notFoundUser()
 	}
-	if rest[1] == "refresh-tokens" {
+	return js(200, map[string]any{"user_id": u.ID, "email": u.Email})
+}
+
+// userDelete deletes a user's refresh tokens or sessions: 202, Auth0
+// does it asynchronously.
+func (s *Server) userDelete(r *http.Request, _ any) fakekit.Answer {
+	if ans := unavailable(s.userAPIs); ans != nil {
+		return *ans
+	}
+	u := s.user(r.PathValue("id"))
+	if u == nil {
+		return notFoundUser()
+	}
+	if strings.HasSuffix(r.URL.Path, "/refresh-tokens") {
 		u.tokens = nil
 	} else {
 		u.sessions = 0
 	}
-	w.WriteHeader(http.StatusAccepted)
+	return fakekit.Answer{Status: http.StatusAccepted}
 }
 
-func (s *Server) revokeRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
-	if len(rest) != 1 || rest[0] != "revoke" {
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
+func (s *Server) revoke(r *http.Request, body any) fakekit.Answer {
+	if ans := unavailable(s.revokeAPI); ans != nil {
+		return *ans
 	}
-	if !s.method(w, r, http.MethodPost) || !s.query(w, r) || s.unavailable(w, s.revokeAPI) {
-		return
-	}
-	m, ok := s.jsonBody(w, r, body)
-	if !ok {
-		return
-	}
+	m := object(body)
 	var keys []string
 	for k := range m {
 		keys = append(keys, k)
@@ -649,56 +629,44 @@ func (s *Server) revokeRoute(w http.ResponseWriter, r *http.Request, rest []stri
 	switch combo {
 	case "client_id+user_id", "user_id", "audience+client_id+user_id":
 	case "ids", "client_id":
-		s.violation(w, "revoking by %s is not part of the contract", combo)
-		return
+		return s.violation(r, "revoking by %s is not part of the contract", combo)
 	default:
-		s.invalid(w, "exactly one of ids, user_id, user_id+client_id, user_id+client_id+audience or client_id must be given, not %s", combo)
-		return
+		return invalid("exactly one of ids, user_id, user_id+client_id, user_id+client_id+audience or client_id must be given, not %s", combo)
 	}
 	uid, _ := m["user_id"].(string)
 	u := s.user(uid)
 	if u == nil {
-		s.notFoundUser(w)
-		return
+		return notFoundUser()
 	}
 	client, _ := m["client_id"].(string)
 	u.tokens = slices.DeleteFunc(u.tokens, func(t refreshToken) bool { return client == "" || t.client == client })
-	w.WriteHeader(http.StatusAccepted)
+	return fakekit.Answer{Status: http.StatusAccepted}
 }
 
-func (s *Server) deviceCredentials(w http.ResponseWriter, r *http.Request, rest []string) {
-	if len(rest) == 1 {
-		if !s.method(w, r, http.MethodDelete) || !s.query(w, r) {
-			return
-		}
-		for _, u := range s.users {
-			for i, t := range u.tokens {
-				if t.id == rest[0] {
-					u.tokens = append(u.tokens[:i], u.tokens[i+1:]...)
-					w.WriteHeader(http.StatusNoContent)
-					return
-				}
+func (s *Server) deleteDeviceCredential(r *http.Request, _ any) fakekit.Answer {
+	for _, u := range s.users {
+		for i, t := range u.tokens {
+			if t.id == r.PathValue("id") {
+				u.tokens = append(u.tokens[:i], u.tokens[i+1:]...)
+				return fakekit.Answer{Status: http.StatusNoContent}
 			}
 		}
-		s.apiError(w, 404, "Not Found", "The device credential does not exist.", "inexistent_device_credential")
-		return
 	}
-	if len(rest) != 0 || !s.method(w, r, http.MethodGet) || !s.query(w, r, "user_id", "client_id", "type", "fields", "include_fields", "page", "per_page", "include_totals") {
-		return
-	}
+	return apiError(404, "Not Found", "The device credential does not exist.", "inexistent_device_credential")
+}
+
+func (s *Server) listDeviceCredentials(r *http.Request, _ any) fakekit.Answer {
 	q := r.URL.Query()
 	typ := q.Get("type")
 	if typ != TypeRefreshToken && typ != TypeRotatingRefreshToken {
 		// Without a type Auth0 lists public keys too, which are no tokens
 		// and must never be deleted by a revocation.
-		s.violation(w, "device credentials listed with type %q, want refresh_token or rotating_refresh_token", typ)
-		return
+		return s.violation(r, "device credentials listed with type %q, want refresh_token or rotating_refresh_token", typ)
 	}
 	page, err1 := strconv.Atoi(orDefault(q.Get("page"), "0"))
 	per, err2 := strconv.Atoi(orDefault(q.Get("per_page"), "50"))
 	if err1 != nil || err2 != nil || page < 0 || per < 1 || per > 1000 {
-		s.apiError(w, 400, "Bad Request", "Query validation error: 'page' or 'per_page' out of range (per_page 1 to 1000)", "invalid_query_string")
-		return
+		return apiError(400, "Bad Request", "Query validation error: 'page' or 'per_page' out of range (per_page 1 to 1000)", "invalid_query_string")
 	}
 	all := []any{}
 	if u := s.user(q.Get("user_id")); u != nil {
@@ -713,10 +681,9 @@ func (s *Server) deviceCredentials(w http.ResponseWriter, r *http.Request, rest 
 		items = append(items, all[i])
 	}
 	if q.Get("include_totals") == "true" {
-		writeJSON(w, 200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(all), "device_credentials": items})
-		return
+		return js(200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(all), "device_credentials": items})
 	}
-	writeJSON(w, 200, items)
+	return js(200, items)
 }
 
 // ---- clients and APIs ----------------------------------------------------------
@@ -730,40 +697,28 @@ func (s *Server) client(id string) map[string]any {
 	return nil
 }
 
-func (s *Server) clientsRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
-	if len(rest) == 0 {
-		s.listClients(w, r)
-		return
-	}
-	if len(rest) != 1 || !s.method(w, r, http.MethodGet, http.MethodPatch) || !s.query(w, r) {
-		if len(rest) != 1 {
-			s.violation(w, "unexpected path %s", r.URL.Path)
-		}
-		return
-	}
-	c := s.client(rest[0])
+func (s *Server) getClient(r *http.Request, _ any) fakekit.Answer {
+	c := s.client(r.PathValue("id"))
 	if c == nil {
-		s.apiError(w, 404, "Not Found", "The client does not exist", "inexistent_client")
-		return
+		return apiError(404, "Not Found", "The client does not exist", "inexistent_client")
 	}
-	if r.Method == http.MethodGet {
-		writeJSON(w, 200, fakekit.Clone(c))
-		return
+	return js(200, fakekit.Clone(c))
+}
+
+func (s *Server) patchClient(r *http.Request, body any) fakekit.Answer {
+	c := s.client(r.PathValue("id"))
+	if c == nil {
+		return apiError(404, "Not Found", "The client does not exist", "inexistent_client")
 	}
-	m, ok := s.jsonBody(w, r, body)
-	if !ok {
-		return
-	}
+	m := object(body)
 	for k, v := range m {
 		switch k {
 		case "client_id", "tenant", "client_secret":
-			s.invalid(w, "Additional properties not allowed: %s", k)
-			return
+			return invalid("Additional properties not allowed: %s", k)
 		case "refresh_token":
 			rt, _ := v.(map[string]any)
 			if msg := checkRefreshToken(rt); msg != "" {
-				s.invalid(w, "%s on property refresh_token", msg)
-				return
+				return invalid("%s on property refresh_token", msg)
 			}
 		}
 	}
@@ -772,7 +727,7 @@ func (s *Server) clientsRoute(w http.ResponseWriter, r *http.Request, rest []str
 	for k, v := range m {
 		c[k] = v
 	}
-	writeJSON(w, 200, fakekit.Clone(c))
+	return js(200, fakekit.Clone(c))
 }
 
 func checkRefreshToken(rt map[string]any) string {
@@ -816,16 +771,12 @@ func checkRefreshToken(rt map[string]any) string {
 	return ""
 }
 
-func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
-	if !s.method(w, r, http.MethodGet) || !s.query(w, r, "fields", "include_fields", "page", "per_page", "include_totals") {
-		return
-	}
+func (s *Server) listClients(r *http.Request, _ any) fakekit.Answer {
 	q := r.URL.Query()
 	page, err1 := strconv.Atoi(orDefault(q.Get("page"), "0"))
 	per, err2 := strconv.Atoi(orDefault(q.Get("per_page"), "50"))
 	if err1 != nil || err2 != nil || page < 0 || per < 1 || per > 100 {
-		s.apiError(w, 400, "Bad Request", "Query validation error: page and per_page", "invalid_query_string")
-		return
+		return apiError(400, "Bad Request", "Query validation error: page and per_page", "invalid_query_string")
 	}
 	var fields []string
 	if f := q.Get("fields"); f != "" && q.Get("include_fields") != "false" {
@@ -844,10 +795,9 @@ func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
 		items = append(items, c)
 	}
 	if q.Get("include_totals") == "true" {
-		writeJSON(w, 200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(s.clients), "clients": items})
-		return
+		return js(200, map[string]any{"start": page * per, "limit": per, "length": len(items), "total": len(s.clients), "clients": items})
 	}
-	writeJSON(w, 200, items)
+	return js(200, items)
 }
 
 func (s *Server) api(id string) map[string]any {
@@ -859,37 +809,28 @@ func (s *Server) api(id string) map[string]any {
 	return nil
 }
 
-func (s *Server) apisRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
-	if len(rest) != 1 {
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
-	}
-	if !s.method(w, r, http.MethodGet, http.MethodPatch) || !s.query(w, r) {
-		return
-	}
-	rs := s.api(rest[0])
+func (s *Server) getAPI(r *http.Request, _ any) fakekit.Answer {
+	rs := s.api(r.PathValue("id"))
 	if rs == nil {
-		s.apiError(w, 404, "Not Found", "Resource server not found", "inexistent_resource_server")
-		return
+		return apiError(404, "Not Found", "Resource server not found", "inexistent_resource_server")
 	}
-	if r.Method == http.MethodGet {
-		writeJSON(w, 200, fakekit.Clone(rs))
-		return
+	return js(200, fakekit.Clone(rs))
+}
+
+func (s *Server) patchAPI(r *http.Request, body any) fakekit.Answer {
+	rs := s.api(r.PathValue("id"))
+	if rs == nil {
+		return apiError(404, "Not Found", "Resource server not found", "inexistent_resource_server")
 	}
-	m, ok := s.jsonBody(w, r, body)
-	if !ok {
-		return
-	}
+	m := object(body)
 	for k, v := range m {
 		switch k {
 		case "token_lifetime", "token_lifetime_for_web":
 			if n, isInt := fakekit.Int(v); !isInt || n < 1 || n > 2592000 {
-				s.invalid(w, "%s must be 1 to 2592000", k)
-				return
+				return invalid("%s must be 1 to 2592000", k)
 			}
 		case "id", "identifier", "is_system":
-			s.invalid(w, "Additional properties not allowed: %s", k)
-			return
+			return invalid("Additional properties not allowed: %s", k)
 		}
 	}
 	life, web := rs["token_lifetime"], rs["token_lifetime_for_web"]
@@ -901,14 +842,13 @@ func (s *Server) apisRoute(w http.ResponseWriter, r *http.Request, rest []string
 	}
 	if l, ok1 := fakekit.Int(life); ok1 {
 		if wb, ok2 := fakekit.Int(web); ok2 && wb > l {
-			s.invalid(w, "token_lifetime_for_web (%d) must be less than or equal to token_lifetime (%d)", wb, l)
-			return
+			return invalid("token_lifetime_for_web (%d) must be less than or equal to token_lifetime (%d)", wb, l)
 		}
 	}
 	for k, v := range m {
 		rs[k] = v
 	}
-	writeJSON(w, 200, fakekit.Clone(rs))
+	return js(200, fakekit.Clone(rs))
 }
 
 // ---- keys -------------------------------------------------------------------
@@ -937,71 +877,51 @@ func (k *signingKey) pemCert(now time.Time) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert}))
 }
 
-func (s *Server) keysRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
+func (s *Server) signingKeys(*http.Request, any) fakekit.Answer {
 	now := s.opts.Now()
-	switch {
-	case len(rest) == 1 && rest[0] == "signing":
-		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
-			return
+	out := []any{}
+	for _, k := range s.keys {
+		cert := k.pemCert(now)
+		m := map[string]any{
+			"kid": k.kid, "cert": cert, "pkcs7": "-----BEGIN PKCS7-----\n-----END PKCS7-----",
+			"current": k.current, "next": k.next, "previous": k.previous, "revoked": k.revoked,
+			"fingerprint": fmt.Sprintf("%X", sha1.Sum(k.cert)), "thumbprint": fmt.Sprintf("%x", sha1.Sum(k.cert)),
 		}
-		out := []any{}
-		for _, k := range s.keys {
-			cert := k.pemCert(now)
-			m := map[string]any{
-				"kid": k.kid, "cert": cert, "pkcs7": "-----BEGIN PKCS7-----\n-----END PKCS7-----",
-				"current": k.current, "next": k.next, "previous": k.previous, "revoked": k.revoked,
-				"fingerprint": fmt.Sprintf("%X", sha1.Sum(k.cert)), "thumbprint": fmt.Sprintf("%x", sha1.Sum(k.cert)),
-			}
-			if !k.since.IsZero() {
-				m["current_since"] = k.since.UTC().Format(time.RFC3339)
-			}
-			out = append(out, m)
+		if !k.since.IsZero() {
+			m["current_since"] = k.since.UTC().Format(time.RFC3339)
 		}
-		writeJSON(w, 200, out)
-	case len(rest) == 2 && rest[0] == "signing" && rest[1] == "rotate":
-		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
-			return
-		}
-		if len(body) > 0 && strings.TrimSpace(string(body)) != "{}" {
-			s.violation(w, "rotate takes no body, got %s", body)
-			return
-		}
-		var current *signingKey
-		for _, k := range s.keys {
-			switch {
-			case k.previous:
-				k.previous = false
-			case k.current:
-				k.current, k.previous = false, true
-			case k.next:
-				k.next, k.current, k.since = false, true, now
-				current = k
-			}
-		}
-		s.keys = append(s.keys, &signingKey{kid: fmt.Sprintf("kid-%d", s.seq), next: true})
-		writeJSON(w, http.StatusCreated, map[string]any{"cert": current.pemCert(now), "kid": current.kid})
-	case len(rest) == 2 && rest[0] == "encryption" && rest[1] == "rekey":
-		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
-			return
-		}
-		if len(body) > 0 && strings.TrimSpace(string(body)) != "{}" {
-			s.violation(w, "rekey takes no body, got %s", body)
-			return
-		}
-		s.rekeys++
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		s.violation(w, "unexpected path %s", r.URL.Path)
+		out = append(out, m)
 	}
+	return js(200, out)
+}
+
+// rotate makes the next key current and the current one previous.
+func (s *Server) rotate(*http.Request, any) fakekit.Answer {
+	now := s.opts.Now()
+	var current *signingKey
+	for _, k := range s.keys {
+		switch {
+		case k.previous:
+			k.previous = false
+		case k.current:
+			k.current, k.previous = false, true
+		case k.next:
+			k.next, k.current, k.since = false, true, now
+			current = k
+		}
+	}
+	s.keys = append(s.keys, &signingKey{kid: fmt.Sprintf("kid-%d", s.seq), next: true})
+	return js(http.StatusCreated, map[string]any{"cert": current.pemCert(now), "kid": current.kid})
+}
+
+func (s *Server) rekey(*http.Request, any) fakekit.Answer {
+	s.rekeys++
+	return fakekit.Answer{Status: http.StatusNoContent}
 }
 
 // jwks publishes the current, next and previous signing keys, as Auth0
 // does, with public members only.
-func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		s.violation(w, "%s on the JWKS", r.Method)
-		return
-	}
+func (s *Server) jwks(*http.Request, any) fakekit.Answer {
 	now := s.opts.Now()
 	out := []any{}
 	for _, k := range s.keys {
@@ -1014,7 +934,7 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) {
 		jwk["x5t"], jwk["x5c"] = base64.RawURLEncoding.EncodeToString(thumb[:]), []any{base64.StdEncoding.EncodeToString(k.cert)}
 		out = append(out, jwk)
 	}
-	writeJSON(w, 200, map[string]any{"keys": out})
+	return js(200, map[string]any{"keys": out})
 }
 
 // ---- helpers ---------------------------------------------------------------------

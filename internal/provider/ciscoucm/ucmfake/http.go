@@ -2,8 +2,9 @@
 // the cisco-ucm adapter and end-to-end tests of the binary: an HTTP server
 // for the refresh-token revoke API (Server) and an in-process SSH server
 // that behaves like the platform CLI (CLI). Both record what reached them
-// and every contract violation (Errors); the HTTP fake answers unexpected
-// requests with 418.
+// and every contract violation (Errors). The HTTP fake is a fakekit route
+// table: a request outside its contract fails the test and is answered
+// with 418.
 //
 // The revoke answer follows the documented shape
 // {"revoked_tokens":{"status":"success","user_id","clientID_tokens":[
@@ -18,8 +19,8 @@ import (
 	"encoding/base64"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
+	"testing"
 
 	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
@@ -60,7 +61,8 @@ type Server struct {
 	// User and Password are the AXL credentials it accepts.
 	User, Password string
 
-	rec    fakekit.Recorder[Request]
+	t      testing.TB
+	mux    *fakekit.Mux
 	faults fakekit.Faults
 
 	mu      sync.Mutex
@@ -69,10 +71,20 @@ type Server struct {
 	unknown UnknownUser
 }
 
-// New starts the HTTP fake on a loopback port.
-func New() *Server {
-	s := &Server{User: "axladmin", Password: "fake-axl-password", tokens: map[string]map[string][]string{}}
+// Doc is the document the route is built from.
+const Doc = "Cisco Unified CM refresh-token revoke API (GET /ssosp/token/revoke, SSO and OAuth configuration guide)"
+
+// New starts the HTTP fake on a loopback port; a broken contract fails t.
+func New(t testing.TB) *Server {
+	s := &Server{t: t, User: "axladmin", Password: "fake-axl-password", tokens: map[string]map[string][]string{}}
 	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
+	s.mux = fakekit.NewMux(t, fakekit.Route{
+		Pattern: "GET /ssosp/token/revoke", Doc: Doc,
+		// The AXL user's credentials, as HTTP Basic.
+		Header: map[string]string{"Authorization": "Basic *"},
+		Query:  map[string]string{"user_id": fakekit.Any}, OptionalQuery: []string{"client_id"},
+		Answer: s.revoke,
+	})
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
@@ -137,70 +149,56 @@ func (s *Server) FailNext(f Failure, n int) {
 }
 
 // Requests returns what reached the fake.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
-
-// Errors returns every contract violation seen.
-func (s *Server) Errors() []string { return s.rec.Violations() }
-
-func (s *Server) fail(w http.ResponseWriter, format string, args ...any) {
-	fakekit.WriteText(w, http.StatusTeapot, "text/plain", "ucmfake: "+s.rec.Violate(format, args...))
+func (s *Server) Requests() []Request {
+	var out []Request
+	for _, r := range s.mux.Requests() {
+		user, pass, ok := (&http.Request{Header: r.Header}).BasicAuth()
+		out = append(out, Request{Request: r, BasicUser: user, BasicPass: pass, HasBasic: ok})
+	}
+	return out
 }
 
+// Errors returns every contract violation seen.
+func (s *Server) Errors() []string { return s.mux.Violations() }
+
+// serve refuses wrong AXL credentials and serves scheduled faults before
+// the route table, as the UCM's Tomcat answers before the application.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	user, pass, ok := r.BasicAuth()
-	req := Request{Request: fakekit.Capture(r), BasicUser: user, BasicPass: pass, HasBasic: ok}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Record(req)
-	if r.URL.Path != "/ssosp/token/revoke" {
-		s.fail(w, "unexpected %s %s", r.Method, r.URL.Path)
-		return
+	if user, pass, ok := r.BasicAuth(); ok && r.URL.Path == "/ssosp/token/revoke" {
+		if user != s.User || pass != s.Password {
+			s.mux.Record(fakekit.Capture(r))
+			s.faults.Answer(w, fakekit.Injection{Fault: Fail401})
+			return
+		}
+		if in, ok := s.faults.Take(r); ok {
+			s.mux.Record(fakekit.Capture(r))
+			if in.Fault != FailStatus {
+				s.faults.Answer(w, in)
+				return
+			}
+			var some []string
+			for _, ts := range s.tokens[r.URL.Query().Get("user_id")] {
+				some = append(some, ts...)
+			}
+			writeStatusFailure(w, r.URL.Query().Get("user_id"), some)
+			return
+		}
 	}
-	if r.Method != http.MethodGet {
-		s.fail(w, "revoke: method %s, want GET", r.Method)
-		return
-	}
-	if !ok {
-		s.fail(w, "revoke: no HTTP Basic credentials (Authorization %q)", strings.Fields(r.Header.Get("Authorization") + " ")[0])
-		return
-	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) revoke(r *http.Request, _ any) fakekit.Answer {
 	q := r.URL.Query()
-	for k, v := range q {
-		if (k != "user_id" && k != "client_id") || len(v) != 1 {
-			s.fail(w, "revoke: unexpected query parameter %s=%v", k, v)
-			return
-		}
-	}
 	uid := q.Get("user_id")
-	if uid == "" {
-		s.fail(w, "revoke: no user_id")
-		return
-	}
-	if user != s.User || pass != s.Password {
-		s.faults.Answer(w, fakekit.Injection{Fault: Fail401})
-		return
-	}
-	if in, ok := s.faults.Take(r); ok {
-		if in.Fault != FailStatus {
-			s.faults.Answer(w, in)
-			return
-		}
-		var some []string
-		for _, ts := range s.tokens[uid] {
-			some = append(some, ts...)
-		}
-		writeStatusFailure(w, uid, some)
-		return
-	}
 	clients, known := s.tokens[uid]
 	if !known {
 		body := map[string]any{"revoked_tokens": map[string]any{"status": "failure", "user_id": uid, "message": "User " + uid + " not found"}}
 		if s.unknown == UnknownUser404 {
-			writeJSON(w, http.StatusNotFound, body)
-			return
+			return fakekit.Answer{Status: http.StatusNotFound, JSON: body}
 		}
-		writeJSON(w, http.StatusOK, body)
-		return
+		return fakekit.Answer{JSON: body}
 	}
 	only := q.Get("client_id")
 	names := make([]string, 0, len(clients))
@@ -217,7 +215,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		delete(clients, c)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"revoked_tokens": map[string]any{"status": "success", "user_id": uid, "clientID_tokens": list}})
+	return fakekit.Answer{JSON: map[string]any{"revoked_tokens": map[string]any{"status": "success", "user_id": uid, "clientID_tokens": list}}}
 }
 
 // faultBody answers faults as the UCM's Tomcat does, and a 502 as a proxy

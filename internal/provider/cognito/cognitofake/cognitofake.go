@@ -148,7 +148,18 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if problem := f.checkSignature(r, body); problem != "" {
-			f.violate(w, r, "%s", problem)
+			// A well-formed request signed with the wrong key is AWS's
+			// refusal, not a broken contract.
+			switch {
+			case problem == badSignature:
+				f.Mux.Record(fakekit.Capture(r))
+				writeError(w, http.StatusBadRequest, "InvalidSignatureException", "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")
+			case strings.HasPrefix(problem, unknownKey):
+				f.Mux.Record(fakekit.Capture(r))
+				writeError(w, http.StatusBadRequest, "UnrecognizedClientException", "The security token included in the request is invalid.")
+			default:
+				f.violate(w, r, "%s", problem)
+			}
 			return
 		}
 		// Route by operation: awsJson1_1 posts every one to "/".
@@ -195,7 +206,7 @@ func (f *Fake) checkSignature(r *http.Request, body []byte) string {
 	akid, date, region, service, signed := m[1], m[2], m[3], m[4], strings.Split(m[5], ";")
 	switch {
 	case akid != f.AccessKeyID:
-		return "the credential names access key " + akid
+		return unknownKey + akid
 	case region != f.Region:
 		return "the credential scope names region " + region + ", want " + f.Region
 	case service != "cognito-idp":
@@ -229,10 +240,16 @@ func (f *Fake) checkSignature(r *http.Request, body []byte) string {
 		return "the fake could not sign: " + err.Error()
 	}
 	if want := authPattern.FindStringSubmatch(check.Header.Get("Authorization")); want == nil || want[6] != m[6] {
-		return "the SigV4 signature does not verify"
+		return badSignature
 	}
 	return ""
 }
+
+// The two ways a well-formed signature is refused.
+const (
+	badSignature = "the SigV4 signature does not verify"
+	unknownKey   = "the credential names access key "
+)
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

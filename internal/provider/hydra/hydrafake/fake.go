@@ -2,10 +2,11 @@
 // public JWKS), built from Hydra's server source: the handlers in
 // consent/handler.go, client/handler.go and jwk/handler.go, the client
 // snapshots under client/.snapshots, and ory/x's Link-header pagination.
-// It keeps state (clients, consent sessions, login sessions, key sets),
-// asserts every request's method, path, query, headers and body, and
-// answers anything outside the contract with HTTP 418 and a recorded
-// error that tests check with Errors.
+// It keeps state (clients, consent sessions, login sessions, key sets) and
+// is a fakekit route table: every route declares its method, path, query,
+// headers and body schema, citing the operation of the OpenAPI document;
+// a request outside the contract fails the test, is answered with HTTP 418
+// and is recorded for Errors.
 //
 // It reproduces Hydra's traps: PUT /admin/clients/{id}/lifespans nulls
 // every lifespan it is not sent; DELETE of consent sessions answers 204 for
@@ -28,7 +29,6 @@ package hydrafake
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -36,6 +36,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/provider/fakekit"
@@ -103,7 +104,8 @@ func (c consent) listed(now time.Time) bool {
 type Server struct {
 	fakekit.Loopback
 
-	rec    fakekit.Recorder[Request]
+	t      testing.TB
+	mux    *fakekit.Mux
 	faults fakekit.Faults
 
 	mu sync.Mutex
@@ -119,9 +121,10 @@ type Server struct {
 	now       func() time.Time
 }
 
-// New starts a fake on a loopback port.
-func New() *Server {
+// New starts a fake on a loopback port; a broken contract fails t.
+func New(t testing.TB) *Server {
 	s := &Server{
+		t:        t,
 		pageSize: 250,
 		clients:  map[string]map[string]any{},
 		logins:   map[string]int{},
@@ -129,6 +132,7 @@ func New() *Server {
 		now:      func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) },
 	}
 	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
+	s.mux = fakekit.NewMux(t, s.routes()...)
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
@@ -158,10 +162,10 @@ func (s *Server) Fail(method, path string, f Fault, times int) {
 }
 
 // Requests returns the requests received so far.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
+func (s *Server) Requests() []Request { return s.mux.Requests() }
 
 // Errors returns the contract violations seen so far.
-func (s *Server) Errors() []string { return s.rec.Violations() }
+func (s *Server) Errors() []string { return s.mux.Violations() }
 
 // AddClient creates a client with Hydra's default members, every lifespan
 // null, overridden by fields.
@@ -293,25 +297,66 @@ func (s *Server) PrivateMembers() []string {
 
 // ---- HTTP -------------------------------------------------------------------
 
+// Doc is the document the routes are built from.
+const Doc = "Ory Hydra v2 OpenAPI (spec/api.json)"
+
+// routes is the contract: Hydra v2's admin operations idpctl uses, by
+// operationId, and the public JWKS.
+func (s *Server) routes() []fakekit.Route {
+	// Every admin answer is JSON, and Hydra's SDKs ask for it.
+	admin := map[string]string{"Accept": "application/json*"}
+	lifespans := map[string]*fakekit.Schema{}
+	for _, k := range Lifespans {
+		// A Go duration string, or null to inherit (client/handler.go).
+		lifespans[k] = &fakekit.Schema{Type: "string", Nullable: true}
+	}
+	str := func(enum ...string) *fakekit.Schema { return &fakekit.Schema{Type: "string", Enum: enum} }
+	return []fakekit.Route{
+		{Pattern: "GET /admin/oauth2/auth/sessions/consent", Doc: Doc + " listOAuth2ConsentSessions", Header: admin,
+			OptionalQuery: []string{"subject", "login_session_id", "page_size", "page_token"}, Answer: s.listConsents},
+		{Pattern: "DELETE /admin/oauth2/auth/sessions/consent", Doc: Doc + " revokeOAuth2ConsentSessions", Header: admin,
+			Query: map[string]string{"subject": fakekit.Any}, OptionalQuery: []string{"client", "all", "consent_request_id"}, Answer: s.revokeConsents},
+		{Pattern: "DELETE /admin/oauth2/auth/sessions/login", Doc: Doc + " revokeOAuth2LoginSessions", Header: admin,
+			OptionalQuery: []string{"subject", "sid"}, Answer: s.revokeLogins},
+		{Pattern: "GET /admin/clients", Doc: Doc + " listOAuth2Clients", Header: admin,
+			OptionalQuery: []string{"page_size", "page_token", "client_name", "owner"}, Answer: s.listClients},
+		{Pattern: "GET /admin/clients/{id}", Doc: Doc + " getOAuth2Client", Header: admin, Answer: s.getClient},
+		{Pattern: "PUT /admin/clients/{id}/lifespans", Doc: Doc + " setOAuth2ClientLifespans", Header: admin,
+			Body: &fakekit.Schema{Type: "object", Properties: lifespans}, Answer: s.setLifespans},
+		{Pattern: "GET /admin/keys/{set}", Doc: Doc + " getJsonWebKeySet", Header: admin, Answer: s.getKeySet},
+		{Pattern: "POST /admin/keys/{set}", Doc: Doc + " createJsonWebKeySet", Header: admin,
+			Body: &fakekit.Schema{Type: "object", Required: []string{"alg", "use", "kid"},
+				Properties: map[string]*fakekit.Schema{"alg": str("RS256"), "use": str("sig"), "kid": str("")}},
+			Answer: s.createKey},
+		{Pattern: "DELETE /admin/keys/{set}/{kid}", Doc: Doc + " deleteJsonWebKey", Header: admin, Answer: s.deleteKey},
+		{Pattern: "GET /.well-known/jwks.json", Doc: Doc + " discoverJsonWebKeys", Answer: s.publicJWKS},
+	}
+}
+
+// serve checks the admin credential and serves scheduled faults before the
+// route table; the public JWKS takes neither.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	req := fakekit.Capture(r)
-	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rec.Record(req)
-
-	if r.URL.Path == "/.well-known/jwks.json" && r.Method == http.MethodGet {
-		s.publicJWKS(w)
-		return
-	}
 	if !strings.HasPrefix(r.URL.Path, "/admin/") {
-		s.contract(w, r, "no such endpoint")
+		s.mux.ServeHTTP(w, r)
 		return
 	}
-	if !s.checkHeaders(w, r, body) {
+	auth := r.Header.Get("Authorization")
+	switch {
+	case s.token == "" && auth != "":
+		s.refuse(w, r, "an Authorization header was sent to an admin port that takes none")
+		return
+	case s.token != "" && !strings.HasPrefix(auth, "Bearer "):
+		s.refuse(w, r, fmt.Sprintf("expected a Bearer API key, got %q", scheme(auth)))
+		return
+	case s.token != "" && auth != "Bearer "+s.token:
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, fakekit.Injection{Fault: Unauthorized})
 		return
 	}
 	if in, ok := s.faults.Take(r); ok {
+		s.mux.Record(fakekit.Capture(r))
 		switch in.Fault {
 		case ConcurrentUpdate:
 			// herodot's DefaultError in its container, as ory/x sqlcon
@@ -326,65 +371,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-
-	path := r.URL.Path
-	switch {
-	case path == "/admin/oauth2/auth/sessions/consent" && r.Method == http.MethodGet:
-		s.listConsents(w, r)
-	case path == "/admin/oauth2/auth/sessions/consent" && r.Method == http.MethodDelete:
-		s.revokeConsents(w, r)
-	case path == "/admin/oauth2/auth/sessions/login" && r.Method == http.MethodDelete:
-		s.revokeLogins(w, r)
-	case path == "/admin/clients" && r.Method == http.MethodGet:
-		s.listClients(w, r)
-	case strings.HasPrefix(path, "/admin/clients/") && strings.HasSuffix(path, "/lifespans") && r.Method == http.MethodPut:
-		s.setLifespans(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/admin/clients/"), "/lifespans"), body)
-	case strings.HasPrefix(path, "/admin/clients/") && r.Method == http.MethodGet:
-		s.getClient(w, r, strings.TrimPrefix(path, "/admin/clients/"))
-	case strings.HasPrefix(path, "/admin/keys/"):
-		s.keys(w, r, strings.TrimPrefix(path, "/admin/keys/"), body)
-	default:
-		s.contract(w, r, "no such endpoint")
-	}
+	s.mux.ServeHTTP(w, r)
 }
 
-// contract records a contract violation and answers 418 so that the test
-// fails loudly rather than on a confusing later assertion.
-func (s *Server) contract(w http.ResponseWriter, r *http.Request, format string, args ...any) {
-	msg := s.rec.Violate("%s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
-	writeJSON(w, http.StatusTeapot, oauthError("contract_violation", msg))
+// refuse records a request the route table never sees as a violation.
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, problem string) {
+	s.mux.Record(fakekit.Capture(r))
+	writeJSON(w, http.StatusTeapot, oauthError("contract_violation", s.violate("%s %s: %s", r.Method, r.URL.RequestURI(), problem)))
 }
 
-func (s *Server) checkHeaders(w http.ResponseWriter, r *http.Request, body []byte) bool {
-	auth := r.Header.Get("Authorization")
-	switch {
-	case s.token == "" && auth != "":
-		s.contract(w, r, "an Authorization header was sent to an admin port that takes none")
-		return false
-	case s.token != "" && !strings.HasPrefix(auth, "Bearer "):
-		s.contract(w, r, "expected a Bearer API key, got %q", scheme(auth))
-		return false
-	case s.token != "" && auth != "Bearer "+s.token:
-		s.faults.Answer(w, fakekit.Injection{Fault: Unauthorized})
-		return false
-	}
-	if !strings.Contains(r.Header.Get("Accept"), "application/json") {
-		s.contract(w, r, "Accept is %q, not application/json", r.Header.Get("Accept"))
-		return false
-	}
-	switch r.Method {
-	case http.MethodPost, http.MethodPut:
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			s.contract(w, r, "Content-Type is %q, not application/json", r.Header.Get("Content-Type"))
-			return false
-		}
-	default:
-		if len(body) > 0 {
-			s.contract(w, r, "unexpected body on %s", r.Method)
-			return false
-		}
-	}
-	return true
+// violate records a breach of a rule no route field expresses (a
+// combination of parameters) and fails the test, as the mux does.
+func (s *Server) violate(format string, args ...any) string {
+	msg := s.mux.Violate(format, args...)
+	s.t.Errorf("hydrafake: contract violation: %s (%s)", msg, Doc)
+	return msg
+}
+
+func (s *Server) contract(r *http.Request, problem string) fakekit.Answer {
+	return js(http.StatusTeapot, oauthError("contract_violation", s.violate("%s %s: %s", r.Method, r.URL.RequestURI(), problem)))
 }
 
 func scheme(auth string) string {
@@ -422,34 +427,33 @@ func oauthError(code, desc string) map[string]string {
 	return map[string]string{"error": code, "error_description": desc}
 }
 
+const jsonType = "application/json; charset=utf-8"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Request-Id", "req-"+strconv.Itoa(status))
-	fakekit.WriteJSON(w, status, "application/json; charset=utf-8", v)
+	fakekit.WriteJSON(w, status, jsonType, v)
 }
 
-func notFound(w http.ResponseWriter) {
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "Unable to locate the resource", "error_description": ""})
+// js is writeJSON as a route's answer.
+func js(status int, v any) fakekit.Answer {
+	return fakekit.Answer{Status: status, JSON: v, ContentType: jsonType, Header: http.Header{"X-Request-Id": {"req-" + strconv.Itoa(status)}}}
 }
 
-// allowQuery fails the request when it carries parameters outside allowed.
-func (s *Server) allowQuery(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
-		s.contract(w, r, "unexpected query parameter %q", k)
-		return false
-	}
-	return true
+func notFound() fakekit.Answer {
+	return js(http.StatusNotFound, map[string]string{"error": "Unable to locate the resource", "error_description": ""})
 }
 
 // page cuts items by the page_size and page_token query and sets the Link
 // header the way ory/x's keyset pagination does: rel="first" always,
-// rel="next" while more remain, URLs relative to the admin root.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, n int) (from, to int, ok bool) {
+// rel="next" while more remain, URLs relative to the admin root. A refusal
+// comes back as the answer to send.
+func (s *Server) page(r *http.Request, n int) (from, to int, link string, refused *fakekit.Answer) {
 	size := s.pageSize
 	if v := r.URL.Query().Get("page_size"); v != "" {
 		sz, err := strconv.Atoi(v)
 		if err != nil || sz < 1 || sz > 1000 {
-			writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "Unable to parse pagination parameters"))
-			return 0, 0, false
+			a := js(http.StatusBadRequest, oauthError("invalid_request", "Unable to parse pagination parameters"))
+			return 0, 0, "", &a
 		}
 		size = sz
 	}
@@ -457,37 +461,30 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, n int) (from, to i
 		raw, err := base64.RawURLEncoding.DecodeString(tok)
 		off, err2 := strconv.Atoi(strings.TrimPrefix(string(raw), "offset:"))
 		if err != nil || err2 != nil || off < 0 {
-			s.contract(w, r, "page_token %q was not issued by this server", tok)
-			return 0, 0, false
+			a := s.contract(r, fmt.Sprintf("page_token %q was not issued by this server", tok))
+			return 0, 0, "", &a
 		}
 		from = off
 	}
-	if from > n {
-		from = n
-	}
+	from = min(from, n)
 	to = min(from+size, n)
-	link := func(rel string, off int) string {
+	mk := func(rel string, off int) string {
 		q := r.URL.Query()
 		q.Set("page_size", strconv.Itoa(size))
 		q.Set("page_token", base64.RawURLEncoding.EncodeToString([]byte("offset:"+strconv.Itoa(off))))
 		return fmt.Sprintf("<%s?%s>; rel=%q", r.URL.Path, q.Encode(), rel)
 	}
-	links := []string{link("first", 0)}
+	links := []string{mk("first", 0)}
 	if to < n {
-		links = append(links, link("next", to))
+		links = append(links, mk("next", to))
 	}
-	w.Header().Set("Link", strings.Join(links, ","))
-	return from, to, true
+	return from, to, strings.Join(links, ","), nil
 }
 
-func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
-	if !s.allowQuery(w, r, "subject", "login_session_id", "page_size", "page_token") {
-		return
-	}
+func (s *Server) listConsents(r *http.Request, _ any) fakekit.Answer {
 	subject := r.URL.Query().Get("subject")
 	if subject == "" {
-		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "Query parameter 'subject' is not defined but should have been."))
-		return
+		return js(http.StatusBadRequest, oauthError("invalid_request", "Query parameter 'subject' is not defined but should have been."))
 	}
 	var mine []consent
 	for _, c := range s.consents {
@@ -495,9 +492,9 @@ func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
 			mine = append(mine, c)
 		}
 	}
-	from, to, ok := s.page(w, r, len(mine))
-	if !ok {
-		return
+	from, to, link, refused := s.page(r, len(mine))
+	if refused != nil {
+		return *refused
 	}
 	out := []map[string]any{}
 	for _, c := range mine[from:to] {
@@ -514,23 +511,21 @@ func (s *Server) listConsents(w http.ResponseWriter, r *http.Request) {
 			"session":            map[string]any{"access_token": map[string]any{}, "id_token": map[string]any{}},
 		})
 	}
-	writeJSON(w, http.StatusOK, out)
+	a := js(http.StatusOK, out)
+	a.Header.Set("Link", link)
+	return a
 }
 
 // revokeConsents follows consent/handler.go: exactly subject&client or
 // subject&all=true; unknown subjects and clients are 204 as well.
-func (s *Server) revokeConsents(w http.ResponseWriter, r *http.Request) {
-	if !s.allowQuery(w, r, "subject", "client", "all", "consent_request_id") {
-		return
-	}
+func (s *Server) revokeConsents(r *http.Request, _ any) fakekit.Answer {
 	q := r.URL.Query()
 	subject, client, all := q.Get("subject"), q.Get("client"), q.Get("all") == "true"
 	switch {
-	case subject != "" && client != "" && !q.Has("all"):
-	case subject != "" && client == "" && all:
+	case client != "" && !q.Has("all"):
+	case client == "" && all:
 	default:
-		s.contract(w, r, "invalid combination of query parameters (Hydra answers 400)")
-		return
+		return s.contract(r, "invalid combination of query parameters (Hydra answers 400)")
 	}
 	kept := s.consents[:0]
 	for _, c := range s.consents {
@@ -540,87 +535,59 @@ func (s *Server) revokeConsents(w http.ResponseWriter, r *http.Request) {
 		kept = append(kept, c)
 	}
 	s.consents = kept
-	w.WriteHeader(http.StatusNoContent)
+	return fakekit.Answer{Status: http.StatusNoContent}
 }
 
-func (s *Server) revokeLogins(w http.ResponseWriter, r *http.Request) {
-	if !s.allowQuery(w, r, "subject", "sid") {
-		return
-	}
+func (s *Server) revokeLogins(r *http.Request, _ any) fakekit.Answer {
 	subject := r.URL.Query().Get("subject")
 	if subject == "" {
-		s.contract(w, r, "neither subject nor sid given (Hydra answers 400)")
-		return
+		return s.contract(r, "neither subject nor sid given (Hydra answers 400)")
 	}
 	delete(s.logins, subject)
-	w.WriteHeader(http.StatusNoContent)
+	return fakekit.Answer{Status: http.StatusNoContent}
 }
 
-func (s *Server) listClients(w http.ResponseWriter, r *http.Request) {
-	if !s.allowQuery(w, r, "page_size", "page_token", "client_name", "owner") {
-		return
-	}
-	from, to, ok := s.page(w, r, len(s.clientIDs))
-	if !ok {
-		return
+func (s *Server) listClients(r *http.Request, _ any) fakekit.Answer {
+	from, to, link, refused := s.page(r, len(s.clientIDs))
+	if refused != nil {
+		return *refused
 	}
 	out := []map[string]any{}
 	for _, id := range s.clientIDs[from:to] {
 		out = append(out, s.clients[id])
 	}
-	writeJSON(w, http.StatusOK, out)
+	a := js(http.StatusOK, out)
+	a.Header.Set("Link", link)
+	return a
 }
 
-func (s *Server) getClient(w http.ResponseWriter, r *http.Request, id string) {
-	if !s.allowQuery(w, r) {
-		return
-	}
-	c, ok := s.clients[id]
+func (s *Server) getClient(r *http.Request, _ any) fakekit.Answer {
+	c, ok := s.clients[r.PathValue("id")]
 	if !ok {
-		notFound(w)
-		return
+		return notFound()
 	}
-	writeJSON(w, http.StatusOK, c)
+	return js(http.StatusOK, c)
 }
 
 // setLifespans replaces every lifespan, as client/handler.go does with
-// c.Lifespans = ls: a member not sent becomes null.
-func (s *Server) setLifespans(w http.ResponseWriter, r *http.Request, id string, body []byte) {
-	if !s.allowQuery(w, r) {
-		return
-	}
-	c, ok := s.clients[id]
+// c.Lifespans = ls: a member not sent becomes null. The schema has checked
+// that only lifespans are sent, each a string or null.
+func (s *Server) setLifespans(r *http.Request, body any) fakekit.Answer {
+	c, ok := s.clients[r.PathValue("id")]
 	if !ok {
-		notFound(w)
-		return
+		return notFound()
 	}
-	var in map[string]any
-	if err := json.Unmarshal(body, &in); err != nil {
-		writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", "Unable to decode the request body: "+err.Error()))
-		return
-	}
-	known := map[string]bool{}
-	for _, k := range Lifespans {
-		known[k] = true
-	}
-	for k := range in {
-		if !known[k] {
-			s.contract(w, r, "member %q is not a lifespan", k)
-			return
-		}
-	}
+	in, _ := body.(map[string]any)
 	next := map[string]any{}
 	for _, k := range Lifespans {
-		v, sent := in[k]
-		if !sent || v == nil {
+		str, _ := in[k].(string)
+		if str == "" {
 			next[k] = nil
 			continue
 		}
-		str, isStr := v.(string)
 		d, err := time.ParseDuration(str)
-		if !isStr || err != nil {
-			writeJSON(w, http.StatusBadRequest, oauthError("invalid_request", fmt.Sprintf("Unable to decode the request body: %s is not a duration", k)))
-			return
+		if err != nil {
+			return js(http.StatusBadRequest, oauthError("invalid_request", fmt.Sprintf("Unable to decode the request body: %s is not a duration", k)))
 		}
 		next[k] = d.String()
 	}
@@ -628,53 +595,41 @@ func (s *Server) setLifespans(w http.ResponseWriter, r *http.Request, id string,
 		c[k] = v
 	}
 	c["updated_at"] = time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
-	writeJSON(w, http.StatusOK, c)
+	return js(http.StatusOK, c)
 }
 
-func (s *Server) keys(w http.ResponseWriter, r *http.Request, rest string, body []byte) {
-	if !s.allowQuery(w, r) {
-		return
+func (s *Server) getKeySet(r *http.Request, _ any) fakekit.Answer {
+	set := r.PathValue("set")
+	if len(s.sets[set]) == 0 {
+		return notFound()
 	}
-	set, kid, hasKid := strings.Cut(rest, "/")
-	switch {
-	case r.Method == http.MethodGet && !hasKid:
-		if len(s.sets[set]) == 0 {
-			notFound(w)
-			return
+	return js(http.StatusOK, map[string]any{"keys": s.sets[set]})
+}
+
+func (s *Server) createKey(r *http.Request, _ any) fakekit.Answer {
+	set := r.PathValue("set")
+	k := newRSAKey()
+	s.sets[set] = append([]map[string]any{k}, s.sets[set]...)
+	a := js(http.StatusCreated, map[string]any{"keys": []map[string]any{k}})
+	a.Header.Set("Location", s.URL+"/keys/"+url.PathEscape(set))
+	return a
+}
+
+func (s *Server) deleteKey(r *http.Request, _ any) fakekit.Answer {
+	set, kid := r.PathValue("set"), r.PathValue("kid")
+	keys := s.sets[set]
+	for i, k := range keys {
+		if k["kid"] == kid {
+			s.sets[set] = append(keys[:i:i], keys[i+1:]...)
+			return fakekit.Answer{Status: http.StatusNoContent}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"keys": s.sets[set]})
-	case r.Method == http.MethodPost && !hasKid:
-		var in map[string]any
-		if err := json.Unmarshal(body, &in); err != nil {
-			s.contract(w, r, "body is not JSON")
-			return
-		}
-		if len(in) != 3 || in["use"] != "sig" || in["kid"] != "" || in["alg"] != "RS256" {
-			s.contract(w, r, `expected {"alg":"RS256","use":"sig","kid":""}, got %s`, body)
-			return
-		}
-		k := newRSAKey()
-		s.sets[set] = append([]map[string]any{k}, s.sets[set]...)
-		w.Header().Set("Location", s.URL+"/keys/"+url.PathEscape(set))
-		writeJSON(w, http.StatusCreated, map[string]any{"keys": []map[string]any{k}})
-	case r.Method == http.MethodDelete && hasKid:
-		keys := s.sets[set]
-		for i, k := range keys {
-			if k["kid"] == kid {
-				s.sets[set] = append(keys[:i:i], keys[i+1:]...)
-				w.WriteHeader(http.StatusNoContent)
-				return
-			}
-		}
-		notFound(w)
-	default:
-		s.contract(w, r, "no such key endpoint")
 	}
+	return notFound()
 }
 
 // publicJWKS serves /.well-known/jwks.json: the keys of both signing sets,
 // public members only (jwk.ExcludePrivateKeys).
-func (s *Server) publicJWKS(w http.ResponseWriter) {
+func (s *Server) publicJWKS(*http.Request, any) fakekit.Answer {
 	var keys []map[string]any
 	names := make([]string, 0, len(s.sets))
 	for name := range s.sets {
@@ -696,7 +651,7 @@ func (s *Server) publicJWKS(w http.ResponseWriter) {
 	if keys == nil {
 		keys = []map[string]any{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	return js(http.StatusOK, map[string]any{"keys": keys})
 }
 
 // newRSAKey generates a real RSA key in JWK form with its private members,

@@ -4,9 +4,10 @@
 // ClientResource, ComponentResource, KeysMetadataRepresentation,
 // KeycloakErrorHandler) and the admin REST API documentation. It keeps
 // state (users, sessions, consents and offline tokens, clients, key
-// providers and their keys), asserts every request's method, path, query,
-// headers and body, and answers anything outside the contract with HTTP 418
-// and a recorded error that tests check with Errors.
+// providers and their keys) and is a fakekit route table: each route
+// declares its method, path, query, headers and body schema and cites the
+// admin REST API operation; a request outside the contract fails the test,
+// is answered with HTTP 418 and is recorded for Errors.
 //
 // It is stricter than the real server where that protects users: PUT of a
 // client or a component replaces the whole stored representation, so an
@@ -26,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/provider/fakekit"
@@ -79,7 +81,8 @@ type Server struct {
 	// endpoint of the master realm accepts.
 	AdminClientID, AdminSecret string
 
-	rec    fakekit.Recorder[Request]
+	t      testing.TB
+	mux    *fakekit.Mux
 	faults fakekit.Faults
 
 	mu        sync.Mutex
@@ -97,10 +100,10 @@ type Server struct {
 
 // New starts a fake serving realm on a loopback port, with one active
 // rsa-generated signing key and one rsa-enc-generated encryption key, as a
-// new realm has.
-func New(realm string) *Server {
+// new realm has. A broken contract fails t.
+func New(t testing.TB, realm string) *Server {
 	s := &Server{
-		Realm: realm, RealmID: "f3c1e0a4-0000-4000-8000-00000000" + fmt.Sprintf("%04d", len(realm)),
+		t: t, Realm: realm, RealmID: "f3c1e0a4-0000-4000-8000-00000000" + fmt.Sprintf("%04d", len(realm)),
 		AdminClientID: "idpctl-admin", AdminSecret: "admin-secret-value",
 		grants: map[string]map[string]*grant{}, clients: map[string]map[string]any{},
 		providers: map[string]*keyProvider{}, tokens: map[string]bool{},
@@ -113,6 +116,7 @@ func New(realm string) *Server {
 		"revokeRefreshToken": false, "refreshTokenMaxReuse": 0,
 	}
 	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
+	s.mux = fakekit.NewMux(t, s.routes()...)
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	s.AddKeyProvider("rsa-generated", "RS256", 100, true)
 	s.AddKeyProvider("rsa-enc-generated", "RSA-OAEP", 100, true)
@@ -150,7 +154,7 @@ func (s *Server) Fail(method, path string, f Fault, times int) {
 }
 
 // Requests returns the requests received so far, token requests included.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
+func (s *Server) Requests() []Request { return s.mux.Requests() }
 
 // AdminRequests returns the requests to the admin API only.
 func (s *Server) AdminRequests() []Request {
@@ -164,7 +168,7 @@ func (s *Server) AdminRequests() []Request {
 }
 
 // Errors returns the contract violations seen so far.
-func (s *Server) Errors() []string { return s.rec.Violations() }
+func (s *Server) Errors() []string { return s.mux.Violations() }
 
 // LoseOnPut makes client PUTs drop the named attribute even when it is
 // sent, as a server that replaces less faithfully would; the adapter's
@@ -359,76 +363,115 @@ func (s *Server) PrivateMembers() []string {
 
 // ---- HTTP -------------------------------------------------------------------
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	req := fakekit.Capture(r)
-	body := req.Body
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rec.Record(req)
+// Doc is the document the routes are built from.
+const Doc = "Keycloak Admin REST API (server source: UserResource, RealmAdminResource, ClientResource, ComponentResource)"
 
-	realmPrefix := "/realms/" + s.Realm
-	switch {
-	case r.URL.Path == "/realms/master/protocol/openid-connect/token":
-		s.token(w, r, body)
-		return
-	case r.URL.Path == realmPrefix+"/protocol/openid-connect/certs" && r.Method == http.MethodGet:
-		s.certs(w)
-		return
+// routes is the contract: the admin operations idpctl uses on the realm,
+// and the realm's JWKS. The admin token endpoint takes a form, which the
+// route table does not describe, and is served by serve.
+func (s *Server) routes() []fakekit.Route {
+	realm := "/admin/realms/" + url.PathEscape(s.Realm)
+	admin := map[string]string{"Accept": "application/json*"}
+	// A representation sent back whole: what it holds is checked by the
+	// answer, which knows what was read.
+	whole := func(required ...string) *fakekit.Schema {
+		return &fakekit.Schema{Type: "object", Required: required, AllowExtra: true}
 	}
-	adminPrefix := "/admin/realms/" + s.Realm
-	if r.URL.Path != adminPrefix && !strings.HasPrefix(r.URL.Path, adminPrefix+"/") {
-		s.contract(w, r, "no such endpoint (realm %s)", s.Realm)
-		return
+	r := func(pattern, op string, answer func(*http.Request, any) fakekit.Answer) fakekit.Route {
+		method, path, _ := strings.Cut(pattern, " ")
+		return fakekit.Route{Pattern: method + " " + realm + path, Doc: Doc + ": " + op, Header: admin, Answer: answer}
 	}
-	if !s.checkHeaders(w, r, body) || s.faults.Serve(w, r) {
-		return
-	}
-	rest := strings.TrimPrefix(r.URL.Path, adminPrefix)
-	parts := strings.Split(strings.Trim(rest, "/"), "/")
-	if rest == "" {
-		parts = nil
-	}
-	switch {
-	case len(parts) == 0 && r.Method == http.MethodGet:
-		if s.allowQuery(w, r) {
-			writeJSON(w, http.StatusOK, s.realm)
-		}
-	case len(parts) >= 1 && parts[0] == "users":
-		s.handleUsers(w, r, parts[1:], body)
-	case len(parts) == 2 && parts[0] == "sessions" && r.Method == http.MethodDelete:
-		s.deleteSession(w, r, parts[1])
-	case len(parts) >= 1 && parts[0] == "clients":
-		s.handleClients(w, r, parts[1:], body)
-	case len(parts) == 1 && parts[0] == "keys" && r.Method == http.MethodGet:
-		if s.allowQuery(w, r) {
-			s.keys(w)
-		}
-	case len(parts) >= 1 && parts[0] == "components":
-		s.components(w, r, parts[1:], body)
-	default:
-		s.contract(w, r, "no such endpoint")
+	users := r("GET /users", "GET /admin/realms/{realm}/users", s.listUsers)
+	users.OptionalQuery = []string{"username", "email", "exact", "first", "max", "briefRepresentation", "search"}
+	delSession := r("DELETE /sessions/{id}", "DELETE /admin/realms/{realm}/sessions/{session}", s.deleteSession)
+	delSession.OptionalQuery = []string{"isOffline"}
+	clients := r("GET /clients", "GET /admin/realms/{realm}/clients", s.listClients)
+	clients.OptionalQuery = []string{"clientId", "first", "max", "search", "viewableOnly"}
+	putClient := r("PUT /clients/{id}", "PUT /admin/realms/{realm}/clients/{client-uuid}", s.putClient)
+	putClient.Body = whole("clientId")
+	addComponent := r("POST /components", "POST /admin/realms/{realm}/components", s.addComponent)
+	addComponent.Body = whole("name", "providerId", "providerType", "parentId", "config")
+	putComponent := r("PUT /components/{id}", "PUT /admin/realms/{realm}/components/{id}", s.putComponent)
+	putComponent.Body = whole("id", "name", "providerId", "providerType", "parentId", "config")
+	return []fakekit.Route{
+		r("GET ", "GET /admin/realms/{realm}", func(*http.Request, any) fakekit.Answer { return js(http.StatusOK, s.realm) }),
+		users,
+		r("GET /users/{id}", "GET /admin/realms/{realm}/users/{user-id}", s.userAnswer(s.getUser)),
+		r("GET /users/{id}/sessions", "GET /admin/realms/{realm}/users/{user-id}/sessions", s.userAnswer(s.userSessions)),
+		r("GET /users/{id}/consents", "GET /admin/realms/{realm}/users/{user-id}/consents", s.userAnswer(s.userConsents)),
+		r("DELETE /users/{id}/consents/{client}", "DELETE /admin/realms/{realm}/users/{user-id}/consents/{client}", s.userAnswer(s.revokeConsent)),
+		r("POST /users/{id}/logout", "POST /admin/realms/{realm}/users/{user-id}/logout", s.userAnswer(s.logout)),
+		delSession,
+		clients,
+		r("GET /clients/{id}", "GET /admin/realms/{realm}/clients/{client-uuid}", s.getClient),
+		putClient,
+		r("GET /keys", "GET /admin/realms/{realm}/keys", s.keys),
+		addComponent,
+		r("GET /components/{id}", "GET /admin/realms/{realm}/components/{id}", s.getComponent),
+		putComponent,
+		{Pattern: "GET /realms/" + url.PathEscape(s.Realm) + "/protocol/openid-connect/certs", Doc: "Keycloak realm JWKS (OIDC discovery jwks_uri)", Answer: s.certs},
 	}
 }
 
-func (s *Server) contract(w http.ResponseWriter, r *http.Request, format string, args ...any) {
-	msg := s.rec.Violate("%s %s: %s", r.Method, r.URL.RequestURI(), fmt.Sprintf(format, args...))
-	writeJSON(w, http.StatusTeapot, map[string]string{"errorMessage": msg})
+// serve takes the admin token endpoint itself, checks the admin token and
+// serves scheduled faults before the route table.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r.URL.Path == "/realms/master/protocol/openid-connect/token" {
+		req := fakekit.Capture(r)
+		s.mux.Record(req)
+		s.token(w, r, req.Body)
+		return
+	}
+	if !strings.HasPrefix(r.URL.Path, "/admin/") {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	auth := r.Header.Get("Authorization")
+	switch {
+	case !strings.HasPrefix(auth, "Bearer "):
+		s.mux.Record(fakekit.Capture(r))
+		writeJSON(w, http.StatusTeapot, map[string]string{"errorMessage": s.violate(r, fmt.Sprintf("the admin API takes a Bearer token, got %q", strings.SplitN(auth, " ", 2)[0]))})
+		return
+	case !s.tokens[strings.TrimPrefix(auth, "Bearer ")]:
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, fakekit.Injection{Fault: Unauthorized})
+		return
+	}
+	if in, ok := s.faults.Take(r); ok {
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, in)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// violate records a breach no route field expresses and fails the test.
+func (s *Server) violate(r *http.Request, problem string) string {
+	msg := s.mux.Violate("%s %s: %s", r.Method, r.URL.RequestURI(), problem)
+	s.t.Errorf("keycloakfake: contract violation: %s (%s)", msg, Doc)
+	return msg
+}
+
+func (s *Server) contract(r *http.Request, format string, args ...any) fakekit.Answer {
+	return js(http.StatusTeapot, map[string]string{"errorMessage": s.violate(r, fmt.Sprintf(format, args...))})
 }
 
 // token is the master realm's token endpoint for the admin client:
 // client_credentials with client_secret_basic or client_secret_post.
 func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		s.contract(w, r, "the token endpoint takes a form POST")
+		writeJSON(w, http.StatusTeapot, map[string]string{"errorMessage": s.violate(r, "the token endpoint takes a form POST")})
 		return
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		s.contract(w, r, "unreadable form")
+		writeJSON(w, http.StatusTeapot, map[string]string{"errorMessage": s.violate(r, "unreadable form")})
 		return
 	}
 	if form.Get("grant_type") != "client_credentials" {
-		s.contract(w, r, "grant_type %q, want client_credentials", form.Get("grant_type"))
+		writeJSON(w, http.StatusTeapot, map[string]string{"errorMessage": s.violate(r, fmt.Sprintf("grant_type %q, want client_credentials", form.Get("grant_type")))})
 		return
 	}
 	id, secret, basic := r.BasicAuth()
@@ -443,40 +486,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	tok := fmt.Sprintf("kc-admin-token-%d", s.seq)
 	s.tokens[tok] = true
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": 300, "token_type": "Bearer", "scope": "profile email"})
-}
-
-func (s *Server) checkHeaders(w http.ResponseWriter, r *http.Request, body []byte) bool {
-	auth := r.Header.Get("Authorization")
-	if !strings.HasPrefix(auth, "Bearer ") {
-		s.contract(w, r, "the admin API takes a Bearer token, got %q", strings.SplitN(auth, " ", 2)[0])
-		return false
-	}
-	if !s.tokens[strings.TrimPrefix(auth, "Bearer ")] {
-		s.faults.Answer(w, fakekit.Injection{Fault: Unauthorized})
-		return false
-	}
-	if !strings.Contains(r.Header.Get("Accept"), "application/json") {
-		s.contract(w, r, "Accept is %q, not application/json", r.Header.Get("Accept"))
-		return false
-	}
-	switch r.Method {
-	case http.MethodPut:
-		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			s.contract(w, r, "Content-Type is %q, not application/json", r.Header.Get("Content-Type"))
-			return false
-		}
-	case http.MethodPost:
-		if len(body) > 0 && !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			s.contract(w, r, "Content-Type is %q, not application/json", r.Header.Get("Content-Type"))
-			return false
-		}
-	default:
-		if len(body) > 0 {
-			s.contract(w, r, "unexpected body on %s", r.Method)
-			return false
-		}
-	}
-	return true
 }
 
 // faultBody answers faults with Keycloak's error bodies, and a 429 and a
@@ -501,18 +510,15 @@ func faultBody(_ http.Header, f Fault) any {
 
 func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, "", v) }
 
+// js is a JSON answer of a route.
+func js(status int, v any) fakekit.Answer { return fakekit.Answer{Status: status, JSON: v} }
+
+var noContent = fakekit.Answer{Status: http.StatusNoContent}
+
 // notFound answers as KeycloakErrorHandler does for a NotFoundException
 // whose message is not an OAuth error code.
-func notFound(w http.ResponseWriter, msg string) {
-	writeJSON(w, http.StatusNotFound, map[string]string{"error": "invalid_request", "error_description": msg})
-}
-
-func (s *Server) allowQuery(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
-		s.contract(w, r, "unexpected query parameter %q", k)
-		return false
-	}
-	return true
+func notFound(msg string) fakekit.Answer {
+	return js(http.StatusNotFound, map[string]string{"error": "invalid_request", "error_description": msg})
 }
 
 func (s *Server) user(id string) *user {
@@ -528,204 +534,185 @@ func userRep(u *user) map[string]any {
 	return map[string]any{"id": u.id, "username": u.username, "email": u.email, "enabled": true, "emailVerified": true, "createdTimestamp": 1735700000000, "notBefore": u.notBefore}
 }
 
-func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request, parts []string, body []byte) {
-	if len(parts) == 0 {
-		if r.Method != http.MethodGet || !s.allowQuery(w, r, "username", "email", "exact", "first", "max", "briefRepresentation", "search") {
-			if r.Method != http.MethodGet {
-				s.contract(w, r, "no such endpoint")
-			}
-			return
+func (s *Server) listUsers(r *http.Request, _ any) fakekit.Answer {
+	q := r.URL.Query()
+	exact := q.Get("exact") == "true"
+	match := func(have, want string) bool {
+		if want == "" {
+			return true
 		}
-		q := r.URL.Query()
-		exact := q.Get("exact") == "true"
-		match := func(have, want string) bool {
-			if want == "" {
-				return true
-			}
-			if exact {
-				return strings.EqualFold(have, want)
-			}
-			return strings.Contains(strings.ToLower(have), strings.ToLower(want))
+		if exact {
+			return strings.EqualFold(have, want)
 		}
-		out := []map[string]any{}
-		for _, u := range s.users {
-			if match(u.username, q.Get("username")) && match(u.email, q.Get("email")) {
-				out = append(out, userRep(u))
-			}
-		}
-		writeJSON(w, http.StatusOK, out)
-		return
+		return strings.Contains(strings.ToLower(have), strings.ToLower(want))
 	}
-	if !s.allowQuery(w, r) {
-		return
+	out := []map[string]any{}
+	for _, u := range s.users {
+		if match(u.username, q.Get("username")) && match(u.email, q.Get("email")) {
+			out = append(out, userRep(u))
+		}
 	}
-	u := s.user(parts[0])
-	if u == nil {
-		notFound(w, "User not found")
-		return
-	}
-	switch {
-	case len(parts) == 1 && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, userRep(u))
-	case len(parts) == 2 && parts[1] == "sessions" && r.Method == http.MethodGet:
-		out := []map[string]any{}
-		for _, ss := range s.sessions {
-			if ss.userID != u.id {
-				continue
-			}
-			clients := map[string]string{}
-			for _, c := range ss.clients {
-				if rep, ok := s.clients[c]; ok {
-					clients[c] = rep["clientId"].(string)
-				}
-			}
-			out = append(out, map[string]any{"id": ss.id, "username": u.username, "userId": u.id, "ipAddress": "127.0.0.1",
-				"start": 1735700000000, "lastAccess": 1735700100000, "rememberMe": false, "clients": clients, "transientUser": false})
+	return js(http.StatusOK, out)
+}
+
+// userAnswer finds the user of the path first: an unknown one is 404 on
+// every user endpoint.
+func (s *Server) userAnswer(next func(*http.Request, *user) fakekit.Answer) func(*http.Request, any) fakekit.Answer {
+	return func(r *http.Request, _ any) fakekit.Answer {
+		u := s.user(r.PathValue("id"))
+		if u == nil {
+			return notFound("User not found")
 		}
-		writeJSON(w, http.StatusOK, out)
-	case len(parts) == 2 && parts[1] == "consents" && r.Method == http.MethodGet:
-		out := []map[string]any{}
-		names := make([]string, 0, len(s.grants[u.id]))
-		for c := range s.grants[u.id] {
-			names = append(names, c)
-		}
-		sort.Strings(names)
-		for _, c := range names {
-			g := s.grants[u.id][c]
-			uuid, _ := s.clientByClientID(c)
-			rep := map[string]any{"clientId": c, "grantedClientScopes": []string{}, "createdDate": nil, "lastUpdatedDate": nil, "additionalGrants": []any{}}
-			if g.consent {
-				rep["grantedClientScopes"] = []string{"profile", "email"}
-				rep["createdDate"], rep["lastUpdatedDate"] = 1735700000000, 1735700000000
-			}
-			if g.offline {
-				rep["additionalGrants"] = []any{map[string]string{"client": uuid, "key": "Offline Token"}}
-			}
-			out = append(out, rep)
-		}
-		writeJSON(w, http.StatusOK, out)
-	case len(parts) == 3 && parts[1] == "consents" && r.Method == http.MethodDelete:
-		if uuid, _ := s.clientByClientID(parts[2]); uuid == "" {
-			if _, isUUID := s.clients[parts[2]]; isUUID {
-				s.contract(w, r, "consents are revoked by client_id, not by the client's UUID")
-				return
-			}
-			notFound(w, "Client not found")
-			return
-		}
-		if s.grants[u.id][parts[2]] == nil {
-			notFound(w, "Consent nor offline token not found")
-			return
-		}
-		delete(s.grants[u.id], parts[2])
-		w.WriteHeader(http.StatusNoContent)
-	case len(parts) == 2 && parts[1] == "logout" && r.Method == http.MethodPost:
-		if len(body) > 0 && strings.TrimSpace(string(body)) != "null" {
-			s.contract(w, r, "logout takes no body")
-			return
-		}
-		u.notBefore = time.Now().Unix()
-		kept := s.sessions[:0]
-		for _, ss := range s.sessions {
-			if ss.userID != u.id {
-				kept = append(kept, ss)
-			}
-		}
-		s.sessions = kept
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		s.contract(w, r, "no such user endpoint")
+		return next(r, u)
 	}
 }
 
-func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request, id string) {
-	if !s.allowQuery(w, r, "isOffline") {
-		return
+func (s *Server) getUser(_ *http.Request, u *user) fakekit.Answer {
+	return js(http.StatusOK, userRep(u))
+}
+
+func (s *Server) userSessions(_ *http.Request, u *user) fakekit.Answer {
+	out := []map[string]any{}
+	for _, ss := range s.sessions {
+		if ss.userID != u.id {
+			continue
+		}
+		clients := map[string]string{}
+		for _, c := range ss.clients {
+			if rep, ok := s.clients[c]; ok {
+				clients[c] = rep["clientId"].(string)
+			}
+		}
+		out = append(out, map[string]any{"id": ss.id, "username": u.username, "userId": u.id, "ipAddress": "127.0.0.1",
+			"start": 1735700000000, "lastAccess": 1735700100000, "rememberMe": false, "clients": clients, "transientUser": false})
 	}
+	return js(http.StatusOK, out)
+}
+
+func (s *Server) userConsents(_ *http.Request, u *user) fakekit.Answer {
+	out := []map[string]any{}
+	names := make([]string, 0, len(s.grants[u.id]))
+	for c := range s.grants[u.id] {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	for _, c := range names {
+		g := s.grants[u.id][c]
+		uuid, _ := s.clientByClientID(c)
+		rep := map[string]any{"clientId": c, "grantedClientScopes": []string{}, "createdDate": nil, "lastUpdatedDate": nil, "additionalGrants": []any{}}
+		if g.consent {
+			rep["grantedClientScopes"] = []string{"profile", "email"}
+			rep["createdDate"], rep["lastUpdatedDate"] = 1735700000000, 1735700000000
+		}
+		if g.offline {
+			rep["additionalGrants"] = []any{map[string]string{"client": uuid, "key": "Offline Token"}}
+		}
+		out = append(out, rep)
+	}
+	return js(http.StatusOK, out)
+}
+
+func (s *Server) revokeConsent(r *http.Request, u *user) fakekit.Answer {
+	client := r.PathValue("client")
+	if uuid, _ := s.clientByClientID(client); uuid == "" {
+		if _, isUUID := s.clients[client]; isUUID {
+			return s.contract(r, "consents are revoked by client_id, not by the client's UUID")
+		}
+		return notFound("Client not found")
+	}
+	if s.grants[u.id][client] == nil {
+		return notFound("Consent nor offline token not found")
+	}
+	delete(s.grants[u.id], client)
+	return noContent
+}
+
+func (s *Server) logout(_ *http.Request, u *user) fakekit.Answer {
+	u.notBefore = time.Now().Unix()
+	kept := s.sessions[:0]
+	for _, ss := range s.sessions {
+		if ss.userID != u.id {
+			kept = append(kept, ss)
+		}
+	}
+	s.sessions = kept
+	return noContent
+}
+
+func (s *Server) deleteSession(r *http.Request, _ any) fakekit.Answer {
 	for i, ss := range s.sessions {
-		if ss.id == id {
+		if ss.id == r.PathValue("id") {
 			s.sessions = append(s.sessions[:i:i], s.sessions[i+1:]...)
-			w.WriteHeader(http.StatusNoContent)
-			return
+			return noContent
 		}
 	}
-	notFound(w, "Sesssion not found")
+	return notFound("Sesssion not found")
 }
 
-func (s *Server) handleClients(w http.ResponseWriter, r *http.Request, parts []string, body []byte) {
-	switch {
-	case len(parts) == 0 && r.Method == http.MethodGet:
-		if !s.allowQuery(w, r, "clientId", "first", "max", "search", "viewableOnly") {
-			return
+func (s *Server) listClients(r *http.Request, _ any) fakekit.Answer {
+	q := r.URL.Query()
+	var all []map[string]any
+	for _, id := range s.clientIDs {
+		if c := s.clients[id]; q.Get("clientId") == "" || c["clientId"] == q.Get("clientId") {
+			all = append(all, c)
 		}
-		q := r.URL.Query()
-		var all []map[string]any
-		for _, id := range s.clientIDs {
-			if c := s.clients[id]; q.Get("clientId") == "" || c["clientId"] == q.Get("clientId") {
-				all = append(all, c)
-			}
-		}
-		first, _ := strconv.Atoi(q.Get("first"))
-		limit := len(all)
-		if v := q.Get("max"); v != "" {
-			limit, _ = strconv.Atoi(v)
-		}
-		first = min(first, len(all))
-		out := all[first:min(first+limit, len(all))]
-		if out == nil {
-			out = []map[string]any{}
-		}
-		writeJSON(w, http.StatusOK, out)
-	case len(parts) == 1 && r.Method == http.MethodGet:
-		if !s.allowQuery(w, r) {
-			return
-		}
-		c, ok := s.clients[parts[0]]
-		if !ok {
-			notFound(w, "Could not find client")
-			return
-		}
-		writeJSON(w, http.StatusOK, c)
-	case len(parts) == 1 && r.Method == http.MethodPut:
-		if !s.allowQuery(w, r) {
-			return
-		}
-		if _, ok := s.clients[parts[0]]; !ok {
-			notFound(w, "Could not find client")
-			return
-		}
-		var rep map[string]any
-		if err := json.Unmarshal(body, &rep); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"errorMessage": "unable to read contents from stream"})
-			return
-		}
-		if id, ok := rep["id"].(string); ok && id != parts[0] {
-			s.contract(w, r, "the body's id %q is not the client in the path", id)
-			return
-		}
-		if _, ok := rep["clientId"].(string); !ok {
-			s.contract(w, r, "the client representation lacks clientId: send back the whole representation")
-			return
-		}
-		if attrs, ok := rep["attributes"].(map[string]any); ok {
-			for k, v := range attrs {
-				if _, isStr := v.(string); !isStr {
-					writeJSON(w, http.StatusBadRequest, map[string]string{"errorMessage": fmt.Sprintf("attribute %s is not a string", k)})
-					return
-				}
-			}
-		}
-		if attrs, ok := rep["attributes"].(map[string]any); ok {
-			for _, k := range s.lose {
-				delete(attrs, k)
-			}
-		}
-		rep["id"] = parts[0]
-		s.clients[parts[0]] = rep
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		s.contract(w, r, "no such client endpoint")
 	}
+	first, _ := strconv.Atoi(q.Get("first"))
+	limit := len(all)
+	if v := q.Get("max"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	first = min(first, len(all))
+	out := all[first:min(first+limit, len(all))]
+	if out == nil {
+		out = []map[string]any{}
+	}
+	return js(http.StatusOK, out)
+}
+
+func (s *Server) getClient(r *http.Request, _ any) fakekit.Answer {
+	c, ok := s.clients[r.PathValue("id")]
+	if !ok {
+		return notFound("Could not find client")
+	}
+	return js(http.StatusOK, c)
+}
+
+// putClient replaces the stored representation with what was sent.
+func (s *Server) putClient(r *http.Request, body any) fakekit.Answer {
+	id := r.PathValue("id")
+	if _, ok := s.clients[id]; !ok {
+		return notFound("Could not find client")
+	}
+	rep := plain(body)
+	if got, ok := rep["id"].(string); ok && got != id {
+		return s.contract(r, "the body's id %q is not the client in the path", got)
+	}
+	if _, ok := rep["clientId"].(string); !ok {
+		return s.contract(r, "the client representation lacks clientId: send back the whole representation")
+	}
+	if attrs, ok := rep["attributes"].(map[string]any); ok {
+		for k, v := range attrs {
+			if _, isStr := v.(string); !isStr {
+				return js(http.StatusBadRequest, map[string]string{"errorMessage": fmt.Sprintf("attribute %s is not a string", k)})
+			}
+		}
+		for _, k := range s.lose {
+			delete(attrs, k)
+		}
+	}
+	rep["id"] = id
+	s.clients[id] = rep
+	return noContent
+}
+
+// plain turns a decoded body (numbers as json.Number) into the plain JSON
+// values the fake stores.
+func plain(body any) map[string]any {
+	var out map[string]any
+	b, _ := json.Marshal(body)
+	_ = json.Unmarshal(b, &out)
+	return out
 }
 
 func status(kp *keyProvider) string {
@@ -774,7 +761,7 @@ func use(kp *keyProvider) string {
 }
 
 // keys serves KeysMetadataRepresentation: never private keys.
-func (s *Server) keys(w http.ResponseWriter) {
+func (s *Server) keys(*http.Request, any) fakekit.Answer {
 	active := map[string]string{}
 	best := map[string]int{}
 	var keys []map[string]any
@@ -794,12 +781,12 @@ func (s *Server) keys(w http.ResponseWriter) {
 			"use": use(kp), "validTo": 1893456000000,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"active": active, "keys": keys})
+	return js(http.StatusOK, map[string]any{"active": active, "keys": keys})
 }
 
 // certs serves the realm JWKS: enabled keys (active and passive), public
 // members only.
-func (s *Server) certs(w http.ResponseWriter) {
+func (s *Server) certs(*http.Request, any) fakekit.Answer {
 	keys := []map[string]any{}
 	for _, kp := range s.sortedProviders() {
 		if status(kp) == "DISABLED" {
@@ -809,7 +796,7 @@ func (s *Server) certs(w http.ResponseWriter) {
 		jwk["kid"], jwk["kty"], jwk["alg"], jwk["use"] = kp.kid, "RSA", configValue(kp, "algorithm"), strings.ToLower(use(kp))
 		keys = append(keys, jwk)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
+	return js(http.StatusOK, map[string]any{"keys": keys})
 }
 
 var providerAlgs = map[string]map[string]bool{
@@ -817,63 +804,46 @@ var providerAlgs = map[string]map[string]bool{
 	"rsa-enc-generated": {"RSA-OAEP": true, "RSA-OAEP-256": true, "RSA1_5": true},
 }
 
-func (s *Server) components(w http.ResponseWriter, r *http.Request, parts []string, body []byte) {
-	if !s.allowQuery(w, r) {
-		return
+func (s *Server) addComponent(r *http.Request, body any) fakekit.Answer {
+	rep := plain(body)
+	if msg := s.checkComponent(rep, true); msg != "" {
+		return s.contract(r, "%s", msg)
 	}
-	switch {
-	case len(parts) == 0 && r.Method == http.MethodPost:
-		var rep map[string]any
-		if err := json.Unmarshal(body, &rep); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"errorMessage": "unable to read contents from stream"})
-			return
-		}
-		if msg := s.checkComponent(rep, true); msg != "" {
-			s.contract(w, r, "%s", msg)
-			return
-		}
-		kp := newKeyProvider()
-		id := s.nextID()
-		rep["id"] = id
-		cfg := rep["config"].(map[string]any)
-		cfg["privateKey"], cfg["certificate"] = []any{SecretMask}, []any{"MIIC" + kp.kid}
-		kp.rep = rep
-		s.providers[id] = kp
-		w.Header().Set("Location", s.URL+"/admin/realms/"+s.Realm+"/components/"+id)
-		w.WriteHeader(http.StatusCreated)
-	case len(parts) == 1 && r.Method == http.MethodGet:
-		kp, ok := s.providers[parts[0]]
-		if !ok {
-			notFound(w, "Could not find component")
-			return
-		}
-		writeJSON(w, http.StatusOK, kp.rep)
-	case len(parts) == 1 && r.Method == http.MethodPut:
-		kp, ok := s.providers[parts[0]]
-		if !ok {
-			notFound(w, "Could not find component")
-			return
-		}
-		var rep map[string]any
-		if err := json.Unmarshal(body, &rep); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"errorMessage": "unable to read contents from stream"})
-			return
-		}
-		if rep["id"] != parts[0] {
-			s.contract(w, r, "the body's id is not the component in the path")
-			return
-		}
-		if msg := s.checkComponent(rep, false); msg != "" {
-			s.contract(w, r, "%s", msg)
-			return
-		}
-		// Masked secrets keep their stored value; everything else is
-		// replaced by what was sent.
-		kp.rep = rep
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		s.contract(w, r, "no such component endpoint")
+	kp := newKeyProvider()
+	id := s.nextID()
+	rep["id"] = id
+	cfg := rep["config"].(map[string]any)
+	cfg["privateKey"], cfg["certificate"] = []any{SecretMask}, []any{"MIIC" + kp.kid}
+	kp.rep = rep
+	s.providers[id] = kp
+	return fakekit.Answer{Status: http.StatusCreated, Header: http.Header{"Location": {s.URL + "/admin/realms/" + s.Realm + "/components/" + id}}}
+}
+
+func (s *Server) getComponent(r *http.Request, _ any) fakekit.Answer {
+	kp, ok := s.providers[r.PathValue("id")]
+	if !ok {
+		return notFound("Could not find component")
 	}
+	return js(http.StatusOK, kp.rep)
+}
+
+func (s *Server) putComponent(r *http.Request, body any) fakekit.Answer {
+	id := r.PathValue("id")
+	kp, ok := s.providers[id]
+	if !ok {
+		return notFound("Could not find component")
+	}
+	rep := plain(body)
+	if rep["id"] != id {
+		return s.contract(r, "the body's id is not the component in the path")
+	}
+	if msg := s.checkComponent(rep, false); msg != "" {
+		return s.contract(r, "%s", msg)
+	}
+	// Masked secrets keep their stored value; everything else is
+	// replaced by what was sent.
+	kp.rep = rep
+	return noContent
 }
 
 // checkComponent validates a key provider representation; "" when fine.

@@ -6,10 +6,11 @@
 // (see the okta package documentation for the sources) and is stateful, so
 // a write followed by a read shows the change.
 //
-// Every handler checks the method, path, query, Authorization scheme and
-// body it receives; anything the real API would not accept from a correct
-// client, or that the adapter should never send, is answered with HTTP 418
-// and recorded in Violations, which tests assert empty. Faults (401, 403,
+// It is a fakekit route table: every route declares its method, path,
+// query, headers and body schema and cites the reference page; anything
+// the real API would not accept from a correct client, or that the adapter
+// should never send, fails the test, is answered with HTTP 418 and is
+// recorded in Violations. Faults (401, 403,
 // 429 with Okta's rate-limit headers, 500 and an HTML page) are injected
 // per test with Inject. Whole-object replacement (PUT of an app or a policy
 // rule) stores exactly the body sent, so members a client forgets are gone.
@@ -33,10 +34,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/provider/fakekit"
@@ -114,7 +115,8 @@ type Server struct {
 	fakekit.Loopback
 
 	opts   Options
-	rec    fakekit.Recorder[Request]
+	t      testing.TB
+	mux    *fakekit.Mux
 	faults fakekit.Faults
 
 	mu           sync.Mutex
@@ -127,8 +129,9 @@ type Server struct {
 	leakPrivate  bool
 }
 
-// New starts a fake org on 127.0.0.1. Close it when done.
-func New(opts Options) *Server {
+// New starts a fake org on 127.0.0.1; a broken contract fails t. Close it
+// when done.
+func New(t testing.TB, opts Options) *Server {
 	if opts.Scheme == "" {
 		opts.Scheme = "SSWS"
 	}
@@ -138,12 +141,13 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, servers: map[string]*authServer{}}
+	s := &Server{opts: opts, t: t, servers: map[string]*authServer{}}
 	s.orgKeys = []*fakeKey{{kid: "org-key-1", status: "ACTIVE"}}
 	s.faults = fakekit.Faults{
 		Body: s.faultBody, JSON: writeJSON, Now: opts.Now,
 		RateLimit: fakekit.RateLimitHeaders{Limit: "X-Rate-Limit-Limit", Remaining: "X-Rate-Limit-Remaining", Reset: "X-Rate-Limit-Reset"},
 	}
+	s.mux = fakekit.NewMux(t, s.routes()...)
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
@@ -163,14 +167,14 @@ func (s *Server) SetLeakPrivateKeyMembers(on bool) { s.mu.Lock(); s.leakPrivate 
 func (s *Server) Inject(in Injection) { s.faults.Inject(in) }
 
 // Requests returns what reached the fake, oldest first.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
+func (s *Server) Requests() []Request { return s.mux.Requests() }
 
 // ClearRequests forgets the recorded requests.
-func (s *Server) ClearRequests() { s.rec.ClearRequests() }
+func (s *Server) ClearRequests() { s.mux.ClearRequests() }
 
 // Violations lists the contract violations seen; a correct client causes
 // none.
-func (s *Server) Violations() []string { return s.rec.Violations() }
+func (s *Server) Violations() []string { return s.mux.Violations() }
 
 // AddUser adds a user.
 func (s *Server) AddUser(u User) {
@@ -385,50 +389,71 @@ func Rule(id, name string, priority, access, refresh, window int, grantTypes ...
 
 // ---- serving ------------------------------------------------------------
 
-type reply struct {
-	w http.ResponseWriter
-	s *Server
+// Doc is the reference the routes are built from.
+const Doc = "Okta management API reference"
+
+// routes is the contract: the management API operations the adapter
+// uses, each citing its reference page, and the published JWKS.
+func (s *Server) routes() []fakekit.Route {
+	// A whole object sent back: what it must hold is checked by the
+	// answer, with Okta's own 400s.
+	whole := &fakekit.Schema{Type: "object", AllowExtra: true}
+	r := func(pattern, doc string, answer func(*http.Request, any) fakekit.Answer, optional ...string) fakekit.Route {
+		// The API token is checked by serve, which answers a wrong one 401.
+		return fakekit.Route{Pattern: pattern, Doc: Doc + ": " + doc, OptionalQuery: optional, Answer: answer}
+	}
+	put := func(rt fakekit.Route) fakekit.Route { rt.Body = whole; return rt }
+	const as = "/api/v1/authorizationServers/{as}"
+	return []fakekit.Route{
+		r("GET /api/v1/users/{id}", "User API, Retrieve a user", s.getUser),
+		r("DELETE /api/v1/users/{id}/sessions", "User Sessions API, Revoke all user sessions", s.endSessions, "oauthTokens", "forgetDevices"),
+		r("GET /api/v1/users/{id}/clients/{client}/tokens", "User OAuth 2.0 Token Management API, List all refresh tokens for a client", s.listGrants("tokens"), "limit", "after", "expand"),
+		r("DELETE /api/v1/users/{id}/clients/{client}/tokens", "User OAuth 2.0 Token Management API, Revoke all refresh tokens for a client", s.revokeGrants("tokens")),
+		r("GET /api/v1/users/{id}/clients/{client}/grants", "User Grant API, List all grants for a client", s.listGrants("grants"), "limit", "after", "expand"),
+		r("DELETE /api/v1/users/{id}/clients/{client}/grants", "User Grant API, Revoke all grants for a client", s.revokeGrants("grants")),
+		r("GET /api/v1/apps", "Application API, List all applications", s.listApps, "filter", "limit", "after", "q"),
+		r("GET /api/v1/apps/{id}", "Application API, Retrieve an application", s.getApp),
+		put(r("PUT /api/v1/apps/{id}", "Application API, Replace an application", s.putApp)),
+		r("GET "+as+"/policies", "Authorization Server Policies API, List all policies", s.listPolicies),
+		r("GET "+as+"/policies/{pid}/rules", "Authorization Server Rules API, List all policy rules", s.listRules),
+		r("GET "+as+"/policies/{pid}/rules/{rid}", "Authorization Server Rules API, Retrieve a policy rule", s.rule),
+		put(r("PUT "+as+"/policies/{pid}/rules/{rid}", "Authorization Server Rules API, Replace a policy rule", s.rule)),
+		r("GET "+as+"/credentials/keys", "Authorization Server Keys API, List all credential keys", s.serverKeys),
+		put(r("POST "+as+"/credentials/lifecycle/keyRotate", "Authorization Server Keys API, Rotate all credential keys", s.rotateKeys)),
+		{Pattern: "GET /oauth2/v1/keys", Doc: Doc + ": OpenID Connect & OAuth 2.0 API, keys (org authorization server)", Answer: s.jwks},
+		{Pattern: "GET /oauth2/{as}/v1/keys", Doc: Doc + ": OpenID Connect & OAuth 2.0 API, keys", Answer: s.jwks},
+	}
 }
 
+// serve stamps every answer with Okta's request id, Date and rate-limit
+// headers, serves scheduled faults, and checks the API token before the
+// route table; the published JWKS is public.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	req := fakekit.Capture(r)
-	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++
-	s.rec.Record(req)
 	w.Header().Set("X-Okta-Request-Id", fmt.Sprintf("fake-req-%d", s.seq))
 	w.Header().Set("Date", s.opts.Now().UTC().Format(http.TimeFormat))
 	s.faults.RateLimit.Set(w.Header(), 600, max(0, 600-s.seq), s.opts.Now().Add(time.Minute))
-	if s.faults.Serve(w, r) {
+	if in, ok := s.faults.Take(r); ok {
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, in)
 		return
 	}
-	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
-	// The published JWKS is public: no credential is needed.
-	if r.Method == http.MethodGet && len(segs) >= 3 && segs[0] == "oauth2" && segs[len(segs)-1] == "keys" {
-		s.jwks(w, r, segs)
+	if strings.HasPrefix(r.URL.Path, "/oauth2/") {
+		s.mux.ServeHTTP(w, r)
 		return
 	}
-	if !s.authorized(w, r) {
-		return
-	}
-	if (r.Method == http.MethodGet || r.Method == http.MethodDelete) && len(body) > 0 {
-		s.violation(w, "%s %s carries a body", r.Method, r.URL.Path)
-		return
-	}
-	if len(segs) < 3 || segs[0] != "api" || segs[1] != "v1" {
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
-	}
-	switch segs[2] {
-	case "users":
-		s.usersRoute(w, r, segs[3:])
-	case "apps":
-		s.appsRoute(w, r, segs[3:], body)
-	case "authorizationServers":
-		s.serversRoute(w, r, segs[3:], body)
+	scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch {
+	case !ok || scheme != s.opts.Scheme:
+		s.mux.Record(fakekit.Capture(r))
+		writeJSON(w, http.StatusTeapot, s.violationBody(r, fmt.Sprintf("Authorization scheme %q, want %q", scheme, s.opts.Scheme)))
+	case cred != s.opts.Token:
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, fakekit.Injection{Fault: Fault401})
 	default:
-		s.violation(w, "unexpected path %s", r.URL.Path)
+		s.mux.ServeHTTP(w, r)
 	}
 }
 
@@ -447,29 +472,27 @@ func (s *Server) faultBody(_ http.Header, f Fault) any {
 	return fakekit.BadGateway()
 }
 
-func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	scheme, cred, ok := strings.Cut(h, " ")
-	if !ok || scheme != s.opts.Scheme {
-		s.violation(w, "%s %s: Authorization scheme %q, want %q", r.Method, r.URL.Path, scheme, s.opts.Scheme)
-		return false
-	}
-	if cred != s.opts.Token {
-		s.faults.Answer(w, fakekit.Injection{Fault: Fault401})
-		return false
-	}
-	return true
+// violationBody records a breach no route field expresses, fails the
+// test, and is the 418's body.
+func (s *Server) violationBody(r *http.Request, problem string) map[string]any {
+	msg := s.mux.Violate("%s %s: %s", r.Method, r.URL.Path, problem)
+	s.t.Errorf("oktafake: contract violation: %s (%s)", msg, Doc)
+	return map[string]any{"errorCode": "FAKE", "errorSummary": "contract violation: " + msg}
 }
 
-func (s *Server) violation(w http.ResponseWriter, format string, args ...any) {
-	msg := s.rec.Violate(format, args...)
-	writeJSON(w, http.StatusTeapot, map[string]any{"errorCode": "FAKE", "errorSummary": "contract violation: " + msg})
+func (s *Server) violation(r *http.Request, format string, args ...any) fakekit.Answer {
+	return js(http.StatusTeapot, s.violationBody(r, fmt.Sprintf(format, args...)))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, "", v) }
 
-func (s *Server) oktaError(w http.ResponseWriter, status int, code, summary string, causes ...string) {
-	writeJSON(w, status, s.oktaErrorBody(code, summary, causes...))
+// js is a JSON answer of a route.
+func js(status int, v any) fakekit.Answer { return fakekit.Answer{Status: status, JSON: v} }
+
+var noContent = fakekit.Answer{Status: http.StatusNoContent}
+
+func (s *Server) oktaError(status int, code, summary string, causes ...string) fakekit.Answer {
+	return js(status, s.oktaErrorBody(code, summary, causes...))
 }
 
 func (s *Server) oktaErrorBody(code, summary string, causes ...string) map[string]any {
@@ -483,38 +506,14 @@ func (s *Server) oktaErrorBody(code, summary string, causes ...string) map[strin
 	}
 }
 
-func (s *Server) notFound(w http.ResponseWriter, what, kind string) {
-	s.oktaError(w, 404, "E0000007", fmt.Sprintf("Not found: Resource not found: %s (%s)", what, kind))
+func (s *Server) notFound(what, kind string) fakekit.Answer {
+	return s.oktaError(404, "E0000007", fmt.Sprintf("Not found: Resource not found: %s (%s)", what, kind))
 }
 
-// query checks that only the allowed parameters were sent.
-func (s *Server) query(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	if k, extra := fakekit.ExtraQuery(r, allowed...); extra {
-		s.violation(w, "%s %s: unexpected query parameter %q", r.Method, r.URL.Path, k)
-		return false
-	}
-	return true
-}
-
-func (s *Server) method(w http.ResponseWriter, r *http.Request, allowed ...string) bool {
-	if !slices.Contains(allowed, r.Method) {
-		s.violation(w, "%s %s: method not offered by Okta", r.Method, r.URL.Path)
-		return false
-	}
-	return true
-}
-
-func (s *Server) jsonBody(w http.ResponseWriter, r *http.Request, body []byte) (map[string]any, bool) {
-	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		s.violation(w, "%s %s: Content-Type %q, want application/json", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
-		return nil, false
-	}
-	m, err := fakekit.DecodeObject(body)
-	if err != nil {
-		s.oktaError(w, 400, "E0000003", "The request body was not well-formed.")
-		return nil, false
-	}
-	return m, true
+// object is a decoded JSON body as plain values (numbers as float64).
+func object(body any) map[string]any {
+	m, _ := fakekit.Clone(map[string]any{"v": body})["v"].(map[string]any)
+	return m
 }
 
 func (s *Server) linkBase() string {
@@ -525,14 +524,13 @@ func (s *Server) linkBase() string {
 }
 
 // page answers one page of items with Okta's Link pagination.
-func (s *Server) page(w http.ResponseWriter, r *http.Request, items []any) {
+func (s *Server) page(r *http.Request, items []any) fakekit.Answer {
 	q := r.URL.Query()
 	limit := 20
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
-			s.oktaError(w, 400, "E0000001", "Api validation failed: limit", "limit must be between 1 and 200")
-			return
+			return s.oktaError(400, "E0000001", "Api validation failed: limit", "limit must be between 1 and 200")
 		}
 		limit = n
 	}
@@ -540,13 +538,14 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, items []any) {
 	if v := q.Get("after"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			s.violation(w, "%s: after cursor %q was not one the fake handed out", r.URL.Path, v)
-			return
+			return s.violation(r, "after cursor %q was not one the fake handed out", v)
 		}
 		start = n
 	}
 	start = min(start, len(items))
 	end := min(start+limit, len(items))
+	a := js(200, items[start:end])
+	a.Header = http.Header{}
 	if end < len(items) {
 		nq := url.Values{}
 		for k, v := range q {
@@ -554,10 +553,10 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, items []any) {
 		}
 		nq.Set("limit", strconv.Itoa(limit))
 		nq.Set("after", strconv.Itoa(end))
-		w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, s.linkBase(), r.URL.Path, nq.Encode()))
+		a.Header.Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="next"`, s.linkBase(), r.URL.Path, nq.Encode()))
 	}
-	w.Header().Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="self"`, s.linkBase(), r.URL.Path, q.Encode()))
-	writeJSON(w, 200, items[start:end])
+	a.Header.Add("Link", fmt.Sprintf(`<%s%s?%s>; rel="self"`, s.linkBase(), r.URL.Path, q.Encode()))
+	return a
 }
 
 // ---- users ---------------------------------------------------------------
@@ -571,93 +570,88 @@ func (s *Server) userByID(id string) *user {
 	return nil
 }
 
-func (s *Server) usersRoute(w http.ResponseWriter, r *http.Request, rest []string) {
-	if len(rest) == 0 {
-		s.violation(w, "listing users is not part of the contract")
-		return
+// getUser finds a user by id or login, as Okta does.
+func (s *Server) getUser(r *http.Request, _ any) fakekit.Answer {
+	id := r.PathValue("id")
+	for _, u := range s.users {
+		if u.ID == id || strings.EqualFold(u.Login, id) {
+			return js(200, map[string]any{
+				"id": u.ID, "status": "ACTIVE",
+				"profile": map[string]any{"login": u.Login, "email": u.Email, "firstName": "Test", "lastName": "User"},
+				"_links":  map[string]any{"self": map[string]any{"href": s.URL + "/api/v1/users/" + u.ID}},
+			})
+		}
 	}
-	if len(rest) == 1 {
-		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
-			return
+	return s.notFound(id, "User")
+}
+
+// Sub-resources take the user id only, as Okta documents.
+
+func (s *Server) endSessions(r *http.Request, _ any) fakekit.Answer {
+	for _, k := range []string{"oauthTokens", "forgetDevices"} {
+		if v := r.URL.Query().Get(k); v != "" && v != "true" && v != "false" {
+			return s.violation(r, "%s=%q is not a boolean", k, v)
 		}
-		for _, u := range s.users {
-			if u.ID == rest[0] || strings.EqualFold(u.Login, rest[0]) {
-				writeJSON(w, 200, map[string]any{
-					"id": u.ID, "status": "ACTIVE",
-					"profile": map[string]any{"login": u.Login, "email": u.Email, "firstName": "Test", "lastName": "User"},
-					"_links":  map[string]any{"self": map[string]any{"href": s.URL + "/api/v1/users/" + u.ID}},
-				})
-				return
-			}
-		}
-		s.notFound(w, rest[0], "User")
-		return
 	}
-	// Sub-resources take the user id only, as Okta documents.
-	u := s.userByID(rest[0])
-	switch {
-	case len(rest) == 2 && rest[1] == "sessions":
-		if !s.method(w, r, http.MethodDelete) || !s.query(w, r, "oauthTokens", "forgetDevices") {
-			return
+	u := s.userByID(r.PathValue("id"))
+	if u == nil {
+		return s.notFound(r.PathValue("id"), "User")
+	}
+	u.sessions = 0
+	if r.URL.Query().Get("oauthTokens") == "true" {
+		u.tokens = map[string]int{}
+	}
+	return noContent
+}
+
+// userClient finds the user and client of a token or grant path.
+func (s *Server) userClient(r *http.Request, kind string) (*user, map[string]int, *fakekit.Answer) {
+	u := s.userByID(r.PathValue("id"))
+	if u == nil {
+		a := s.notFound(r.PathValue("id"), "User")
+		return nil, nil, &a
+	}
+	if s.appByClientID(r.PathValue("client")) == nil {
+		a := s.notFound(r.PathValue("client"), "OAuth2Client")
+		return nil, nil, &a
+	}
+	if kind == "grants" {
+		return u, u.grants, nil
+	}
+	return u, u.tokens, nil
+}
+
+func (s *Server) listGrants(kind string) func(*http.Request, any) fakekit.Answer {
+	return func(r *http.Request, _ any) fakekit.Answer {
+		u, counts, refused := s.userClient(r, kind)
+		if refused != nil {
+			return *refused
 		}
-		for _, k := range []string{"oauthTokens", "forgetDevices"} {
-			if v := r.URL.Query().Get(k); v != "" && v != "true" && v != "false" {
-				s.violation(w, "%s=%q is not a boolean", k, v)
-				return
-			}
-		}
-		if u == nil {
-			s.notFound(w, rest[0], "User")
-			return
-		}
-		u.sessions = 0
-		if r.URL.Query().Get("oauthTokens") == "true" {
-			u.tokens = map[string]int{}
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case len(rest) == 4 && rest[1] == "clients" && (rest[3] == "tokens" || rest[3] == "grants"):
-		if !s.method(w, r, http.MethodGet, http.MethodDelete) {
-			return
-		}
-		if u == nil {
-			s.notFound(w, rest[0], "User")
-			return
-		}
-		client := rest[2]
-		if s.appByClientID(client) == nil {
-			s.notFound(w, client, "OAuth2Client")
-			return
-		}
-		counts := u.tokens
-		if rest[3] == "grants" {
-			counts = u.grants
-		}
-		if r.Method == http.MethodDelete {
-			if !s.query(w, r) {
-				return
-			}
-			delete(counts, client)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		if !s.query(w, r, "limit", "after", "expand") {
-			return
+		client := r.PathValue("client")
+		prefix := "oar"
+		if kind == "grants" {
+			prefix = "oag"
 		}
 		items := []any{}
 		for i := 0; i < counts[client]; i++ {
-			prefix := "oar"
-			if rest[3] == "grants" {
-				prefix = "oag"
-			}
 			items = append(items, map[string]any{
 				"id": fmt.Sprintf("%s%s%d", prefix, client, i), "status": "ACTIVE",
 				"clientId": client, "userId": u.ID, "issuer": s.URL + "/oauth2/default",
 				"created": "2024-01-02T03:04:05.000Z", "expiresAt": "2030-01-02T03:04:05.000Z",
 			})
 		}
-		s.page(w, r, items)
-	default:
-		s.violation(w, "unexpected path %s", r.URL.Path)
+		return s.page(r, items)
+	}
+}
+
+func (s *Server) revokeGrants(kind string) func(*http.Request, any) fakekit.Answer {
+	return func(r *http.Request, _ any) fakekit.Answer {
+		_, counts, refused := s.userClient(r, kind)
+		if refused != nil {
+			return *refused
+		}
+		delete(counts, r.PathValue("client"))
+		return noContent
 	}
 }
 
@@ -683,48 +677,37 @@ func (s *Server) appByClientID(clientID string) map[string]any {
 	return nil
 }
 
-func (s *Server) appsRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
-	if len(rest) == 0 {
-		if !s.method(w, r, http.MethodGet) || !s.query(w, r, "filter", "limit", "after", "q") {
-			return
-		}
-		f := r.URL.Query().Get("filter")
-		if f != "" && f != `name eq "oidc_client"` {
-			s.violation(w, "unexpected app filter %q", f)
-			return
-		}
-		items := []any{}
-		for _, a := range s.apps {
-			if f == "" || a["name"] == "oidc_client" {
-				items = append(items, fakekit.Clone(a))
-			}
-		}
-		s.page(w, r, items)
-		return
+func (s *Server) listApps(r *http.Request, _ any) fakekit.Answer {
+	f := r.URL.Query().Get("filter")
+	if f != "" && f != `name eq "oidc_client"` {
+		return s.violation(r, "unexpected app filter %q", f)
 	}
-	if len(rest) != 1 {
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
+	items := []any{}
+	for _, a := range s.apps {
+		if f == "" || a["name"] == "oidc_client" {
+			items = append(items, fakekit.Clone(a))
+		}
 	}
-	if !s.method(w, r, http.MethodGet, http.MethodPut) || !s.query(w, r) {
-		return
-	}
-	a := s.findApp(rest[0])
+	return s.page(r, items)
+}
+
+func (s *Server) getApp(r *http.Request, _ any) fakekit.Answer {
+	a := s.findApp(r.PathValue("id"))
 	if a == nil {
-		s.notFound(w, rest[0], "AppInstance")
-		return
+		return s.notFound(r.PathValue("id"), "AppInstance")
 	}
-	if r.Method == http.MethodGet {
-		writeJSON(w, 200, fakekit.Clone(a))
-		return
+	return js(200, fakekit.Clone(a))
+}
+
+// putApp replaces the whole app: delta updates are not supported.
+func (s *Server) putApp(r *http.Request, body any) fakekit.Answer {
+	id := r.PathValue("id")
+	if s.findApp(id) == nil {
+		return s.notFound(id, "AppInstance")
 	}
-	m, ok := s.jsonBody(w, r, body)
-	if !ok {
-		return
-	}
-	if id, ok := m["id"]; ok && id != rest[0] {
-		s.violation(w, "PUT %s with id %v", r.URL.Path, id)
-		return
+	m := object(body)
+	if got, ok := m["id"]; ok && got != id {
+		return s.violation(r, "PUT with id %v", got)
 	}
 	var missing []string
 	for _, k := range []string{"name", "label", "signOnMode", "credentials", "settings"} {
@@ -733,27 +716,24 @@ func (s *Server) appsRoute(w http.ResponseWriter, r *http.Request, rest []string
 		}
 	}
 	if len(missing) > 0 {
-		s.oktaError(w, 400, "E0000001", "Api validation failed: "+strings.Join(missing, ", "), "delta updates are not supported: send the whole app")
-		return
+		return s.oktaError(400, "E0000001", "Api validation failed: "+strings.Join(missing, ", "), "delta updates are not supported: send the whole app")
 	}
 	if rt := path(m, "settings", "oauthClient", "refresh_token"); rt != nil {
 		if t := rt["rotation_type"]; t != "ROTATE" && t != "STATIC" {
-			s.oktaError(w, 400, "E0000001", "Api validation failed: refresh_token", "rotation_type must be ROTATE or STATIC")
-			return
+			return s.oktaError(400, "E0000001", "Api validation failed: refresh_token", "rotation_type must be ROTATE or STATIC")
 		}
 		if l, ok := fakekit.Int(rt["leeway"]); rt["leeway"] != nil && (!ok || l < 0 || l > 60) {
-			s.oktaError(w, 400, "E0000001", "Api validation failed: refresh_token", "leeway must be 0 to 60")
-			return
+			return s.oktaError(400, "E0000001", "Api validation failed: refresh_token", "leeway must be 0 to 60")
 		}
 	}
-	m["id"] = rest[0]
+	m["id"] = id
 	m["lastUpdated"] = s.stamp()
 	for i, old := range s.apps {
-		if old["id"] == rest[0] {
+		if old["id"] == id {
 			s.apps[i] = m
 		}
 	}
-	writeJSON(w, 200, fakekit.Clone(m))
+	return js(200, fakekit.Clone(m))
 }
 
 func (s *Server) stamp() string {
@@ -762,63 +742,60 @@ func (s *Server) stamp() string {
 
 // ---- authorization servers -------------------------------------------------
 
-func (s *Server) serversRoute(w http.ResponseWriter, r *http.Request, rest []string, body []byte) {
-	if len(rest) < 2 {
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
-	}
-	srv := s.servers[rest[0]]
+func (s *Server) server(r *http.Request) (*authServer, *fakekit.Answer) {
+	srv := s.servers[r.PathValue("as")]
 	if srv == nil {
-		s.notFound(w, rest[0], "AuthorizationServer")
-		return
+		a := s.notFound(r.PathValue("as"), "AuthorizationServer")
+		return nil, &a
 	}
-	switch {
-	case len(rest) == 2 && rest[1] == "policies":
-		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
-			return
-		}
-		items := []any{}
-		for _, p := range srv.policies {
-			items = append(items, fakekit.Clone(p))
-		}
-		writeJSON(w, 200, items)
-	case len(rest) == 4 && rest[1] == "policies" && rest[3] == "rules":
-		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
-			return
-		}
-		if !srv.hasPolicy(rest[2]) {
-			s.notFound(w, rest[2], "Policy")
-			return
-		}
-		items := []any{}
-		for _, x := range srv.rules[rest[2]] {
-			items = append(items, fakekit.Clone(x))
-		}
-		writeJSON(w, 200, items)
-	case len(rest) == 5 && rest[1] == "policies" && rest[3] == "rules":
-		s.ruleRoute(w, r, srv, rest[2], rest[4], body)
-	case len(rest) == 3 && rest[1] == "credentials" && rest[2] == "keys":
-		if !s.method(w, r, http.MethodGet) || !s.query(w, r) {
-			return
-		}
-		s.writeKeys(w, srv.keys)
-	case len(rest) == 4 && rest[1] == "credentials" && rest[2] == "lifecycle" && rest[3] == "keyRotate":
-		if !s.method(w, r, http.MethodPost) || !s.query(w, r) {
-			return
-		}
-		m, ok := s.jsonBody(w, r, body)
-		if !ok {
-			return
-		}
-		if len(m) != 1 || m["use"] != "sig" {
-			s.oktaError(w, 400, "E0000001", "Api validation failed: rotateKeys", "Invalid value specified for key 'use' parameter.")
-			return
-		}
-		srv.rotate(s.seq)
-		s.writeKeys(w, srv.keys)
-	default:
-		s.violation(w, "unexpected path %s", r.URL.Path)
+	return srv, nil
+}
+
+func (s *Server) listPolicies(r *http.Request, _ any) fakekit.Answer {
+	srv, refused := s.server(r)
+	if refused != nil {
+		return *refused
 	}
+	items := []any{}
+	for _, p := range srv.policies {
+		items = append(items, fakekit.Clone(p))
+	}
+	return js(200, items)
+}
+
+func (s *Server) listRules(r *http.Request, _ any) fakekit.Answer {
+	srv, refused := s.server(r)
+	if refused != nil {
+		return *refused
+	}
+	if !srv.hasPolicy(r.PathValue("pid")) {
+		return s.notFound(r.PathValue("pid"), "Policy")
+	}
+	items := []any{}
+	for _, x := range srv.rules[r.PathValue("pid")] {
+		items = append(items, fakekit.Clone(x))
+	}
+	return js(200, items)
+}
+
+func (s *Server) serverKeys(r *http.Request, _ any) fakekit.Answer {
+	srv, refused := s.server(r)
+	if refused != nil {
+		return *refused
+	}
+	return s.keyList(srv.keys)
+}
+
+func (s *Server) rotateKeys(r *http.Request, body any) fakekit.Answer {
+	srv, refused := s.server(r)
+	if refused != nil {
+		return *refused
+	}
+	if m := object(body); len(m) != 1 || m["use"] != "sig" {
+		return s.oktaError(400, "E0000001", "Api validation failed: rotateKeys", "Invalid value specified for key 'use' parameter.")
+	}
+	srv.rotate(s.seq)
+	return s.keyList(srv.keys)
 }
 
 func (a *authServer) hasPolicy(id string) bool {
@@ -850,10 +827,13 @@ func (a *authServer) rotate(seq int) {
 	a.keys = append(keep, &fakeKey{kid: fmt.Sprintf("%s-r%d", base, seq), status: "NEXT"})
 }
 
-func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServer, pid, rid string, body []byte) {
-	if !s.method(w, r, http.MethodGet, http.MethodPut) || !s.query(w, r) {
-		return
+// rule reads or replaces a policy rule; a PUT must send the whole rule.
+func (s *Server) rule(r *http.Request, body any) fakekit.Answer {
+	srv, refused := s.server(r)
+	if refused != nil {
+		return *refused
 	}
+	pid, rid := r.PathValue("pid"), r.PathValue("rid")
 	rules := srv.rules[pid]
 	idx := -1
 	for i, x := range rules {
@@ -862,20 +842,14 @@ func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServ
 		}
 	}
 	if idx < 0 {
-		s.notFound(w, rid, "PolicyRule")
-		return
+		return s.notFound(rid, "PolicyRule")
 	}
 	if r.Method == http.MethodGet {
-		writeJSON(w, 200, fakekit.Clone(rules[idx]))
-		return
+		return js(200, fakekit.Clone(rules[idx]))
 	}
-	m, ok := s.jsonBody(w, r, body)
-	if !ok {
-		return
-	}
+	m := object(body)
 	if id, ok := m["id"]; ok && id != rid {
-		s.violation(w, "PUT %s with id %v", r.URL.Path, id)
-		return
+		return s.violation(r, "PUT with id %v", id)
 	}
 	var missing []string
 	for _, k := range []string{"name", "type", "status", "conditions", "actions"} {
@@ -884,12 +858,10 @@ func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServ
 		}
 	}
 	if len(missing) > 0 {
-		s.oktaError(w, 400, "E0000001", "Api validation failed: "+strings.Join(missing, ", "), "the whole rule must be sent")
-		return
+		return s.oktaError(400, "E0000001", "Api validation failed: "+strings.Join(missing, ", "), "the whole rule must be sent")
 	}
 	if gt := path(m, "conditions", "grantTypes"); gt == nil || len(asList(gt["include"])) == 0 {
-		s.oktaError(w, 400, "E0000001", "Api validation failed: conditions", "grantTypes.include is required")
-		return
+		return s.oktaError(400, "E0000001", "Api validation failed: conditions", "grantTypes.include is required")
 	}
 	tok := path(m, "actions", "token")
 	access, okA := fakekit.Int(tok["accessTokenLifetimeMinutes"])
@@ -914,13 +886,12 @@ func (s *Server) ruleRoute(w http.ResponseWriter, r *http.Request, srv *authServ
 		}
 	}
 	if len(causes) > 0 {
-		s.oktaError(w, 400, "E0000001", "Api validation failed: actions", causes...)
-		return
+		return s.oktaError(400, "E0000001", "Api validation failed: actions", causes...)
 	}
 	m["id"] = rid
 	m["lastUpdated"] = s.stamp()
 	rules[idx] = m
-	writeJSON(w, 200, fakekit.Clone(m))
+	return js(200, fakekit.Clone(m))
 }
 
 // ---- keys ------------------------------------------------------------------
@@ -938,7 +909,7 @@ func (k *fakeKey) public() map[string]any {
 	return m
 }
 
-func (s *Server) writeKeys(w http.ResponseWriter, keys []*fakeKey) {
+func (s *Server) keyList(keys []*fakeKey) fakekit.Answer {
 	items := []any{}
 	for _, k := range keys {
 		m := k.public()
@@ -949,34 +920,26 @@ func (s *Server) writeKeys(w http.ResponseWriter, keys []*fakeKey) {
 		items = append(items, m)
 	}
 	if s.keysAsObject {
-		writeJSON(w, 200, map[string]any{"keys": items})
-		return
+		return js(200, map[string]any{"keys": items})
 	}
-	writeJSON(w, 200, items)
+	return js(200, items)
 }
 
 // jwks serves /oauth2/{as}/v1/keys and the org server's /oauth2/v1/keys.
-func (s *Server) jwks(w http.ResponseWriter, r *http.Request, segs []string) {
-	var keys []*fakeKey
-	switch {
-	case len(segs) == 3 && segs[1] == "v1":
-		keys = s.orgKeys
-	case len(segs) == 4 && segs[2] == "v1":
-		srv := s.servers[segs[1]]
+func (s *Server) jwks(r *http.Request, _ any) fakekit.Answer {
+	keys := s.orgKeys
+	if as := r.PathValue("as"); as != "" {
+		srv := s.servers[as]
 		if srv == nil {
-			s.oktaError(w, 404, "E0000007", "Not found: Resource not found: "+segs[1]+" (AuthorizationServer)")
-			return
+			return s.oktaError(404, "E0000007", "Not found: Resource not found: "+as+" (AuthorizationServer)")
 		}
 		keys = srv.keys
-	default:
-		s.violation(w, "unexpected path %s", r.URL.Path)
-		return
 	}
 	out := []any{}
 	for _, k := range keys {
 		out = append(out, k.public())
 	}
-	writeJSON(w, 200, map[string]any{"keys": out})
+	return js(200, map[string]any{"keys": out})
 }
 
 // ---- helpers -----------------------------------------------------------------

@@ -2,9 +2,11 @@
 // (IDCS) admin API, for tests of the oracle adapter and end-to-end tests
 // of the binary. It serves the documented requests and responses of the
 // calls the adapter makes (see the oracle package comment for sources),
-// holds state (users, apps, grants, signing keys, admin tokens), and
-// answers anything it does not expect with HTTP 418 and a recorded error
-// that tests check with Errors.
+// holds state (users, apps, grants, signing keys, admin tokens), and is a
+// fakekit route table: each route declares its method, path, query,
+// headers and body schema and cites the REST endpoint page; a request
+// outside the contract fails the test, is answered with HTTP 418 and is
+// recorded for Errors.
 //
 // Behaviour that follows the vendor's documents: SCIM list responses and
 // filters (eq, and, or, parentheses) restricted to idcsSearchable
@@ -16,7 +18,6 @@
 package oraclefake
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -24,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/idpctl/idpctl/internal/provider/fakekit"
 )
@@ -80,7 +82,8 @@ type Server struct {
 	// token endpoint.
 	ClientID, ClientSecret string
 
-	rec    fakekit.Recorder[Request]
+	t      testing.TB
+	mux    *fakekit.Mux
 	faults fakekit.Faults
 
 	mu     sync.Mutex
@@ -93,9 +96,11 @@ type Server struct {
 	issued int
 }
 
-// New starts a fake on a loopback port with one signing key.
-func New() *Server {
+// New starts a fake on a loopback port with one signing key; a broken
+// contract fails t.
+func New(t testing.TB) *Server {
 	s := &Server{
+		t:            t,
 		ClientID:     "idpctl-admin",
 		ClientSecret: "fake-admin-client-secret",
 		users:        map[string]map[string]any{},
@@ -105,6 +110,7 @@ func New() *Server {
 	}
 	s.keys = []map[string]any{signingKey("SIGNING_KEY")}
 	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "2"}
+	s.mux = fakekit.NewMux(t, s.routes()...)
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
 }
@@ -274,7 +280,13 @@ func (s *Server) TokensIssued() int {
 }
 
 // Requests returns what reached the fake, in order.
-func (s *Server) Requests() []Request { return s.rec.Requests() }
+func (s *Server) Requests() []Request {
+	var out []Request
+	for _, r := range s.mux.Requests() {
+		out = append(out, Request{Request: r, ContentType: r.Header.Get("Content-Type")})
+	}
+	return out
+}
 
 // AdminRequests returns the requests other than token requests.
 func (s *Server) AdminRequests() []Request {
@@ -288,68 +300,103 @@ func (s *Server) AdminRequests() []Request {
 }
 
 // Errors returns every contract violation seen.
-func (s *Server) Errors() []string { return s.rec.Violations() }
+func (s *Server) Errors() []string { return s.mux.Violations() }
 
-func (s *Server) fail(w http.ResponseWriter, format string, args ...any) {
-	fakekit.WriteText(w, http.StatusTeapot, "text/plain", "oraclefake: "+s.rec.Violate(format, args...))
+// violate records a breach no route field expresses and fails the test.
+func (s *Server) violate(format string, args ...any) string {
+	msg := s.mux.Violate(format, args...)
+	s.t.Errorf("oraclefake: contract violation: %s (%s)", msg, Doc)
+	return msg
 }
 
+// fail answers a breach of the contract.
+func (s *Server) fail(format string, args ...any) fakekit.Answer {
+	return fakekit.Answer{Status: http.StatusTeapot, ContentType: "text/plain", Text: "oraclefake: " + s.violate(format, args...)}
+}
+
+// failTo writes fail's answer, for requests the route table never sees.
+func (s *Server) failTo(w http.ResponseWriter, format string, args ...any) {
+	fakekit.WriteText(w, http.StatusTeapot, "text/plain", "oraclefake: "+s.violate(format, args...))
+}
+
+// Doc is the document the routes are built from.
+const Doc = "Oracle identity domains REST API (docs.oracle.com/en/cloud/paas/iam-domains-rest-api)"
+
+// routes is the contract: the identity domains endpoints the adapter
+// calls, each citing its REST endpoint page.
+func (s *Server) routes() []fakekit.Route {
+	admin := map[string]string{"Authorization": "Bearer *", "Accept": "application/json*"}
+	scim := []string{"filter", "attributes", "count", "startIndex"}
+	strs := func(enum ...string) *fakekit.Schema {
+		return &fakekit.Schema{Type: "array", Items: &fakekit.Schema{Type: "string", Enum: enum}}
+	}
+	paths := make([]string, 0, len(patchable))
+	for k := range patchable {
+		paths = append(paths, k)
+	}
+	sort.Strings(paths)
+	return []fakekit.Route{
+		{Pattern: "GET /admin/v1/Users", Doc: Doc + ": Users REST Endpoints (search)", Header: admin, OptionalQuery: scim,
+			Answer: s.searchOf(s.users, searchable{"id": false, "userName": false, "active": false}, nil)},
+		{Pattern: "PUT /admin/v1/UserStatusChanger/{id}", Doc: Doc + ": User Status Changer REST Endpoints", Header: admin,
+			Body: &fakekit.Schema{Type: "object", Required: []string{"active", "schemas"}, Properties: map[string]*fakekit.Schema{
+				"active": {Type: "boolean"}, "schemas": strs(SchemaUserStatusChanger)}},
+			Answer: s.putUserStatus},
+		{Pattern: "GET /admin/v1/Apps", Doc: Doc + ": Apps REST Endpoints (search)", Header: admin, OptionalQuery: scim,
+			Answer: s.searchOf(s.apps, searchable{"id": false, "name": false, "displayName": false, "isOAuthClient": false}, []string{"displayName"})},
+		{Pattern: "GET /admin/v1/Apps/{id}", Doc: Doc + ": Get an App", Header: admin, OptionalQuery: []string{"attributes"}, Answer: s.getApp},
+		{Pattern: "PATCH /admin/v1/Apps/{id}", Doc: Doc + ": Update an App", Header: admin, OptionalQuery: []string{"attributes"},
+			Body: &fakekit.Schema{Type: "object", Required: []string{"schemas", "Operations"}, Properties: map[string]*fakekit.Schema{
+				"schemas": strs(SchemaPatchOp),
+				"Operations": {Type: "array", Items: &fakekit.Schema{Type: "object", Required: []string{"op", "path", "value"}, AllowExtra: true,
+					Properties: map[string]*fakekit.Schema{"op": {Type: "string"}, "path": {Type: "string", Enum: paths}}}},
+			}},
+			Answer: s.patchApp},
+		{Pattern: "GET /admin/v1/Grants", Doc: Doc + ": Grants REST Endpoints (search)", Header: admin, OptionalQuery: scim,
+			Answer: s.searchOf(s.grants, searchable{"id": false, "grantee.value": true, "grantee.type": true, "app.value": true, "grantMechanism": true}, nil)},
+		{Pattern: "DELETE /admin/v1/Grants/{id}", Doc: Doc + ": Grants REST Endpoints (delete)", Header: admin, Answer: s.deleteGrant},
+		{Pattern: "GET /admin/v1/SigningCert/jwk", Doc: Doc + ": Signing Certificates JWK REST Endpoints", Header: admin, Answer: s.jwk},
+	}
+}
+
+// serve takes the token endpoint (a form, outside the table) itself,
+// checks the admin token and serves scheduled faults before the routes.
+// Every answer carries opc-request-id.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	req := Request{Request: fakekit.Capture(r), ContentType: r.Header.Get("Content-Type")}
-	body := req.Body
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w.Header().Set("Opc-Request-Id", fmt.Sprintf("fake-req-%d", s.rec.Record(req)))
+	w.Header().Set("Opc-Request-Id", fmt.Sprintf("fake-req-%d", len(s.mux.Requests())+1))
 	if r.URL.Path == "/oauth2/v1/token" {
-		s.token(w, r, body)
+		req := fakekit.Capture(r)
+		s.mux.Record(req)
+		s.token(w, r, req.Body)
 		return
 	}
-	auth := r.Header.Get("Authorization")
-	scheme, tok, _ := strings.Cut(auth, " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		s.fail(w, "%s %s: admin calls need a Bearer token, got %q", r.Method, r.URL.Path, scheme)
+	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	switch {
+	case !strings.EqualFold(scheme, "Bearer"):
+		s.mux.Record(fakekit.Capture(r))
+		s.failTo(w, "%s %s: admin calls need a Bearer token, got %q", r.Method, r.URL.Path, scheme)
 		return
-	}
-	if !s.tokens[tok] {
+	case !s.tokens[tok]:
+		s.mux.Record(fakekit.Capture(r))
 		s.faults.Answer(w, fakekit.Injection{Fault: Fail401})
 		return
 	}
-	if s.faults.Serve(w, r) {
+	if in, ok := s.faults.Take(r); ok {
+		s.mux.Record(fakekit.Capture(r))
+		s.faults.Answer(w, in)
 		return
 	}
-	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/admin/v1/"), "/")
-	if !strings.HasPrefix(r.URL.Path, "/admin/v1/") {
-		s.fail(w, "unexpected path %s", r.URL.Path)
-		return
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) jwk(*http.Request, any) fakekit.Answer {
+	keys := make([]any, len(s.keys))
+	for i, k := range s.keys {
+		keys[i] = k
 	}
-	switch {
-	case parts[0] == "Users" && len(parts) == 1 && r.Method == http.MethodGet:
-		s.search(w, r, s.users, searchable{"id": false, "userName": false, "active": false}, nil)
-	case parts[0] == "UserStatusChanger" && len(parts) == 2 && r.Method == http.MethodPut:
-		s.putUserStatus(w, r, parts[1], body)
-	case parts[0] == "Apps" && len(parts) == 1 && r.Method == http.MethodGet:
-		s.search(w, r, s.apps, searchable{"id": false, "name": false, "displayName": false, "isOAuthClient": false}, []string{"displayName"})
-	case parts[0] == "Apps" && len(parts) == 2 && r.Method == http.MethodGet:
-		s.getApp(w, r, parts[1])
-	case parts[0] == "Apps" && len(parts) == 2 && r.Method == http.MethodPatch:
-		s.patchApp(w, r, parts[1], body)
-	case parts[0] == "Grants" && len(parts) == 1 && r.Method == http.MethodGet:
-		s.search(w, r, s.grants, searchable{"id": false, "grantee.value": true, "grantee.type": true, "app.value": true, "grantMechanism": true}, nil)
-	case parts[0] == "Grants" && len(parts) == 2 && r.Method == http.MethodDelete:
-		s.deleteGrant(w, r, parts[1])
-	case parts[0] == "SigningCert" && len(parts) == 2 && parts[1] == "jwk" && r.Method == http.MethodGet:
-		if len(r.URL.Query()) > 0 {
-			s.fail(w, "SigningCert/jwk takes no query parameters, got %s", r.URL.RawQuery)
-			return
-		}
-		keys := make([]any, len(s.keys))
-		for i, k := range s.keys {
-			keys[i] = k
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
-	default:
-		s.fail(w, "unexpected %s %s", r.Method, r.URL.Path)
-	}
+	return js(http.StatusOK, map[string]any{"keys": keys})
 }
 
 // faultBody answers faults with SCIM error documents, and a 502 as a
@@ -370,25 +417,25 @@ func faultBody(_ http.Header, f Failure) any {
 
 func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Method != http.MethodPost {
-		s.fail(w, "token endpoint: method %s", r.Method)
+		s.failTo(w, "token endpoint: method %s", r.Method)
 		return
 	}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		s.fail(w, "token endpoint: content type %q", r.Header.Get("Content-Type"))
+		s.failTo(w, "token endpoint: content type %q", r.Header.Get("Content-Type"))
 		return
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		s.fail(w, "token endpoint: unreadable form")
+		s.failTo(w, "token endpoint: unreadable form")
 		return
 	}
 	if form.Get("grant_type") != "client_credentials" || form.Get("scope") != AdminScope {
-		s.fail(w, "token endpoint: want grant_type=client_credentials and scope %s, got grant_type=%q scope=%q", AdminScope, form.Get("grant_type"), form.Get("scope"))
+		s.failTo(w, "token endpoint: want grant_type=client_credentials and scope %s, got grant_type=%q scope=%q", AdminScope, form.Get("grant_type"), form.Get("scope"))
 		return
 	}
 	id, secret, ok := r.BasicAuth()
 	if !ok {
-		s.fail(w, "token endpoint: the admin client must use client_secret_basic")
+		s.failTo(w, "token endpoint: the admin client must use client_secret_basic")
 		return
 	}
 	if id != s.ClientID || secret != s.ClientSecret {
@@ -405,26 +452,25 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
 // whether they compare case-exactly.
 type searchable map[string]bool
 
-func (s *Server) search(w http.ResponseWriter, r *http.Request, store map[string]map[string]any, attrs searchable, always []string) {
+// searchOf answers a SCIM search (RFC 7644 §3.4.2) over store.
+func (s *Server) searchOf(store map[string]map[string]any, attrs searchable, always []string) func(*http.Request, any) fakekit.Answer {
+	return func(r *http.Request, _ any) fakekit.Answer { return s.search(r, store, attrs, always) }
+}
+
+func (s *Server) search(r *http.Request, store map[string]map[string]any, attrs searchable, always []string) fakekit.Answer {
 	q := r.URL.Query()
-	if k, extra := fakekit.ExtraQuery(r, "filter", "attributes", "count", "startIndex"); extra {
-		s.fail(w, "%s: unexpected query parameter %q", r.URL.Path, k)
-		return
-	}
 	count, start := 50, 1
 	if v := q.Get("count"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1000 {
-			s.fail(w, "%s: count %q is not 0..1000", r.URL.Path, v)
-			return
+			return s.fail("%s: count %q is not 0..1000", r.URL.Path, v)
 		}
 		count = n
 	}
 	if v := q.Get("startIndex"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			s.fail(w, "%s: startIndex %q is not a positive integer", r.URL.Path, v)
-			return
+			return s.fail("%s: startIndex %q is not a positive integer", r.URL.Path, v)
 		}
 		start = n
 	}
@@ -432,14 +478,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, store map[string
 	if f := q.Get("filter"); f != "" {
 		expr, err := parseFilter(f)
 		if err != nil {
-			s.rec.Violate("%s: filter %q: %v", r.URL.Path, f, err)
-			scimError(w, http.StatusBadRequest, "Invalid filter: "+err.Error(), "invalidFilter")
-			return
+			s.violate("%s: filter %q: %v", r.URL.Path, f, err)
+			return scimError(http.StatusBadRequest, "Invalid filter: "+err.Error(), "invalidFilter")
 		}
 		if bad := expr.attrs(attrs); bad != "" {
-			s.rec.Violate("%s: filter on %q, which is not searchable", r.URL.Path, bad)
-			scimError(w, http.StatusBadRequest, "Attribute "+bad+" is not searchable.", "invalidFilter")
-			return
+			s.violate("%s: filter on %q, which is not searchable", r.URL.Path, bad)
+			return scimError(http.StatusBadRequest, "Attribute "+bad+" is not searchable.", "invalidFilter")
 		}
 		match = func(m map[string]any) bool { return expr.eval(m, attrs) }
 	}
@@ -451,19 +495,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, store map[string
 	}
 	sort.Strings(ids)
 	total := len(ids)
-	from := start - 1
-	if from > total {
-		from = total
-	}
-	to := from + count
-	if to > total {
-		to = total
-	}
+	from := min(start-1, total)
+	to := min(from+count, total)
 	res := make([]any, 0, to-from)
 	for _, id := range ids[from:to] {
 		res = append(res, project(store[id], q.Get("attributes"), always))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	return js(http.StatusOK, map[string]any{
 		"schemas":      []any{SchemaListResponse},
 		"totalResults": total,
 		"startIndex":   start,
@@ -494,152 +532,99 @@ func project(m map[string]any, attributes string, always []string) map[string]an
 	return fakekit.Clone(out)
 }
 
-func (s *Server) putUserStatus(w http.ResponseWriter, r *http.Request, id string, body []byte) {
-	if len(r.URL.Query()) > 0 {
-		s.fail(w, "UserStatusChanger: unexpected query %s", r.URL.RawQuery)
-		return
+func (s *Server) putUserStatus(r *http.Request, body any) fakekit.Answer {
+	in := body.(map[string]any)
+	if len(in["schemas"].([]any)) != 1 {
+		return s.fail("UserStatusChanger: body needs schemas [%s]", SchemaUserStatusChanger)
 	}
-	if !isJSON(r) {
-		s.fail(w, "UserStatusChanger: content type %q", r.Header.Get("Content-Type"))
-		return
-	}
-	var in struct {
-		Active  *bool    `json:"active"`
-		Schemas []string `json:"schemas"`
-	}
-	if err := strictDecode(body, &in); err != nil {
-		s.fail(w, "UserStatusChanger: body %s: %v", body, err)
-		return
-	}
-	if in.Active == nil || len(in.Schemas) != 1 || in.Schemas[0] != SchemaUserStatusChanger {
-		s.fail(w, "UserStatusChanger: body needs active and schemas [%s], got %s", SchemaUserStatusChanger, body)
-		return
-	}
+	id := r.PathValue("id")
 	u, ok := s.users[id]
 	if !ok {
-		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
-		return
+		return scimError(http.StatusNotFound, "Resource "+id+" not found.", "")
 	}
-	u["active"] = *in.Active
-	writeJSON(w, http.StatusOK, map[string]any{"schemas": []any{SchemaUserStatusChanger}, "id": id, "active": *in.Active})
+	active := in["active"].(bool)
+	u["active"] = active
+	return js(http.StatusOK, map[string]any{"schemas": []any{SchemaUserStatusChanger}, "id": id, "active": active})
 }
 
-func (s *Server) getApp(w http.ResponseWriter, r *http.Request, id string) {
-	if k, extra := fakekit.ExtraQuery(r, "attributes"); extra {
-		s.fail(w, "GET Apps/%s: unexpected query parameter %q", id, k)
-		return
-	}
+func (s *Server) getApp(r *http.Request, _ any) fakekit.Answer {
+	id := r.PathValue("id")
 	a, ok := s.apps[id]
 	if !ok {
-		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
-		return
+		return scimError(http.StatusNotFound, "Resource "+id+" not found.", "")
 	}
-	writeJSON(w, http.StatusOK, project(a, r.URL.Query().Get("attributes"), []string{"displayName"}))
+	return js(http.StatusOK, project(a, r.URL.Query().Get("attributes"), []string{"displayName"}))
 }
 
 // patchable are the App attributes this fake lets a PATCH replace
 // (readWrite in the App schema).
 var patchable = map[string]string{"accessTokenExpiry": "integer", "refreshTokenExpiry": "integer", "allowOffline": "boolean"}
 
-func (s *Server) patchApp(w http.ResponseWriter, r *http.Request, id string, body []byte) {
-	if k, extra := fakekit.ExtraQuery(r, "attributes"); extra {
-		s.fail(w, "PATCH Apps/%s: unexpected query parameter %q", id, k)
-		return
+func (s *Server) patchApp(r *http.Request, body any) fakekit.Answer {
+	in := body.(map[string]any)
+	ops := in["Operations"].([]any)
+	if len(in["schemas"].([]any)) != 1 || len(ops) == 0 {
+		return s.fail("PATCH Apps: want schemas [%s] and operations", SchemaPatchOp)
 	}
-	if !isJSON(r) {
-		s.fail(w, "PATCH Apps: content type %q", r.Header.Get("Content-Type"))
-		return
-	}
-	var in struct {
-		Schemas    []string `json:"schemas"`
-		Operations []struct {
-			Op    string          `json:"op"`
-			Path  string          `json:"path"`
-			Value json.RawMessage `json:"value"`
-		} `json:"Operations"`
-	}
-	if err := strictDecode(body, &in); err != nil {
-		s.fail(w, "PATCH Apps: body %s: %v", body, err)
-		return
-	}
-	if len(in.Schemas) != 1 || in.Schemas[0] != SchemaPatchOp || len(in.Operations) == 0 {
-		s.fail(w, "PATCH Apps: want schemas [%s] and operations, got %s", SchemaPatchOp, body)
-		return
-	}
+	id := r.PathValue("id")
 	a, ok := s.apps[id]
 	if !ok {
-		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
-		return
+		return scimError(http.StatusNotFound, "Resource "+id+" not found.", "")
 	}
 	changes := map[string]any{}
-	for _, op := range in.Operations {
-		kind, ok := patchable[op.Path]
-		if !strings.EqualFold(op.Op, "replace") || !ok {
-			s.fail(w, "PATCH Apps: unexpected operation %s %s", op.Op, op.Path)
-			return
+	for _, raw := range ops {
+		op := raw.(map[string]any)
+		verb, _ := op["op"].(string)
+		path, _ := op["path"].(string)
+		if !strings.EqualFold(verb, "replace") {
+			return s.fail("PATCH Apps: unexpected operation %s %s", verb, path)
 		}
-		var v any
-		if err := json.Unmarshal(op.Value, &v); err != nil {
-			s.fail(w, "PATCH Apps: value of %s: %v", op.Path, err)
-			return
-		}
-		switch kind {
+		v := op["value"]
+		switch patchable[path] {
 		case "integer":
-			f, isNum := v.(float64)
-			if !isNum || f != float64(int64(f)) || f < 0 {
-				scimError(w, http.StatusBadRequest, "Value of "+op.Path+" must be a non-negative integer.", "invalidValue")
-				return
+			n, isInt := fakekit.Int(v)
+			if !isInt || n < 0 {
+				return scimError(http.StatusBadRequest, "Value of "+path+" must be a non-negative integer.", "invalidValue")
 			}
+			v = float64(n)
 		case "boolean":
 			if _, isBool := v.(bool); !isBool {
-				scimError(w, http.StatusBadRequest, "Value of "+op.Path+" must be a boolean.", "invalidValue")
-				return
+				return scimError(http.StatusBadRequest, "Value of "+path+" must be a boolean.", "invalidValue")
 			}
 		}
-		changes[op.Path] = v
+		changes[path] = v
 	}
 	for k, v := range changes {
 		a[k] = v
 	}
-	writeJSON(w, http.StatusOK, project(a, r.URL.Query().Get("attributes"), []string{"displayName"}))
+	return js(http.StatusOK, project(a, r.URL.Query().Get("attributes"), []string{"displayName"}))
 }
 
-func (s *Server) deleteGrant(w http.ResponseWriter, r *http.Request, id string) {
-	if len(r.URL.Query()) > 0 {
-		s.fail(w, "DELETE Grants: unexpected query %s", r.URL.RawQuery)
-		return
-	}
+func (s *Server) deleteGrant(r *http.Request, _ any) fakekit.Answer {
+	id := r.PathValue("id")
 	g, ok := s.grants[id]
 	if !ok {
-		scimError(w, http.StatusNotFound, "Resource "+id+" not found.", "")
-		return
+		return scimError(http.StatusNotFound, "Resource "+id+" not found.", "")
 	}
 	if g["grantMechanism"] == "GROUP_MEMBERSHIP" {
-		s.rec.Violate("DELETE Grants/%s: a grant held through a group was deleted", id)
-		scimError(w, http.StatusBadRequest, "A grant held through group membership cannot be deleted.", "mutability")
-		return
+		s.violate("DELETE Grants/%s: a grant held through a group was deleted", id)
+		return scimError(http.StatusBadRequest, "A grant held through group membership cannot be deleted.", "mutability")
 	}
 	delete(s.grants, id)
-	w.WriteHeader(http.StatusNoContent)
+	return fakekit.Answer{Status: http.StatusNoContent}
 }
 
-func isJSON(r *http.Request) bool {
-	ct := r.Header.Get("Content-Type")
-	return strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "application/scim+json")
+const jsonType = "application/json;charset=UTF-8"
+
+func writeJSON(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, jsonType, v) }
+
+// js is a JSON answer of a route.
+func js(status int, v any) fakekit.Answer {
+	return fakekit.Answer{Status: status, JSON: v, ContentType: jsonType}
 }
 
-func strictDecode(body []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	fakekit.WriteJSON(w, status, "application/json;charset=UTF-8", v)
-}
-
-func scimError(w http.ResponseWriter, status int, detail, scimType string) {
-	writeJSON(w, status, scimErrorBody(status, detail, scimType))
+func scimError(status int, detail, scimType string) fakekit.Answer {
+	return js(status, scimErrorBody(status, detail, scimType))
 }
 
 func scimErrorBody(status int, detail, scimType string) map[string]any {

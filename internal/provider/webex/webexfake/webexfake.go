@@ -51,7 +51,9 @@ type Fake struct {
 // New starts a fake accepting the bearer token.
 func New(t testing.TB, token string) *Fake {
 	f := &Fake{Token: token}
-	bearer := map[string]string{"Authorization": "Bearer " + token}
+	// Any bearer keeps the contract; a token Webex does not know is
+	// refused with 401 before the route answers (serve).
+	bearer := map[string]string{"Authorization": "Bearer *"}
 	f.Mux = fakekit.NewMux(t,
 		fakekit.Route{Pattern: "GET /v1/people", Doc: Doc + " (List People)", Header: bearer, Query: map[string]string{"email": fakekit.Any}, Answer: f.listPeople},
 		fakekit.Route{Pattern: "GET /v1/people/{personId}", Doc: Doc + " (Get Person Details)", Header: bearer, Answer: f.getPerson},
@@ -68,8 +70,21 @@ func New(t testing.TB, token string) *Fake {
 		JSON:       func(w http.ResponseWriter, status int, v any) { fakekit.WriteJSON(w, status, "", v) },
 		RetryAfter: "2",
 	}
-	f.Loopback = fakekit.Serve(f.Mux)
+	f.Loopback = fakekit.Serve(http.HandlerFunc(f.serve))
 	return f
+}
+
+// serve refuses an unknown bearer as Webex does, then hands the request to
+// the route table.
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	if got := r.Header.Get("Authorization"); strings.HasPrefix(got, "Bearer ") && got != "Bearer "+f.Token {
+		if f.Mux.Faults == nil || !f.Mux.Faults.Serve(w, r) {
+			f.Mux.Record(fakekit.Capture(r))
+			fakekit.WriteJSON(w, http.StatusUnauthorized, "", errorBody("The request requires a valid access token set in the Authorization request header."))
+		}
+		return
+	}
+	f.Mux.ServeHTTP(w, r)
 }
 
 func errorBody(msg string) map[string]any {
