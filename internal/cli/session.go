@@ -144,6 +144,16 @@ func (f *Factory) TokenService(ctx context.Context, p *config.Resolved, g GrantO
 	return svc, nil
 }
 
+// CachedTokens is the profile's token cache, for the use cases that only
+// read or forget what is cached (revoking it): no grant, no lock.
+func (f *Factory) CachedTokens(p *config.Resolved) (*tokens.Service, error) {
+	store, err := f.Store()
+	if err != nil {
+		return nil, err
+	}
+	return &tokens.Service{Store: store, Now: f.Now, Profile: p.Name, Issuer: CacheIssuer(p), ClientID: p.ClientID}, nil
+}
+
 // CacheIssuer identifies the IdP for cached tokens: the issuer, or the
 // token endpoint for profiles without discovery.
 func CacheIssuer(p *config.Resolved) string {

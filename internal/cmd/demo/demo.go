@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/cmd/token/revoke"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/durations"
@@ -226,7 +225,11 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 			return "", err
 		}
 		revokedAccess = at
-		results, err := revoke.RevokeCached(ctx, df, profile, client)
+		cache, err := df.CachedTokens(profile)
+		if err != nil {
+			return "", err
+		}
+		results, err := cache.RevokeCached(ctx, client)
 		if err != nil {
 			return "", err
 		}
