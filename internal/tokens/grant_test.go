@@ -3,6 +3,7 @@ package tokens
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -249,5 +250,101 @@ func TestAnUnknownFlowIsAUsageError(t *testing.T) {
 	_, err := r.RunGrant(context.Background(), &oauth.Client{}, GrantOptions{Flow: "password"})
 	if !errs.Is(err, errs.KindUsage) {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// authCodeIdP answers an authorization request by redirecting to the
+// loopback listener with a code, and redeems the code for tokens carrying
+// an ID token (no JWKS is published, so only its claims can be checked).
+// nonce replaces the login's nonce in the ID token when not empty.
+func authCodeIdP(t *testing.T, now time.Time, nonce string) *oauth.Client {
+	t.Helper()
+	var sentNonce string
+	mux := http.NewServeMux()
+	var srv *httptest.Server
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("code_challenge_method") != "S256" || q.Get("client_id") != "cli" {
+			t.Errorf("authorization request without PKCE or client: %s", r.URL.RawQuery)
+		}
+		sentNonce = q.Get("nonce")
+		http.Redirect(w, r, q.Get("redirect_uri")+"?code=the-code&state="+q.Get("state"), http.StatusFound)
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.PostForm.Get("code") != "the-code" || r.PostForm.Get("code_verifier") == "" {
+			t.Errorf("token request: %v %v", err, r.PostForm)
+		}
+		n := sentNonce
+		if nonce != "" {
+			n = nonce
+		}
+		id := idToken("RS256", map[string]any{"iss": srv.URL, "aud": "cli", "sub": "u", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "nonce": n})
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "at-0123456789", "token_type": "Bearer", "expires_in": 60, "id_token": id})
+	})
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	hc, err := httpx.New(httpx.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &oauth.Client{HTTP: hc, ClientID: "cli", Auth: oauth.None{}, Now: func() time.Time { return now }, Metadata: &oauth.Metadata{
+		Issuer: srv.URL, AuthorizationEndpoint: srv.URL + "/authorize", TokenEndpoint: srv.URL + "/token",
+	}}
+}
+
+// browserOpener plays the browser: it follows the authorization URL, and
+// the IdP's redirect, to the loopback listener. err is what it reports
+// back, as an opener that started nothing would.
+type browserOpener struct {
+	t      *testing.T
+	opened []string
+	err    error
+}
+
+func (b *browserOpener) Open(u string) error {
+	b.opened = append(b.opened, u)
+	resp, err := http.Get(u)
+	if err != nil {
+		b.t.Errorf("following the authorization URL: %v", err)
+		return err
+	}
+	resp.Body.Close()
+	return b.err
+}
+
+func TestABrowserLoginOpensTheURLAndChecksTheIDToken(t *testing.T) {
+	r, pr, _, cl := newGrants(t, true)
+	br := &browserOpener{t: t}
+	r.Opener = br
+	tok, err := r.RunGrant(context.Background(), authCodeIdP(t, cl.now, ""), GrantOptions{Flow: FlowAuthCode, Options: oauth.TokenOptions{Scopes: []string{"openid"}}})
+	if err != nil || tok.AccessToken != "at-0123456789" {
+		t.Fatalf("tok %+v err %v\n%s", tok, err, pr.said.String())
+	}
+	if len(br.opened) != 1 || !strings.Contains(pr.said.String(), "Opened the browser to log in. If it did not open, visit:\n"+br.opened[0]+"\n") {
+		t.Fatalf("opened %v, said:\n%s", br.opened, pr.said.String())
+	}
+	if !strings.Contains(pr.said.String(), "signature could not be verified") {
+		t.Fatalf("no word that the ID token's signature went unchecked:\n%s", pr.said.String())
+	}
+}
+
+func TestABrowserThatDidNotOpenLeavesTheURLToThePerson(t *testing.T) {
+	r, pr, _, cl := newGrants(t, true)
+	r.Opener = &browserOpener{t: t, err: errors.New("no browser")}
+	if _, err := r.RunGrant(context.Background(), authCodeIdP(t, cl.now, ""), GrantOptions{Flow: FlowAuthCode}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(pr.said.String(), "Open this URL in a browser to log in:\n") || strings.Contains(pr.said.String(), "Opened the browser") {
+		t.Fatalf("said:\n%s", pr.said.String())
+	}
+}
+
+func TestAnIDTokenForAnotherLoginIsRefused(t *testing.T) {
+	r, _, _, cl := newGrants(t, true)
+	r.Opener = &browserOpener{t: t}
+	_, err := r.RunGrant(context.Background(), authCodeIdP(t, cl.now, "someone-elses-nonce"), GrantOptions{Flow: FlowAuthCode, Options: oauth.TokenOptions{Scopes: []string{"openid"}}})
+	if !errs.Is(err, errs.KindRefused) || !strings.Contains(err.Error(), "nonce") {
+		t.Fatalf("err %v, want the ID token refused for its nonce", err)
 	}
 }
