@@ -2,42 +2,19 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
 
-	"github.com/idpctl/idpctl/internal/httpx"
-	"github.com/idpctl/idpctl/internal/ui"
-
 	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/tokens"
 )
-
-// BrowsableURL says whether a URL from an IdP may be handed to the
-// browser opener: https, or http on a loopback host (RFC 8252 §8.3). Any
-// other scheme (file:, javascript:, a custom handler, an option-looking
-// string) could make the opener run something other than a browser, and
-// plain http elsewhere sends the user's login over cleartext.
-func BrowsableURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return errors.New("it is not an absolute URL")
-	}
-	switch {
-	case u.Scheme == "https":
-		return nil
-	case u.Scheme == "http" && httpx.IsLoopbackHost(u.Hostname()):
-		return nil
-	}
-	return fmt.Errorf("it is neither https nor http on a loopback host (%s://%s)", ui.SanitizeLine(u.Scheme), ui.SanitizeLine(u.Host))
-}
 
 // OpenBrowser opens a URL in the user's browser. The URL carries only
 // public values (state, PKCE challenge), never a secret, so argv is fine.
 func OpenBrowser(raw string) error {
-	if err := BrowsableURL(raw); err != nil {
+	if err := tokens.BrowsableURL(raw); err != nil {
 		return err
 	}
 	url := raw

@@ -21,6 +21,7 @@ import (
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/tokens"
 	"github.com/idpctl/idpctl/internal/ui"
 	"github.com/idpctl/idpctl/internal/xdg"
 )
@@ -328,7 +329,7 @@ func (f *Factory) newOAuthClient(ctx context.Context, p *config.Resolved) (*oaut
 	if err != nil {
 		return nil, err
 	}
-	if HasClientAssertion(p) {
+	if tokens.HasClientAssertion(p) {
 		auth, err := f.federatedAuth(ctx, p, hc, md)
 		if err != nil {
 			return nil, err

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/ciassert"
@@ -10,13 +9,8 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/tokens"
 )
-
-// HasClientAssertion tells whether the profile authenticates the client
-// with a third-party JWT instead of a secret or key of its own.
-func HasClientAssertion(p *config.Resolved) bool {
-	return p.ClientAssertionFile != "" || p.ClientAssertionSource != ""
-}
 
 // federatedAuth builds RFC 7523 §2.2 client authentication from the
 // profile's client assertion file or source.
@@ -29,7 +23,7 @@ func (f *Factory) federatedAuth(ctx context.Context, p *config.Resolved, hc *htt
 	if p.PrivateKeyFile != "" {
 		return nil, errs.New(errs.KindUsage, "give either a client assertion (--client-assertion-file or --client-assertion-source) or --private-key-file, not both")
 	}
-	src, err := f.CITokenSource(hc, p.ClientAssertionFile, p.ClientAssertionSource, audienceOr(p.ClientAssertionAudience, p, md), "client assertion", "--client-assertion")
+	src, err := f.CITokenSource(hc, p.ClientAssertionFile, p.ClientAssertionSource, tokens.CIAudience(p.ClientAssertionAudience, p, md), "client assertion", "--client-assertion")
 	if err != nil {
 		return nil, err
 	}
@@ -39,23 +33,6 @@ func (f *Factory) federatedAuth(ctx context.Context, p *config.Resolved, hc *htt
 			return ciassert.Checked(ctx, src, now)
 		},
 	}, nil
-}
-
-// audienceOr is the audience to ask a CI runtime for: the one configured,
-// else the issuer, which is what IdPs trusting GitHub's tokens expect when
-// they do not name one of their own (Entra expects api://AzureADTokenExchange).
-func audienceOr(aud string, p *config.Resolved, md *oauth.Metadata) string {
-	switch {
-	case aud != "":
-		return aud
-	case p.Issuer != "":
-		return p.Issuer
-	case md != nil && md.Issuer != "":
-		return md.Issuer
-	case md != nil:
-		return md.TokenEndpoint
-	}
-	return ""
 }
 
 // CITokenSource is a file or a named runtime, exactly one of them. flag is
@@ -73,52 +50,4 @@ func (f *Factory) CITokenSource(hc *httpx.Client, file, source, audience, what, 
 		return ciassert.GitHubActions{HTTP: hc, Getenv: f.Getenv, Audience: audience, What: what}, nil
 	}
 	return nil, errs.New(errs.KindUsage, "no %s: give %s-file or %s-source", what, flag, flag)
-}
-
-// Short names of the RFC 8693 §3 token types, so a command line need not
-// spell the URNs.
-var tokenTypeNames = map[string]string{
-	"access_token":  oauth.TokenTypeAccessToken,
-	"refresh_token": oauth.TokenTypeRefreshToken,
-	"id_token":      oauth.TokenTypeIDToken,
-	"jwt":           oauth.TokenTypeJWT,
-}
-
-// TokenTypeURI expands a short token type name; a URI passes unchanged.
-func TokenTypeURI(s string) string {
-	if u, ok := tokenTypeNames[strings.TrimSpace(s)]; ok {
-		return u
-	}
-	return s
-}
-
-// subjectToken reads the subject token of a token exchange from a file,
-// another profile, or a CI runtime. A CI identity token is an OIDC ID
-// token, so that is the default type for a source; tokens typed id_token
-// or jwt are checked like client assertions before they are sent.
-func (f *Factory) subjectToken(ctx context.Context, c *oauth.Client, p *config.Resolved, g GrantOptions) (token, tokenType string, err error) {
-	tokenType = TokenTypeURI(g.SubjectTokenType)
-	if g.SubjectTokenSource == "" {
-		if token, err = f.readToken(ctx, g.SubjectTokenFile, g.SubjectTokenProfile, "subject"); err != nil {
-			return "", "", err
-		}
-		if tokenType == oauth.TokenTypeIDToken || tokenType == oauth.TokenTypeJWT {
-			if err := ciassert.Check(token, "the subject token", f.Now()); err != nil {
-				return "", "", err
-			}
-		}
-		return token, tokenType, nil
-	}
-	if g.SubjectTokenFile != "" || g.SubjectTokenProfile != "" {
-		return "", "", errs.New(errs.KindUsage, "give one of --subject-token-file, --subject-token-profile and --subject-token-source")
-	}
-	src, err := f.CITokenSource(c.HTTP, "", g.SubjectTokenSource, audienceOr(g.SubjectTokenAudience, p, c.Metadata), "subject token", "--subject-token")
-	if err != nil {
-		return "", "", err
-	}
-	if tokenType == "" {
-		tokenType = oauth.TokenTypeIDToken
-	}
-	token, err = ciassert.Checked(ctx, src, f.Now())
-	return token, tokenType, err
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
-	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/tokens"
 )
 
@@ -15,17 +14,15 @@ import (
 // helper (git, docker): from the cache, else refreshed, else from the
 // profile's grant, exactly as `token get` with no flags would.
 func (f *Factory) HelperToken(ctx context.Context, p *config.Resolved) (*credstore.AccessToken, error) {
-	haveCred := p.ClientSecretFromEnv != "" || p.ClientSecretFile != "" || (p.ClientAuthMethod != "" && p.ClientAuthMethod != oauth.AuthNone)
-	g := GrantOptions{Flow: DefaultFlow(p, haveCred)}
-	if err := ValidateFlow(g.Flow); err != nil {
+	g, err := tokens.PrepareGrant(p, tokens.GrantOptions{}, nil)
+	if err != nil {
 		return nil, err
 	}
-	g.Options = oauth.TokenOptions{Scopes: p.Scopes, Audience: p.Audience, Resources: p.Resources}
 	svc, err := f.TokenService(ctx, p, g)
 	if err != nil {
 		return nil, err
 	}
-	res, err := svc.Get(ctx, tokens.Request{Options: g.Options, MinTTL: tokens.AutoMinTTL, NoGrant: g.Flow == FlowRefresh})
+	res, err := svc.Get(ctx, tokens.Request{Options: g.Options, MinTTL: tokens.AutoMinTTL, NoGrant: g.Flow == tokens.FlowRefresh})
 	if err != nil {
 		return nil, err
 	}

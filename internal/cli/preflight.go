@@ -5,7 +5,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/errs"
-	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/tokens"
 )
 
 // CheckClientConfig refuses a profile that names no IdP or no client before
@@ -33,7 +33,7 @@ func hasSecretSource(p *config.Resolved) bool {
 // Profiles in the file are checked when the client is built, once the
 // store has been read.
 func MissingCredential(p *config.Resolved, flow string) error {
-	if p.InFile || hasSecretSource(p) || HasClientAssertion(p) {
+	if p.InFile || hasSecretSource(p) || tokens.HasClientAssertion(p) {
 		// A federated client assertion (a CI ID token) is the credential.
 		return nil
 	}
@@ -41,28 +41,12 @@ func MissingCredential(p *config.Resolved, flow string) error {
 	if strings.HasPrefix(method, "client_secret") {
 		return missingSecret(p, method)
 	}
-	if flow == FlowClientCredentials && method == "" && p.PrivateKeyFile == "" && p.ClientCertFile == "" {
-		return missingClientCredential(p)
+	if flow == tokens.FlowClientCredentials && method == "" && p.PrivateKeyFile == "" && p.ClientCertFile == "" {
+		return tokens.MissingClientCredential(p)
 	}
 	return nil
 }
 
 func missingSecret(p *config.Resolved, method string) error {
 	return errs.New(errs.KindUsage, "%s needs the client secret, and none is set: set IDPCTL_CLIENT_SECRET_FILE (or --client-secret-file, or IDPCTL_CLIENT_SECRET), or store it with 'idpctl profile add %s --client-secret-stdin'", method, p.Name)
-}
-
-// missingClientCredential: RFC 6749 §4.4 allows the client credentials
-// grant to confidential clients only; sending it without a credential
-// would only earn an invalid_client.
-func missingClientCredential(p *config.Resolved) error {
-	return errs.New(errs.KindUsage, "the client-credentials flow needs a client credential, and profile %q has none: set IDPCTL_CLIENT_SECRET_FILE (or --client-secret-file, or IDPCTL_CLIENT_SECRET), --private-key-file, --client-cert-file or --client-assertion-file (or --client-assertion-source), or store a secret with 'idpctl profile add %s --client-secret-stdin'", p.Name, p.Name)
-}
-
-// checkGrantCredential is the same rule once the client is built and the
-// stored secret, if any, has been read.
-func checkGrantCredential(c *oauth.Client, p *config.Resolved, flow string) error {
-	if flow == FlowClientCredentials && p.ClientAuthMethod == "" && !HasClientAssertion(p) && c.Auth != nil && c.Auth.Method() == oauth.AuthNone {
-		return missingClientCredential(p)
-	}
-	return nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/cmd/token/revoke"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/durations"
@@ -148,7 +147,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		return errs.New(errs.KindNetwork, "the demo could not reach its own sandbox")
 	}
 
-	ccGrant := cli.GrantOptions{Flow: cli.FlowClientCredentials, Options: oauth.TokenOptions{Scopes: []string{"api:read"}}}
+	ccGrant := tokens.GrantOptions{Flow: tokens.FlowClientCredentials, Options: oauth.TokenOptions{Scopes: []string{"api:read"}}}
 	var ccToken string
 	r.step("token get: client credentials grant (RFC 6749 §4.4), then the same request again", func() (string, error) {
 		svc, err := df.TokenService(ctx, profile, ccGrant)
@@ -176,14 +175,14 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		if ccToken == "" {
 			return "", fmt.Errorf("no token from the previous step")
 		}
-		v, err := jose.Verify(ctx, ccToken, df.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		v, err := jose.Verify(ctx, ccToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
 		if err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("signature verified with kid %s (%s); iss %s, sub %s", v.KeyID, v.Algorithm, v.Issuer, v.Subject), nil
 	})
 
-	loginGrant := cli.GrantOptions{Flow: cli.FlowAuthCode, AllowInteractiveOnNoTTY: true, Options: oauth.TokenOptions{Scopes: []string{"openid", "offline_access", "api:read"}}}
+	loginGrant := tokens.GrantOptions{Flow: tokens.FlowAuthCode, AllowInteractiveOnNoTTY: true, Options: oauth.TokenOptions{Scopes: []string{"openid", "offline_access", "api:read"}}}
 	var loginSvc *tokens.Service
 	var firstRefresh string
 	r.step("login: authorization code with PKCE S256 on a 127.0.0.1 redirect (the sandbox approves)", func() (string, error) {
@@ -226,7 +225,11 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 			return "", err
 		}
 		revokedAccess = at
-		results, err := revoke.RevokeCached(ctx, df, profile, client)
+		cache, err := df.CachedTokens(profile)
+		if err != nil {
+			return "", err
+		}
+		results, err := cache.RevokeCached(ctx, client)
 		if err != nil {
 			return "", err
 		}
@@ -249,7 +252,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 			return "", fmt.Errorf("the IdP still reports the revoked token active")
 		}
 		note := "active: false"
-		if _, err := jose.Verify(ctx, revokedAccess, df.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer}); err == nil {
+		if _, err := jose.Verify(ctx, revokedAccess, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer}); err == nil {
 			note += "\nnote: its signature still verifies; an API that only checks JWTs locally\naccepts it until it expires, which is why access tokens should be short-lived"
 		}
 		return note, nil
@@ -299,7 +302,7 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 
 	var prov provider.Provider
 	var leaverSvc *tokens.Service
-	leaverGrant := cli.GrantOptions{Flow: cli.FlowAuthCode, AllowInteractiveOnNoTTY: true, Options: oauth.TokenOptions{Scopes: []string{"openid", "offline_access", "api:read"}}}
+	leaverGrant := tokens.GrantOptions{Flow: tokens.FlowAuthCode, AllowInteractiveOnNoTTY: true, Options: oauth.TokenOptions{Scopes: []string{"openid", "offline_access", "api:read"}}}
 	r.step("login as "+leaver+" (a seeded user with a live grant already)", func() (string, error) {
 		env, err := df.ProviderEnv(ctx, p)
 		if err != nil {
@@ -376,7 +379,7 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 		return "invalid_grant (exit code 3): what was cached for " + leaver + " is of no use; only a new login would do", nil
 	})
 
-	ccGrant := cli.GrantOptions{Flow: cli.FlowClientCredentials, Options: oauth.TokenOptions{Scopes: []string{"api:read"}}}
+	ccGrant := tokens.GrantOptions{Flow: tokens.FlowClientCredentials, Options: oauth.TokenOptions{Scopes: []string{"api:read"}}}
 	r.step("app expiry set "+sandbox.ServiceClientID+" --access-token 2m: the next token shows it", func() (string, error) {
 		m, err := registry.ExpiryManager(prov)
 		if err != nil {
@@ -399,7 +402,7 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 		if err != nil {
 			return "", err
 		}
-		v, err := jose.Verify(ctx, res.Token.AccessToken, df.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		v, err := jose.Verify(ctx, res.Token.AccessToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
 		if err != nil {
 			return "", err
 		}
@@ -430,7 +433,7 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 		if err != nil {
 			return "", err
 		}
-		v, err := jose.Verify(ctx, res.Token.AccessToken, df.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		v, err := jose.Verify(ctx, res.Token.AccessToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
 		if err != nil {
 			return "", err
 		}

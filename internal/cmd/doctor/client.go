@@ -10,6 +10,7 @@ import (
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/oauth"
+	"github.com/idpctl/idpctl/internal/tokens"
 )
 
 // checkClient tries the profile's client the way its commands will use it,
@@ -34,7 +35,7 @@ func checkClient(ctx context.Context, f *cli.Factory, p *config.Resolved, add fu
 		return
 	}
 	haveCred := p.ClientSecretFromEnv != "" || p.ClientSecretFile != "" || (p.ClientAuthMethod != "" && p.ClientAuthMethod != oauth.AuthNone)
-	flow := cli.DefaultFlow(p, haveCred)
+	flow := tokens.DefaultFlow(p, haveCred)
 	if err := cli.MissingCredential(p, flow); err != nil {
 		add(Check{Name: name, Status: "fail", Detail: err.Error(), err: err})
 		return
@@ -50,7 +51,7 @@ func checkClient(ctx context.Context, f *cli.Factory, p *config.Resolved, add fu
 	}
 	method := c.Auth.Method()
 	switch flow {
-	case cli.FlowClientCredentials:
+	case tokens.FlowClientCredentials:
 		if method == oauth.AuthNone && p.ClientAuthMethod == "" {
 			err := errs.New(errs.KindUsage, "the client-credentials flow needs a client credential, and client %s has none", p.ClientID)
 			add(Check{Name: name, Status: "fail", Detail: err.Error(), err: err})
@@ -74,9 +75,9 @@ func checkClient(ctx context.Context, f *cli.Factory, p *config.Resolved, add fu
 			detail += fmt.Sprintf(", valid for %s", tok.ExpiresAt.Sub(tok.ReceivedAt).Round(time.Second))
 		}
 		add(Check{Name: name, Status: "ok", Detail: detail + "; nothing was cached"})
-	case cli.FlowAuthCode, cli.FlowDevice:
+	case tokens.FlowAuthCode, tokens.FlowDevice:
 		endpoint, what := c.Metadata.AuthorizationEndpoint, "authorization endpoint"
-		if flow == cli.FlowDevice {
+		if flow == tokens.FlowDevice {
 			endpoint, what = c.Metadata.DeviceAuthorizationEndpoint, "device authorization endpoint"
 		}
 		if endpoint == "" {
@@ -92,9 +93,9 @@ func checkClient(ctx context.Context, f *cli.Factory, p *config.Resolved, add fu
 
 func needs(flow string) string {
 	switch flow {
-	case cli.FlowJWTBearer:
+	case tokens.FlowJWTBearer:
 		return "an assertion"
-	case cli.FlowTokenExchange:
+	case tokens.FlowTokenExchange:
 		return "a subject token"
 	default:
 		return "a cached refresh token"

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/cmd/token/get"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/tokens"
@@ -24,7 +23,7 @@ type LoginOptions struct {
 
 	Device bool
 	Scopes []string
-	Grant  cli.GrantOptions
+	Grant  tokens.GrantOptions
 	// AuthorizationDetails is the raw --authorization-details value.
 	AuthorizationDetails string
 }
@@ -81,14 +80,14 @@ func loginRun(ctx context.Context, opts *LoginOptions) error {
 	if g.Options.AuthorizationDetails, err = f.AuthorizationDetails(opts.AuthorizationDetails); err != nil {
 		return err
 	}
-	g.Flow = cli.FlowAuthCode
+	g.Flow = tokens.FlowAuthCode
 	if opts.Device {
-		g.Flow = cli.FlowDevice
+		g.Flow = tokens.FlowDevice
 	}
 	// An explicit login may run without a terminal on stderr: the URL or
 	// code is printed and a person elsewhere may act on it.
 	g.AllowInteractiveOnNoTTY = true
-	if g, err = get.PrepareGrant(p, g, opts.Scopes); err != nil {
+	if g, err = tokens.PrepareGrant(p, g, opts.Scopes); err != nil {
 		return err
 	}
 	svc, err := f.TokenService(ctx, p, g)

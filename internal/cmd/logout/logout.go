@@ -8,10 +8,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/cmd/token/revoke"
+	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/tokens"
+	"github.com/idpctl/idpctl/internal/ui"
 )
 
 // LogoutOptions are the inputs of logout.
@@ -63,10 +65,14 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 	if !opts.LocalOnly {
 		client, err := f.OAuthClient(ctx, p)
 		if err == nil {
-			var results []revoke.Outcome
-			results, err = revoke.RevokeCached(ctx, f, p, client)
+			var results []tokens.Outcome
+			results, err = revokeCached(ctx, f, p, client)
 			if len(results) > 0 {
-				_ = revoke.WriteOutcomes(opts.IO, "text", results)
+				report := make([]ui.Revocation, len(results))
+				for i, r := range results {
+					report[i] = ui.Revocation{Kind: r.Kind, Result: r.Result, Note: r.Note}
+				}
+				ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr()).Revocations(report)
 			}
 		}
 		if err != nil && !errs.Is(err, errs.KindLoginRequired) {
@@ -84,4 +90,12 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 		return fmt.Errorf("forgot locally, but the IdP did not confirm the revocation: %w", revokeErr)
 	}
 	return nil
+}
+
+func revokeCached(ctx context.Context, f *cli.Factory, p *config.Resolved, client tokens.Revoker) ([]tokens.Outcome, error) {
+	cache, err := f.CachedTokens(p)
+	if err != nil {
+		return nil, err
+	}
+	return cache.RevokeCached(ctx, client)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/provider/registry"
 	"github.com/idpctl/idpctl/internal/redact"
+	"github.com/idpctl/idpctl/internal/tokens"
 )
 
 // AddOptions are the inputs of profile add.
@@ -85,7 +86,7 @@ profile (add --store-secret to copy the secret into the credential store).`,
 	fl.StringVar(&opts.Audience, "audience", "", "default audience")
 	fl.StringSliceVar(&opts.Resources, "resource", nil, "default RFC 8707 resource indicators")
 	fl.StringVar(&opts.Provider, "provider", "", "admin API provider: "+strings.Join(registry.Names(), ", "))
-	fl.StringVar(&opts.Flow, "flow", "", "default grant: "+strings.Join(cli.Flows, ", "))
+	fl.StringVar(&opts.Flow, "flow", "", "default grant: "+strings.Join(tokens.Flows, ", "))
 	fl.StringVar(&opts.RedirectURI, "redirect-uri", "", "exact loopback redirect URI, for IdPs that do not accept any port")
 	fl.StringArrayVar(&opts.Admin, "admin", nil, "provider admin setting KEY=VALUE (e.g. realm=master), repeatable")
 	fl.BoolVar(&opts.SecretStdin, "client-secret-stdin", false, "read the client secret from stdin and keep it in the credential store")
@@ -178,7 +179,7 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 		return errs.New(errs.KindUsage, "unknown --client-auth %q: choose one of %s", p.ClientAuthMethod, strings.Join(oauth.AuthMethods, ", "))
 	}
 	if p.Flow != "" {
-		if err := cli.ValidateFlow(p.Flow); err != nil {
+		if err := tokens.ValidateFlow(p.Flow); err != nil {
 			return err
 		}
 	}

@@ -11,11 +11,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
-	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/tokens"
 )
 
@@ -35,7 +33,7 @@ type GetOptions struct {
 	Now     func() time.Time
 	Getenv  func(string) string
 
-	Grant   cli.GrantOptions
+	Grant   tokens.GrantOptions
 	Scopes  []string
 	MinTTL  time.Duration
 	NoCache bool
@@ -81,7 +79,7 @@ only at a terminal (in a script, run 'idpctl login' once first).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Grant.Flow, "flow", "", "grant to run when nothing usable is cached: "+strings.Join(cli.Flows, ", ")+" (default: the profile's, else client-credentials for a confidential client, else auth-code)")
+	fl.StringVar(&opts.Grant.Flow, "flow", "", "grant to run when nothing usable is cached: "+strings.Join(tokens.Flows, ", ")+" (default: the profile's, else client-credentials for a confidential client, else auth-code)")
 	fl.StringSliceVar(&opts.Scopes, "scope", nil, "scopes to request, separated by spaces or commas, or repeated (default: the profile's)")
 	fl.StringVar(&opts.Grant.Options.Audience, "audience", "", "audience to request (RFC 8693, or the IdP's audience parameter)")
 	fl.StringSliceVar(&opts.Grant.Options.Resources, "resource", nil, "RFC 8707 resource indicator, repeatable")
@@ -95,7 +93,7 @@ only at a terminal (in a script, run 'idpctl login' once first).`,
 }
 
 // addGrantFlags adds the flags of the individual grants.
-func addGrantFlags(cmd *cobra.Command, g *cli.GrantOptions) {
+func addGrantFlags(cmd *cobra.Command, g *tokens.GrantOptions) {
 	fl := cmd.Flags()
 	fl.BoolVar(&g.NoBrowser, "no-browser", false, "auth-code and device: print the URL on stderr instead of opening a browser")
 	fl.IntVar(&g.RedirectPort, "redirect-port", 0, "auth-code: fixed port of the loopback redirect http://127.0.0.1:PORT/callback (default: chosen by the OS)")
@@ -131,7 +129,7 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
-	g, err := PrepareGrant(p, grant, opts.Scopes)
+	g, err := tokens.PrepareGrant(p, grant, opts.Scopes)
 	if err != nil {
 		return err
 	}
@@ -141,39 +139,12 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 	}
 	res, err := svc.Get(ctx, tokens.Request{
 		Options: g.Options, MinTTL: opts.MinTTL, NoCache: opts.NoCache,
-		NoGrant: g.Flow == cli.FlowRefresh,
+		NoGrant: g.Flow == tokens.FlowRefresh,
 	})
 	if err != nil {
 		return err
 	}
 	return Write(opts.IO, opts.Output, res.Token, string(res.Source), opts.Now(), opts.Getenv)
-}
-
-// PrepareGrant settles the flow and the token options from flags and profile.
-func PrepareGrant(p *config.Resolved, g cli.GrantOptions, scopes []string) (cli.GrantOptions, error) {
-	if g.Flow == "" {
-		// A client authentication method other than none declares a
-		// confidential client, whether the profile comes from the file or
-		// from flags and environment; its missing credential is then
-		// reported as such instead of as a login needing a person.
-		haveCred := p.ClientSecretFromEnv != "" || p.ClientSecretFile != "" || (p.ClientAuthMethod != "" && p.ClientAuthMethod != oauth.AuthNone)
-		g.Flow = cli.DefaultFlow(p, haveCred)
-	}
-	if err := cli.ValidateFlow(g.Flow); err != nil {
-		return g, err
-	}
-	if scopes = config.SplitScopes(scopes); len(scopes) > 0 {
-		g.Options.Scopes = scopes
-	} else {
-		g.Options.Scopes = p.Scopes
-	}
-	if g.Options.Audience == "" {
-		g.Options.Audience = p.Audience
-	}
-	if len(g.Options.Resources) == 0 {
-		g.Options.Resources = p.Resources
-	}
-	return g, nil
 }
 
 // Write prints the token in the chosen format.

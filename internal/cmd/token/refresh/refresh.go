@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/cmd/token/get"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/tokens"
@@ -96,11 +95,11 @@ func refreshRun(ctx context.Context, opts *RefreshOptions) error {
 	if err != nil {
 		return err
 	}
-	g, err := get.PrepareGrant(p, cli.GrantOptions{}, opts.Scopes)
+	g, err := tokens.PrepareGrant(p, tokens.GrantOptions{}, opts.Scopes)
 	if err != nil {
 		return err
 	}
-	g.Flow = cli.FlowRefresh
+	g.Flow = tokens.FlowRefresh
 	svc, err := f.TokenService(ctx, p, g)
 	if err != nil {
 		return err

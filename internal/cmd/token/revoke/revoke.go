@@ -4,16 +4,12 @@ package revoke
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/config"
-	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/oauth"
@@ -141,11 +137,8 @@ interrupted run continues with --resume.`,
 	return cmd
 }
 
-type outcome struct {
-	Kind   string `json:"kind"`
-	Result string `json:"result"`
-	Note   string `json:"note,omitempty"`
-}
+// outcome is one line of the report; the JSON shape is tokens.Outcome's.
+type outcome = tokens.Outcome
 
 func revokeRun(ctx context.Context, opts *RevokeOptions) error {
 	if opts.Hint != "" && opts.Hint != oauth.HintAccessToken && opts.Hint != oauth.HintRefreshToken {
@@ -180,80 +173,19 @@ func revokeRun(ctx context.Context, opts *RevokeOptions) error {
 		if err := client.Revoke(ctx, token, opts.Hint); err != nil {
 			return err
 		}
-		results = append(results, outcome{Kind: hintOr(opts.Hint, "token"), Result: "revoked"})
+		results = append(results, outcome{Kind: hintOr(opts.Hint, "token"), Result: tokens.Revoked})
 	} else {
-		cached, err := RevokeCached(ctx, f, p, client)
+		cache, err := f.CachedTokens(p)
+		if err != nil {
+			return err
+		}
+		cached, err := cache.RevokeCached(ctx, client)
 		if err != nil {
 			return err
 		}
 		results = cached
 	}
 	return write(opts, results)
-}
-
-// Outcome is the result of revoking one token.
-type Outcome = outcome
-
-// RevokeCached revokes the profile's cached refresh token, then its access
-// token, removing each local copy only after the IdP confirmed.
-func RevokeCached(ctx context.Context, f *cli.Factory, p *config.Resolved, client *oauth.Client) ([]Outcome, error) {
-	store, err := f.Store()
-	if err != nil {
-		return nil, err
-	}
-	var results []outcome
-	svc := &tokens.Service{Store: store, Profile: p.Name, Issuer: cli.CacheIssuer(p), ClientID: p.ClientID}
-	rt, err := svc.LoadRefresh(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var at credstore.AccessToken
-	atErr := credstore.LoadJSON(ctx, store, p.Name, credstore.KindAccessToken, &at)
-	if rt == nil && atErr != nil {
-		return nil, errs.New(errs.KindLoginRequired, "profile %q has no cached tokens to revoke", p.Name)
-	}
-	// The refresh token first: at most IdPs it takes the grant's access
-	// tokens with it (RFC 7009 §2.1).
-	if rt != nil {
-		if err := client.Revoke(ctx, rt.RefreshToken, oauth.HintRefreshToken); err != nil {
-			return nil, fmt.Errorf("revoking the cached refresh token (kept locally): %w", err)
-		}
-		if err := store.Delete(ctx, p.Name, credstore.KindRefreshToken); err != nil {
-			return nil, err
-		}
-		results = append(results, outcome{Kind: "refresh_token", Result: "revoked"})
-	}
-	if atErr == nil && at.AccessToken != "" {
-		if err := client.Revoke(ctx, at.AccessToken, oauth.HintAccessToken); err != nil {
-			if !isUnsupportedTokenType(err) {
-				return results, fmt.Errorf("revoking the cached access token (kept locally): %w", err)
-			}
-			// RFC 7009 §2.2.1: this IdP does not revoke access tokens
-			// (typically JWTs); forget it and say how long it lives.
-			note := "the IdP does not revoke access tokens; it stays valid until it expires"
-			if !at.ExpiresAt.IsZero() {
-				note += " at " + at.ExpiresAt.Local().Format(time.RFC1123)
-			}
-			results = append(results, outcome{Kind: "access_token", Result: "not revocable", Note: note})
-		} else {
-			results = append(results, outcome{Kind: "access_token", Result: "revoked"})
-		}
-		if err := store.Delete(ctx, p.Name, credstore.KindAccessToken); err != nil {
-			return results, err
-		}
-	}
-	return results, nil
-}
-
-// isUnsupportedTokenType recognises the RFC 7009 §2.2.1 error.
-func isUnsupportedTokenType(err error) bool {
-	var oe *oauth.Error
-	return errors.As(err, &oe) && oe.Code == "unsupported_token_type"
-}
-
-// WriteOutcomes prints revocation outcomes.
-func WriteOutcomes(ios *iostreams.IOStreams, output string, results []Outcome) error {
-	return write(&RevokeOptions{IO: ios, Output: output}, results)
 }
 
 func hintOr(h, def string) string {
@@ -269,18 +201,15 @@ func write(opts *RevokeOptions, results []outcome) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"results": results})
 	}
-	p := ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr())
-	for _, r := range results {
-		word := p.Success(r.Result)
-		if r.Result != "revoked" {
-			word = p.Warning(r.Result)
-		}
-		line := fmt.Sprintf("%s: %s", strings.ReplaceAll(r.Kind, "_", " "), word)
-		if r.Note != "" {
-			line += " (" + r.Note + ")"
-		}
-		p.Println(line)
-	}
-	p.Println(p.Dim("The IdP answers 200 for unknown or already invalid tokens too (RFC 7009 §2.2)."))
+	ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr()).Revocations(reportLines(results))
 	return nil
+}
+
+// reportLines turns revocation outcomes into report lines.
+func reportLines(results []tokens.Outcome) []ui.Revocation {
+	lines := make([]ui.Revocation, len(results))
+	for i, r := range results {
+		lines[i] = ui.Revocation{Kind: r.Kind, Result: r.Result, Note: r.Note}
+	}
+	return lines
 }

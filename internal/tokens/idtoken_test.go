@@ -1,4 +1,4 @@
-package cli
+package tokens
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/idpctl/idpctl/internal/errs"
-	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/oauth"
 )
 
@@ -52,16 +51,16 @@ func TestWithoutAJWKSTheIDTokensClaimsAreStillChecked(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ios, _, _, stderr := iostreams.Test()
-			f := &Factory{IOStreams: ios, Now: func() time.Time { return now }}
+			r, pr, _, cl := newGrants(t, false)
+			cl.now = now
 			client := &oauth.Client{Metadata: &oauth.Metadata{Issuer: "https://idp.example"}, ClientID: "cli"}
-			err := f.verifyIDToken(context.Background(), client, c.token, c.nonce)
+			err := r.VerifyIDToken(context.Background(), client, c.token, c.nonce)
 			if c.refuse == "" {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
-				if !strings.Contains(stderr.String(), "signature could not be verified") {
-					t.Errorf("no warning that the signature was not verified: %q", stderr.String())
+				if !strings.Contains(pr.said.String(), "signature could not be verified") {
+					t.Errorf("no warning that the signature was not verified: %q", pr.said.String())
 				}
 				return
 			}
