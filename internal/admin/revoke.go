@@ -72,6 +72,10 @@ type RevokeUsers struct {
 	AllowMissing bool
 	Now          func() time.Time
 	Sleep        func(ctx context.Context, d time.Duration) error
+	// Limiter paces the run; pass the one whose Observe the Revoker was
+	// built with, so that the adapter's rate-limit headers pause the run
+	// before a 429. Nil is a limiter that learns from 429s only.
+	Limiter *offboard.Limiter
 	// OnPause hears the limiter pause every worker.
 	OnPause func(until time.Time, reason offboard.PauseReason)
 	// OnResult hears each user's result after it is recorded.
@@ -187,7 +191,10 @@ func (u *RevokeUsers) execute(ctx context.Context, journal *offboard.Journal, re
 		runCtx, abort, stop = u.Watch(ctx)
 		defer stop()
 	}
-	lim := offboard.NewLimiter(u.Now, u.Sleep)
+	lim := u.Limiter
+	if lim == nil {
+		lim = offboard.NewLimiter(u.Now, u.Sleep)
+	}
 	lim.OnPause = u.OnPause
 	onResult := func(r offboard.Result) {
 		if !r.Resumed {

@@ -3,9 +3,12 @@ package admin
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
+	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/idpctl/idpctl/internal/offboard"
 	"github.com/idpctl/idpctl/internal/provider"
@@ -15,6 +18,10 @@ type fakeUserRevoker struct {
 	mu   sync.Mutex
 	tr   *trace
 	sent []string
+	// observe is the adapter's rate-limit observer; answers say the
+	// budget is spent.
+	observe func(http.Header)
+	reset   func() int64
 }
 
 func (f *fakeUserRevoker) Name() string { return "fake" }
@@ -25,6 +32,9 @@ func (f *fakeUserRevoker) RevokeUser(_ context.Context, req provider.RevokeUserR
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sent = append(f.sent, req.User)
+	if f.observe != nil && f.reset != nil {
+		f.observe(http.Header{"X-Rate-Limit-Remaining": {"0"}, "X-Rate-Limit-Reset": {strconv.FormatInt(f.reset()+60, 10)}})
+	}
 	return &provider.RevokeUserResult{User: req.User, Outcome: provider.OutcomeRevoked}, nil
 }
 
@@ -80,5 +90,26 @@ func TestRevokeUsersDryRunOpensNoJournal(t *testing.T) {
 	o, err := u.Run(context.Background())
 	if err != nil || o.Summary != nil || len(r.sent) != 0 || len(log.entries) != 0 || *opened != 0 || len(o.Plan.Plan) != PlanShown {
 		t.Fatalf("err = %v, outcome %+v, sent %v", err, o, r.sent)
+	}
+}
+
+func TestRevokeUsersPacesWithTheLimiterTheAdapterReportsTo(t *testing.T) {
+	g, _, _, _ := setup(nil)
+	var slept []time.Duration
+	var mu sync.Mutex
+	now := clock
+	lim := offboard.NewLimiter(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }, func(_ context.Context, d time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		slept = append(slept, d)
+		now = now.Add(d)
+		return nil
+	})
+	r := &fakeUserRevoker{observe: lim.Observe, reset: func() int64 { mu.Lock(); defer mu.Unlock(); return now.Unix() }}
+	u := newRevokeUsers(g, r, t.TempDir())
+	u.Parallel, u.Limiter = 1, lim
+	o, err := u.Run(context.Background())
+	if err != nil || o.Summary.Pauses == 0 || len(slept) == 0 {
+		t.Fatalf("err = %v, pauses %d, slept %v: the spent budget did not pause the run", err, o.Summary.Pauses, slept)
 	}
 }

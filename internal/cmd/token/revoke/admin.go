@@ -40,6 +40,9 @@ type AdminOptions struct {
 	// Interrupts delivers Ctrl-C presses during a run and a function that
 	// stops the delivery; nil means none are watched.
 	Interrupts func() (<-chan os.Signal, func())
+	// Limiter paces the run; the adapter Provider builds reports its
+	// answers' rate-limit headers to it. Nil learns from 429s only.
+	Limiter *offboard.Limiter
 	// ProfileFlag is --profile as given, repeated in the resume hint.
 	ProfileFlag string
 
@@ -84,8 +87,14 @@ func AdminRun(ctx context.Context, o *RevokeOptions) error {
 		return err
 	}
 	f := o.Factory
+	// The limiter is made before the adapter so that the adapter can be
+	// given its observer: the bulk run then pauses on a spent budget.
+	lim := offboard.NewLimiter(f.Now, nil)
 	a := &AdminOptions{
-		IO: o.IO, Provider: f.Provider,
+		IO: o.IO, Limiter: lim,
+		Provider: func(ctx context.Context) (provider.Provider, *config.Resolved, error) {
+			return f.ProviderObserved(ctx, lim.Observe)
+		},
 		Audit:    func() (Auditor, error) { return f.AuditLog() },
 		StateDir: xdg.StateDir, ReadFile: readUsersFile, Now: f.Now,
 		Interrupts: systemInterrupts, ProfileFlag: f.Flags.Profile,
@@ -223,7 +232,7 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 		Guard:   cli.AdminGuard(o.IO, o.Yes, func() (admin.Recorder, error) { return o.Audit() }, o.Now),
 		Revoker: rev, Profile: p.Name, Users: in.users, DryRun: o.DryRun,
 		Request:  provider.RevokeUserRequest{Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles},
-		Parallel: o.Parallel, AllowMissing: o.AllowMissing, Now: o.Now, Sleep: o.Sleep,
+		Parallel: o.Parallel, AllowMissing: o.AllowMissing, Now: o.Now, Sleep: o.Sleep, Limiter: o.Limiter,
 		Show: func(plan admin.RevokePlan) {
 			doc.Users, doc.Done, doc.Plan = plan.Users, plan.Done, plan.Plan
 			if !o.DryRun {
