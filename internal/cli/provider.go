@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/oauth"
-	"github.com/idpctl/idpctl/internal/offboard"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/registry"
 )
@@ -101,11 +101,10 @@ func (f *Factory) ProviderEnv(ctx context.Context, p *config.Resolved) (*provide
 			Scope: settings[AdminScope], Audience: settings[AdminAudience],
 			ClientAuthMethod: clientAuth, HTTP: hc, Now: now,
 		},
-		Now:     now,
-		Sleep:   sleepCtx,
-		Observe: offboard.ReportRateLimit,
-		Log:     f.IOStreams.ErrOut,
-		CAFile:  p.CAFile,
+		Now:    now,
+		Sleep:  sleepCtx,
+		Log:    f.IOStreams.ErrOut,
+		CAFile: p.CAFile,
 	}, nil
 }
 
@@ -147,6 +146,14 @@ func (f *Factory) AdminSecret(ctx context.Context, p *config.Resolved) (string, 
 
 // Provider builds the admin adapter of the profile in force.
 func (f *Factory) Provider(ctx context.Context) (provider.Provider, *config.Resolved, error) {
+	return f.ProviderObserved(ctx, nil)
+}
+
+// ProviderObserved builds the admin adapter of the profile in force and
+// hands the headers of its every answer to observe, when set: a bulk run
+// passes its limiter's, so a spent rate-limit budget pauses every worker
+// before they collect 429s.
+func (f *Factory) ProviderObserved(ctx context.Context, observe func(http.Header)) (provider.Provider, *config.Resolved, error) {
 	p, err := f.Profile()
 	if err != nil {
 		return nil, nil, err
@@ -154,6 +161,9 @@ func (f *Factory) Provider(ctx context.Context) (provider.Provider, *config.Reso
 	env, err := f.ProviderEnv(ctx, p)
 	if err != nil {
 		return nil, nil, err
+	}
+	if observe != nil {
+		env.Observe = func(_ context.Context, h http.Header) { observe(h) }
 	}
 	prov, err := registry.New(p.Provider, env)
 	if err != nil {

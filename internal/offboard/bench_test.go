@@ -47,7 +47,7 @@ func benchEngine(b *testing.B, limit int, rtt time.Duration, parallel int) {
 	rev := newTestRevoker(b, api.srv.URL)
 	users := userIDs(b.N)
 	b.ResetTimer()
-	sum, err := (&Engine{Revoker: rev, Parallel: parallel}).Run(context.Background(), users)
+	sum, err := (&Engine{Revoker: rev, Limiter: rev.observedBy(NewLimiter(nil, nil)), Parallel: parallel}).Run(context.Background(), users)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -108,7 +108,10 @@ type Engine struct {
 	Request provider.RevokeUserRequest
 	// Journal, when set, is consulted for users already done and receives
 	// every result.
-	Journal  *Journal
+	Journal *Journal
+	// Limiter paces the workers. To pause before a spent budget earns
+	// 429s, it is the one whose Observe the Revoker's adapter was built
+	// with; nil is a limiter that learns of rate limits from 429s only.
 	Limiter  *Limiter
 	Parallel int
 	// MaxRateLimited bounds rate-limited repeats per user.
@@ -242,7 +245,7 @@ func (e *Engine) Run(ctx context.Context, users []string) (*Summary, error) {
 
 	// Calls in flight are not cancelled by ctx, only by Abort: a revocation
 	// cut off mid-request leaves its outcome unknown.
-	callCtx, cancelCalls := context.WithCancel(withLimiter(context.WithoutCancel(ctx), lim))
+	callCtx, cancelCalls := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelCalls()
 	done := make(chan struct{})
 	defer close(done)

@@ -35,7 +35,7 @@ func TestAThousandUsersUnderARateLimitAreEachRevokedOnceInAboutTheMinimumTime(t 
 	start := waitForSecondStart()
 	var mu sync.Mutex
 	results := map[string]Result{}
-	eng := &Engine{Revoker: rev, Parallel: 8, OnResult: func(r Result) {
+	eng := &Engine{Revoker: rev, Limiter: rev.observedBy(NewLimiter(nil, nil)), Parallel: 8, OnResult: func(r Result) {
 		mu.Lock()
 		results[r.User] = r
 		mu.Unlock()
@@ -96,7 +96,7 @@ func TestAnInterruptedRunResumesWithoutRevokingAnyoneTwiceOrSkippingAnyone(t *te
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var first []Result
-	eng := &Engine{Revoker: rev, Journal: j, Parallel: 4, OnResult: func(r Result) {
+	eng := &Engine{Revoker: rev, Limiter: rev.observedBy(NewLimiter(nil, nil)), Journal: j, Parallel: 4, OnResult: func(r Result) {
 		first = append(first, r)
 		if len(first) == n/3 {
 			cancel() // Ctrl-C: stop taking users, let the ones in flight finish
@@ -125,7 +125,7 @@ func TestAnInterruptedRunResumesWithoutRevokingAnyoneTwiceOrSkippingAnyone(t *te
 	}
 	defer j2.Close()
 	var second []Result
-	eng2 := &Engine{Revoker: rev, Journal: j2, Parallel: 4, OnResult: func(r Result) { second = append(second, r) }}
+	eng2 := &Engine{Revoker: rev, Limiter: rev.observedBy(NewLimiter(nil, nil)), Journal: j2, Parallel: 4, OnResult: func(r Result) { second = append(second, r) }}
 	sum2, err := eng2.Run(context.Background(), users)
 	// Unknown users fail the run, resumed or not: nothing was revoked.
 	if errs.KindOf(err) != errs.KindPartial || len(sum2.Missing) != n/10 || len(sum2.Failed) != 0 {
@@ -356,7 +356,7 @@ func TestConcurrentUpdateConflictsAreRepeatedAndARunOfAThousandAtParallel16Finis
 	}
 	rev := newTestRevoker(t, api.srv.URL)
 	users := userIDs(n)
-	sum, err := (&Engine{Revoker: rev, Parallel: 16}).Run(context.Background(), users)
+	sum, err := (&Engine{Revoker: rev, Limiter: rev.observedBy(NewLimiter(nil, nil)), Parallel: 16}).Run(context.Background(), users)
 	if err != nil || len(sum.Failed) != 0 || sum.Counts[provider.OutcomeRevoked] != n {
 		t.Fatalf("err %v, %d failed (first: %+v), counts %v", err, len(sum.Failed), firstFailed(sum), sum.Counts)
 	}
@@ -379,4 +379,20 @@ func firstFailed(s *Summary) Result {
 		return s.Failed[0]
 	}
 	return Result{}
+}
+
+// The adapter hands its answers' headers to the limiter it was built
+// with, so a spent budget (Remaining 0) pauses the run before the next
+// call instead of after a 429.
+func TestASpentBudgetSeenByTheAdapterPausesTheRunBeforeA429(t *testing.T) {
+	api := newFakeAPI(t, 3)
+	rev := newTestRevoker(t, api.srv.URL)
+	waitForSecondStart()
+	sum, err := (&Engine{Revoker: rev, Limiter: rev.observedBy(NewLimiter(nil, nil)), Parallel: 1}).Run(context.Background(), userIDs(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, requests, limited := api.counts(); limited != 0 || requests != 7 || sum.Pauses == 0 {
+		t.Fatalf("%d requests, %d answered 429, %d pauses; want 7, none, and a pause", requests, limited, sum.Pauses)
+	}
 }

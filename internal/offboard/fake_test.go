@@ -129,8 +129,15 @@ func (f *fakeAPI) counts() (processed map[string]int, requests, limited int) {
 }
 
 // testRevoker is a minimal adapter over env.Send, written the way the
-// vendor adapters are.
+// vendor adapters are: every answer's headers go to env.Observe.
 type testRevoker struct{ env *provider.Env }
+
+// observedBy wires the adapter's answers to the run's limiter, as the
+// factory does for a bulk run.
+func (r *testRevoker) observedBy(lim *Limiter) *Limiter {
+	r.env.Observe = func(_ context.Context, h http.Header) { lim.Observe(h) }
+	return lim
+}
 
 func newTestRevoker(t testing.TB, base string) *testRevoker {
 	// No retries inside the HTTP client: the engine's shared pause is
@@ -155,7 +162,6 @@ func (r *testRevoker) RevokeUser(ctx context.Context, req provider.RevokeUserReq
 	}
 	switch resp.Status {
 	case http.StatusNoContent:
-		ReportRateLimit(ctx, resp.Header)
 		return &provider.RevokeUserResult{User: req.User, Outcome: provider.OutcomeRevoked, RequestID: provider.RequestID(resp.Header), StillValid: "up to 1h"}, nil
 	case http.StatusNotFound:
 		return &provider.RevokeUserResult{User: req.User, Outcome: provider.OutcomeUserNotFound}, nil

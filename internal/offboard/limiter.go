@@ -88,6 +88,8 @@ func (l *Limiter) Pauses() int {
 
 // Observe reads the rate-limit headers of a successful answer: a spent
 // budget pauses everyone until the reset, before the next call earns a 429.
+// The adapter making the run's calls is given it explicitly (its
+// provider.Env.Observe), so only the calls of that adapter reach it.
 func (l *Limiter) Observe(h http.Header) {
 	rl := httpx.ReadRateLimit(h)
 	if rl.Known && rl.Remaining <= 0 && !rl.Reset.IsZero() {
@@ -208,21 +210,6 @@ func (l *Limiter) pauseUntil(t time.Time, reason PauseReason) {
 	if notify != nil {
 		notify(t, reason)
 	}
-}
-
-type limiterKey struct{}
-
-// ReportRateLimit passes a successful answer's headers to the bulk run
-// making the call, if any, so that a spent budget (remaining 0) pauses all
-// workers before they collect 429s. Outside a bulk run it does nothing.
-func ReportRateLimit(ctx context.Context, h http.Header) {
-	if l, ok := ctx.Value(limiterKey{}).(*Limiter); ok {
-		l.Observe(h)
-	}
-}
-
-func withLimiter(ctx context.Context, l *Limiter) context.Context {
-	return context.WithValue(ctx, limiterKey{}, l)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -10,24 +10,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/idpctl/idpctl/internal/audit"
+	"github.com/idpctl/idpctl/internal/admin"
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/iostreams"
-	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/registry"
 	"github.com/idpctl/idpctl/internal/ui"
 )
 
 // Auditor records admin actions.
-type Auditor interface {
-	Check() error
-	Append(audit.Entry) error
-}
+type Auditor = admin.Recorder
 
 // DefaultPollInterval is how often the JWKS is fetched while waiting for
 // the new key: IdPs publish within seconds, CDNs in front of them may
@@ -142,61 +138,31 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 	if err != nil {
 		return err
 	}
-	// Retiring needs its own capability; refuse before anything changes
-	// rather than after the new key is in place.
-	var retirer provider.KeyRetirer
-	if ro.RetireOldAfter > 0 {
-		r, ok := prov.(provider.KeyRetirer)
-		if !ok {
-			return provider.Unsupported(prov.Name(), "retiring the previous keys (--retire-old-after)",
-				"rotate without it, and withdraw the old key in the IdP's console once the tokens it signed have expired")
-		}
-		retirer = r
-	}
-	plan, err := kr.PlanRotate(ctx, opts.Use, ro)
-	if err != nil {
-		return err
-	}
-	res := result{Use: opts.Use, DryRun: opts.DryRun, Calls: plan.Calls, Consequences: plan.Consequences}
 	errP := ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr())
 	planP := errP
 	if opts.DryRun && opts.Output == "text" {
 		planP = ui.New(opts.IO.Out, opts.IO.ColorEnabled())
 	}
-	if opts.Output == "text" || !opts.DryRun {
-		writePlan(planP, prov.Name(), p.Name, plan)
+	uc := &admin.Rotate{
+		Guard:   cli.AdminGuard(opts.IO, opts.Yes, func() (admin.Recorder, error) { return opts.Audit() }, opts.now),
+		Rotator: kr, Profile: p.Name, Use: opts.Use, Options: ro, DryRun: opts.DryRun, Sleep: opts.sleep,
+		Show: func(plan *provider.RotatePlan) {
+			if opts.Output == "text" || !opts.DryRun {
+				writePlan(planP, prov.Name(), p.Name, plan)
+			}
+		},
 	}
-	if opts.DryRun {
+	o, err := uc.Run(ctx)
+	if err != nil {
+		return err
+	}
+	plan := o.Plan
+	res := result{Use: opts.Use, DryRun: opts.DryRun, Calls: plan.Calls, Consequences: plan.Consequences}
+	if o.Rotated == nil {
 		errP.Println("Dry run: nothing was sent.")
 		return writeJSON(opts, res)
 	}
-	auditor, err := opts.Audit()
-	if err != nil {
-		return err
-	}
-	if err := auditor.Check(); err != nil {
-		return fmt.Errorf("%w; admin actions are not run without their audit record", err)
-	}
-	question := fmt.Sprintf("Rotate the %s key at %s (profile %s)?", opts.Use, prov.Name(), p.Name)
-	if err := cli.Confirm(opts.IO, opts.Yes, plan.Destructive, question); err != nil {
-		return err
-	}
-	entry := audit.Entry{Profile: p.Name, Provider: prov.Name(), Action: audit.ActionRotateKey, Detail: string(opts.Use) + " key"}
-	rotated, err := kr.Rotate(ctx, plan)
-	if err != nil {
-		entry.Result, entry.Detail = "failed", entry.Detail+": "+err.Error()
-		opts.record(auditor, entry)
-		return fmt.Errorf("rotating the %s key: %w", opts.Use, err)
-	}
-	rotatedAt := opts.now()
-	entry.Result = "rotated"
-	if rotated.NewKID != "" {
-		entry.Detail += "; new kid " + rotated.NewKID
-	}
-	if len(rotated.Retired) > 0 {
-		entry.Detail += "; retired " + strings.Join(rotated.Retired, ", ")
-	}
-	auditErr := opts.record(auditor, entry)
+	rotated, rotatedAt, auditErr := o.Rotated, o.RotatedAt, o.AuditErr
 	res.NewKID, res.Retired, res.Notes, res.JWKSURL = rotated.NewKID, rotated.Retired, rotated.Notes, rotated.JWKSURL
 
 	out := ui.New(opts.IO.Out, opts.IO.ColorEnabled())
@@ -214,7 +180,7 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 
 	if rotated.JWKSURL == "" || rotated.NewKID == "" {
 		errP.Println(errP.Dim("The IdP publishes no JWKS to check, or did not name the new key; not waiting for publication."))
-		if retirer != nil {
+		if uc.Retires() {
 			errP.Println(errP.Warning("The previous keys were kept:") + " they are retired only once the new key is seen published.")
 		}
 		if err := writeJSON(opts, res); err != nil {
@@ -236,7 +202,7 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 	if opts.Output == "text" && opts.IO.IsStderrTTY() {
 		errP.Printf("Waiting up to %s for %s to appear in %s ...\n", durations.Format(timeout), rotated.NewKID, rotated.JWKSURL)
 	}
-	polls, err := WaitForKID(ctx, fetch, rotated.NewKID, timeout, opts.interval(), opts.now, opts.sleep)
+	polls, err := uc.WaitPublished(ctx, o, fetch, timeout, opts.interval())
 	published := err == nil
 	res.Published = &published
 	if published {
@@ -246,12 +212,12 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 			out.Printf("%s %s is published in %s (after %s).\n", out.Success("Published:"), rotated.NewKID, rotated.JWKSURL, plural(polls, "fetch", "fetches"))
 		}
 	}
-	if published && retirer != nil {
-		if rerr := opts.retire(ctx, retirer, plan, rotated, ro.RetireOldAfter, &res, auditor, p.Name, prov.Name(), out, errP); rerr != nil {
+	if published && uc.Retires() {
+		if rerr := opts.retire(ctx, uc, o, &res, out, errP); rerr != nil {
 			_ = writeJSON(opts, res)
 			return rerr
 		}
-	} else if retirer != nil {
+	} else if uc.Retires() {
 		errP.Println(errP.Warning("The previous keys were kept:") + " the new key was not seen published.")
 	}
 	if jerr := writeJSON(opts, res); jerr != nil {
@@ -263,32 +229,21 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 	return auditErr
 }
 
-// retire waits, then withdraws the keys the rotation replaced. Ctrl-C
-// during the wait keeps them, and says so.
-func (opts *RegenOptions) retire(ctx context.Context, retirer provider.KeyRetirer, plan *provider.RotatePlan, rotated *provider.RotateResult,
-	wait time.Duration, res *result, auditor Auditor, profile, prov string, out, errP *ui.Printer) error {
+// retire reports the wait before the previous keys are retired, and
+// what the retirement did.
+func (opts *RegenOptions) retire(ctx context.Context, uc *admin.Rotate, o *admin.RotateOutcome, res *result, out, errP *ui.Printer) error {
+	wait := uc.Options.RetireOldAfter
 	if opts.Output == "text" {
 		errP.Printf("Waiting %s before retiring the previous keys (until %s); Ctrl-C keeps them.\n",
 			durations.Format(wait), opts.now().Add(wait).Local().Format(time.RFC1123))
 	}
-	if err := opts.sleep(ctx, wait); err != nil {
-		return errs.Wrap(errs.KindInterrupted, fmt.Errorf("the new key %s is in use; the previous keys were kept: %w", rotated.NewKID, err))
-	}
-	after, err := retirer.RetireKeys(ctx, plan, rotated)
-	entry := audit.Entry{Profile: profile, Provider: prov, Action: audit.ActionRotateKey, Detail: string(opts.Use) + " key: retire previous keys"}
-	if after != nil {
+	err := uc.RetireOld(ctx, o)
+	if after := o.Retirement; after != nil {
 		res.Retired, res.Notes = after.Retired, after.Notes
 	}
 	if err != nil {
-		entry.Result, entry.Detail = "failed", entry.Detail+": "+err.Error()
-		opts.record(auditor, entry)
-		return fmt.Errorf("retiring the previous %s keys: %w", opts.Use, err)
+		return err
 	}
-	entry.Result = "retired"
-	if len(res.Retired) > 0 {
-		entry.Detail += " " + strings.Join(res.Retired, ", ")
-	}
-	opts.record(auditor, entry)
 	if opts.Output == "text" {
 		if len(res.Retired) > 0 {
 			out.Printf("%s %s\n", out.Success("Retired:"), strings.Join(res.Retired, ", "))
@@ -296,15 +251,6 @@ func (opts *RegenOptions) retire(ctx context.Context, retirer provider.KeyRetire
 		for _, n := range res.Notes {
 			out.Println(out.Dim("note: " + n))
 		}
-	}
-	return nil
-}
-
-func (opts *RegenOptions) record(a Auditor, e audit.Entry) error {
-	e.Time = opts.now()
-	if err := a.Append(e); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", ui.Sanitize(err.Error()))
-		return err
 	}
 	return nil
 }
@@ -335,64 +281,6 @@ func (opts *RegenOptions) sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// WaitForKID fetches a JWKS until it lists kid or timeout passes, and
-// returns how many fetches it took. A failed fetch is tried again: the
-// endpoint may be restarting with the new key. The timeout is a
-// KindNetwork error naming the last problem seen.
-func WaitForKID(ctx context.Context, fetch func(context.Context) ([]byte, error), kid string, timeout, interval time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) (int, error) {
-	deadline := now().Add(timeout)
-	var last string
-	for polls := 1; ; polls++ {
-		body, err := fetch(ctx)
-		switch {
-		case err != nil:
-			if ctx.Err() != nil {
-				return polls, errs.Wrap(errs.KindInterrupted, fmt.Errorf("waiting for the new key: %w", ctx.Err()))
-			}
-			last = err.Error()
-		case hasKID(body, kid):
-			return polls, nil
-		default:
-			last = "the JWKS does not list it yet"
-		}
-		left := deadline.Sub(now())
-		if left <= 0 {
-			return polls, errs.New(errs.KindNetwork, "the new key %s did not appear in the JWKS within %s (%s; last: %s); relying parties cannot verify tokens signed with it until it does: check the IdP and 'idpctl key list'", kid, durations.Format(timeout), plural(polls, "fetch", "fetches"), last)
-		}
-		if err := sleep(ctx, min(interval, left)); err != nil {
-			return polls, errs.Wrap(errs.KindInterrupted, fmt.Errorf("waiting for the new key: %w", err))
-		}
-	}
-}
-
-// hasKID reports whether a JWK Set lists kid. Keys that go-jose cannot
-// load (a symmetric encryption key, an unknown type) still count as
-// published, so their ids are read from the raw members too.
-func hasKID(body []byte, kid string) bool {
-	set, _, err := jose.ParseJWKS(body)
-	if err != nil {
-		return false
-	}
-	for _, k := range set.Keys {
-		if k.KeyID == kid {
-			return true
-		}
-	}
-	var raw struct {
-		Keys []struct {
-			KID string `json:"kid"`
-		} `json:"keys"`
-	}
-	if json.Unmarshal(body, &raw) == nil {
-		for _, k := range raw.Keys {
-			if k.KID == kid {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func writePlan(p *ui.Printer, provName, profile string, plan *provider.RotatePlan) {

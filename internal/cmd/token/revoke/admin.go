@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/idpctl/idpctl/internal/audit"
+	"github.com/idpctl/idpctl/internal/admin"
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/errs"
@@ -26,10 +26,7 @@ import (
 )
 
 // Auditor records admin actions.
-type Auditor interface {
-	Check() error
-	Append(audit.Entry) error
-}
+type Auditor = admin.Recorder
 
 // AdminOptions are the inputs of the admin form of token revoke.
 type AdminOptions struct {
@@ -43,6 +40,9 @@ type AdminOptions struct {
 	// Interrupts delivers Ctrl-C presses during a run and a function that
 	// stops the delivery; nil means none are watched.
 	Interrupts func() (<-chan os.Signal, func())
+	// Limiter paces the run; the adapter Provider builds reports its
+	// answers' rate-limit headers to it. Nil learns from 429s only.
+	Limiter *offboard.Limiter
 	// ProfileFlag is --profile as given, repeated in the resume hint.
 	ProfileFlag string
 
@@ -59,7 +59,7 @@ type AdminOptions struct {
 const maxUsersFile = 32 << 20
 
 // planShown is how many users' calls the plan spells out.
-const planShown = 3
+const planShown = admin.PlanShown
 
 // notableShown bounds the per-user table printed at a terminal.
 const notableShown = 50
@@ -87,8 +87,14 @@ func AdminRun(ctx context.Context, o *RevokeOptions) error {
 		return err
 	}
 	f := o.Factory
+	// The limiter is made before the adapter so that the adapter can be
+	// given its observer: the bulk run then pauses on a spent budget.
+	lim := offboard.NewLimiter(f.Now, nil)
 	a := &AdminOptions{
-		IO: o.IO, Provider: f.Provider,
+		IO: o.IO, Limiter: lim,
+		Provider: func(ctx context.Context) (provider.Provider, *config.Resolved, error) {
+			return f.ProviderObserved(ctx, lim.Observe)
+		},
 		Audit:    func() (Auditor, error) { return f.AuditLog() },
 		StateDir: xdg.StateDir, ReadFile: readUsersFile, Now: f.Now,
 		Interrupts: systemInterrupts, ProfileFlag: f.Flags.Profile,
@@ -183,12 +189,6 @@ func readUsersFile(path string) ([]byte, error) {
 	return raw, nil
 }
 
-// userPlan is the calls for one user.
-type userPlan struct {
-	User  string          `json:"user"`
-	Calls []provider.Call `json:"calls"`
-}
-
 type planDoc struct {
 	DryRun     bool               `json:"dry_run"`
 	Provider   string             `json:"provider"`
@@ -199,7 +199,7 @@ type planDoc struct {
 	Done       int                `json:"done_earlier,omitempty"`
 	Duplicates int                `json:"duplicates,omitempty"`
 	Problems   []offboard.Problem `json:"problems,omitempty"`
-	Plan       []userPlan         `json:"plan"`
+	Plan       []admin.UserPlan   `json:"plan"`
 }
 
 func adminRun(ctx context.Context, o *AdminOptions) error {
@@ -228,14 +228,34 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 	if in.list != nil {
 		doc.Duplicates, doc.Problems = in.list.Duplicates, in.list.Problems
 	}
-	for _, u := range in.users[:min(planShown, len(in.users))] {
-		calls, err := rev.PlanRevokeUser(provider.RevokeUserRequest{User: u, Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles})
-		if err != nil {
-			return err
+	uc := &admin.RevokeUsers{
+		Guard:   cli.AdminGuard(o.IO, o.Yes, func() (admin.Recorder, error) { return o.Audit() }, o.Now),
+		Revoker: rev, Profile: p.Name, Users: in.users, DryRun: o.DryRun,
+		Request:  provider.RevokeUserRequest{Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles},
+		Parallel: o.Parallel, AllowMissing: o.AllowMissing, Now: o.Now, Sleep: o.Sleep, Limiter: o.Limiter,
+		Show: func(plan admin.RevokePlan) {
+			doc.Users, doc.Done, doc.Plan = plan.Users, plan.Done, plan.Plan
+			if !o.DryRun {
+				writePlan(ui.New(o.IO.ErrOut, o.IO.ColorEnabledStderr()), doc, in)
+			}
+		},
+	}
+	if in.fromFile {
+		mode := offboard.JournalNew
+		switch {
+		case o.Resume:
+			mode = offboard.JournalResume
+		case o.Restart:
+			mode = offboard.JournalRestart
 		}
-		doc.Plan = append(doc.Plan, userPlan{User: u, Calls: calls})
+		uc.Journal = &admin.JournalSpec{StateDir: o.StateDir, Source: in.name, Mode: mode,
+			Key: offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw,
+				IdP: offboard.NewIdP(prov.Name(), p.Issuer, p.Admin)}}
 	}
 	if o.DryRun {
+		if _, err := uc.Run(ctx); err != nil {
+			return err
+		}
 		if o.Output == "json" {
 			enc := json.NewEncoder(o.IO.Out)
 			enc.SetIndent("", "  ")
@@ -245,69 +265,7 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, "Dry run: nothing was sent.")
 		return nil
 	}
-
-	auditor, err := o.Audit()
-	if err != nil {
-		return err
-	}
-	if err := auditor.Check(); err != nil {
-		return fmt.Errorf("%w; admin actions are not run without their audit record", err)
-	}
-	var journal *offboard.Journal
-	if in.fromFile {
-		dir, err := o.StateDir()
-		if err != nil {
-			return err
-		}
-		mode := offboard.JournalNew
-		switch {
-		case o.Resume:
-			mode = offboard.JournalResume
-		case o.Restart:
-			mode = offboard.JournalRestart
-		}
-		key := offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw,
-			IdP: offboard.NewIdP(prov.Name(), p.Issuer, p.Admin)}
-		if journal, err = offboard.OpenJournal(dir, key, mode, in.name, len(in.users), o.now()); err != nil {
-			return err
-		}
-	}
-	left := len(in.users)
-	if journal != nil && o.Resume {
-		// The plan and the question count the users left, and spell out
-		// the first of them, not the ones an earlier run finished.
-		var todo []string
-		for _, u := range in.users {
-			if _, done := journal.Final(u); !done {
-				todo = append(todo, u)
-			}
-		}
-		left = len(todo)
-		doc.Users, doc.Done, doc.Plan = left, len(in.users)-left, nil
-		for _, u := range todo[:min(planShown, len(todo))] {
-			calls, err := rev.PlanRevokeUser(provider.RevokeUserRequest{User: u, Client: o.Client, Method: o.Method})
-			if err != nil {
-				_ = journal.Close()
-				return err
-			}
-			doc.Plan = append(doc.Plan, userPlan{User: u, Calls: calls})
-		}
-	}
-	errP := ui.New(o.IO.ErrOut, o.IO.ColorEnabledStderr())
-	writePlan(errP, doc, in)
-	question := fmt.Sprintf("Revoke the tokens of %s at %s (profile %s)?", plural(left, "user"), prov.Name(), p.Name)
-	if err := cli.Confirm(o.IO, o.Yes, false, question); err != nil {
-		if journal != nil {
-			if o.Resume {
-				_ = journal.Close()
-			} else {
-				// A journal of a run that never started must not block the next one.
-				_ = journal.Remove()
-			}
-		}
-		return err
-	}
-	return o.execute(ctx, rev, prov.Name(), p, in, journal, auditor)
+	return o.execute(ctx, uc, prov.Name(), in)
 }
 
 func (o *AdminOptions) now() time.Time {
@@ -317,18 +275,14 @@ func (o *AdminOptions) now() time.Time {
 	return time.Now()
 }
 
-func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoker, provName string, p *config.Resolved, in *input, journal *offboard.Journal, auditor Auditor) error {
-	runCtx, stopRun := context.WithCancel(ctx)
-	defer stopRun()
-	abort := make(chan struct{})
+// execute runs the confirmed revocation with its progress, Ctrl-C
+// handling and per-user output.
+func (o *AdminOptions) execute(ctx context.Context, uc *admin.RevokeUsers, provName string, in *input) error {
 	var outMu sync.Mutex // stderr notes and the bar come from several goroutines
 	errOut := o.IO.ErrOut
 	list := in.fromFile
 	stdoutTTY := o.IO.IsStdoutTTY()
 	var bar *ui.Progress
-	if list && o.IO.IsStderrTTY() && !(o.Output == "json" && stdoutTTY) {
-		bar = ui.New(errOut, o.IO.ColorEnabledStderr()).NewProgress("revoking", len(in.users), o.Now)
-	}
 	note := func(format string, args ...any) {
 		outMu.Lock()
 		defer outMu.Unlock()
@@ -338,12 +292,20 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 		// Messages quote the IdP; shown escaped like all terminal text.
 		fmt.Fprintln(errOut, ui.Sanitize(fmt.Sprintf(format, args...)))
 	}
+	uc.Warn = func(err error) { note("warning: %v", err) }
 
-	if o.Interrupts != nil {
+	// Set up once confirmed: the prompt keeps Ctrl-C's usual meaning.
+	uc.Watch = func(ctx context.Context) (context.Context, <-chan struct{}, func()) {
+		if list && o.IO.IsStderrTTY() && !(o.Output == "json" && stdoutTTY) {
+			bar = ui.New(errOut, o.IO.ColorEnabledStderr()).NewProgress("revoking", len(in.users), o.Now)
+		}
+		runCtx, stopRun := context.WithCancel(ctx)
+		abort := make(chan struct{})
+		if o.Interrupts == nil {
+			return runCtx, abort, stopRun
+		}
 		sig, stopSig := o.Interrupts()
-		defer stopSig()
 		finished := make(chan struct{})
-		defer close(finished)
 		go func() {
 			n := 0
 			for {
@@ -363,11 +325,11 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 				}
 			}
 		}()
+		return runCtx, abort, func() { close(finished); stopSig(); stopRun() }
 	}
 
-	lim := offboard.NewLimiter(o.Now, o.Sleep)
 	var pausedUntil time.Time
-	lim.OnPause = func(until time.Time, reason offboard.PauseReason) {
+	uc.OnPause = func(until time.Time, reason offboard.PauseReason) {
 		outMu.Lock()
 		pausedUntil = until
 		outMu.Unlock()
@@ -381,19 +343,8 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 
 	enc := json.NewEncoder(o.IO.Out)
 	outP := ui.New(o.IO.Out, o.IO.ColorEnabled())
-	var auditErr error
 	var notable []offboard.Result
-	onResult := func(r offboard.Result) {
-		if !r.Resumed {
-			err := auditor.Append(audit.Entry{
-				Time: r.Time, Profile: p.Name, Provider: provName, Action: audit.ActionRevokeUser,
-				User: r.User, Client: r.Client, Result: string(r.Outcome), RequestID: r.RequestID, Detail: firstOf(r.Detail, r.Error),
-			})
-			if err != nil && auditErr == nil {
-				auditErr = err
-				note("warning: %v; results are still reported here and in the journal", err)
-			}
-		}
+	uc.OnResult = func(r offboard.Result) {
 		outMu.Lock()
 		if bar != nil && !pausedUntil.IsZero() && o.now().After(pausedUntil) {
 			pausedUntil = time.Time{}
@@ -416,25 +367,16 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 		}
 	}
 
-	eng := &offboard.Engine{
-		Revoker: rev, Request: provider.RevokeUserRequest{Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles},
-		Journal: journal, Limiter: lim, Parallel: o.Parallel, Now: o.Now, Sleep: o.Sleep,
-		OnResult: onResult, Abort: abort, AllowMissing: o.AllowMissing,
+	res, runErr := uc.Run(ctx)
+	sum := res.Summary
+	if sum == nil {
+		// Refused, or stopped before the first user: nothing ran.
+		return runErr
 	}
-	sum, runErr := eng.Run(runCtx, in.users)
 	if bar != nil {
 		outMu.Lock()
 		bar.Finish()
 		outMu.Unlock()
-	}
-	if journal != nil {
-		if runErr == nil {
-			if err := journal.Remove(); err != nil {
-				note("warning: %v", err)
-			}
-		} else {
-			_ = journal.Close()
-		}
 	}
 
 	if list {
@@ -453,7 +395,7 @@ func (o *AdminOptions) execute(ctx context.Context, rev provider.UserTokenRevoke
 		}
 		errP.Println(errP.Dim("Access tokens already issued stay valid " + valid + "."))
 	}
-	return o.finalError(provName, in, sum, runErr, auditErr)
+	return o.finalError(provName, in, sum, runErr, res.AuditErr)
 }
 
 func (o *AdminOptions) finalError(provName string, in *input, sum *offboard.Summary, runErr, auditErr error) error {

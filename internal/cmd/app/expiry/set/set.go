@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/idpctl/idpctl/internal/audit"
+	"github.com/idpctl/idpctl/internal/admin"
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/cmd/app/expiry/view"
 	"github.com/idpctl/idpctl/internal/config"
@@ -23,10 +23,7 @@ import (
 )
 
 // Auditor records admin actions.
-type Auditor interface {
-	Check() error
-	Append(audit.Entry) error
-}
+type Auditor = admin.Recorder
 
 // SetOptions are the inputs of app expiry set.
 type SetOptions struct {
@@ -172,63 +169,56 @@ func setRun(ctx context.Context, opts *SetOptions) error {
 	if err != nil {
 		return err
 	}
-	plan, err := mgr.PlanExpiry(ctx, opts.App, ch)
-	if err != nil {
-		return err
-	}
-	changes := view.Diff(&plan.Before, &plan.After)
-	res := result{App: opts.App, Provider: prov.Name(), DryRun: opts.DryRun, Changes: changes, Before: view.ToJSON(&plan.Before), After: view.ToJSON(&plan.After), Calls: plan.Calls, Warnings: plan.Warnings}
 	out := ui.ForStdout(opts.IO)
 	errP := ui.New(opts.IO.ErrOut, opts.IO.ColorEnabledStderr())
-	if opts.Output == "text" {
-		writeDiff(out, plan)
+	var changes []view.Change
+	uc := &admin.SetExpiry{
+		Guard:   cli.AdminGuard(opts.IO, opts.Yes, func() (admin.Recorder, error) { return opts.Audit() }, opts.Now),
+		Manager: mgr, Profile: p.Name, App: opts.App, Change: ch, DryRun: opts.DryRun,
+		Diff: func(before, after *provider.Lifetimes) (int, string) {
+			changes = view.Diff(before, after)
+			return len(changes), view.DiffText(changes)
+		},
+		Mismatch: func(ch provider.LifetimeChange, planned, got *provider.Lifetimes) string {
+			if m := mismatches(ch, planned, got); len(m) > 0 {
+				return view.DiffText(m)
+			}
+			return ""
+		},
+		Show: func(plan *provider.ExpiryPlan) {
+			if opts.Output == "text" {
+				writeDiff(out, plan)
+			}
+			for _, w := range plan.Warnings {
+				errP.Println(errP.Warning("warning: ") + w)
+			}
+			if opts.Output == "text" && len(plan.Calls) > 0 {
+				errP.Println("The change sends:")
+				for _, c := range plan.Calls {
+					errP.Printf("  %s\n", c.String())
+				}
+			}
+		},
 	}
-	for _, w := range plan.Warnings {
-		errP.Println(errP.Warning("warning: ") + w)
+	o, err := uc.Run(ctx)
+	if o.Plan == nil || (err != nil && !o.Applied) {
+		return err
 	}
-	if opts.Output == "text" && len(plan.Calls) > 0 {
-		errP.Println("The change sends:")
-		for _, c := range plan.Calls {
-			errP.Printf("  %s\n", c.String())
+	plan := o.Plan
+	res := result{App: opts.App, Provider: prov.Name(), DryRun: opts.DryRun, Changes: changes, Before: view.ToJSON(&plan.Before), After: view.ToJSON(&plan.After), Calls: plan.Calls, Warnings: plan.Warnings}
+	if !o.Applied {
+		if len(changes) == 0 {
+			errP.Println("Nothing changes: the app already has these settings.")
+		} else {
+			errP.Println("Dry run: nothing was changed.")
 		}
-	}
-	if len(changes) == 0 {
-		errP.Println("Nothing changes: the app already has these settings.")
 		return writeJSON(opts, res)
 	}
-	if opts.DryRun {
-		errP.Println("Dry run: nothing was changed.")
-		return writeJSON(opts, res)
-	}
-	auditor, err := opts.Audit()
-	if err != nil {
-		return err
-	}
-	if err := auditor.Check(); err != nil {
-		return fmt.Errorf("%w; admin actions are not run without their audit record", err)
-	}
-	question := fmt.Sprintf("Apply %d %s to %s at %s (profile %s)?", len(changes), pluralWord(len(changes), "change"), opts.App, prov.Name(), p.Name)
-	if err := cli.Confirm(opts.IO, opts.Yes, plan.Destructive, question); err != nil {
-		return err
-	}
-	entry := audit.Entry{Profile: p.Name, Provider: prov.Name(), Action: audit.ActionSetExpiry, App: opts.App, Detail: view.DiffText(changes)}
-	got, err := mgr.ApplyExpiry(ctx, plan)
-	if err != nil {
-		entry.Result, entry.Detail = "failed", entry.Detail+": "+err.Error()
-		opts.audit(auditor, entry)
-		return fmt.Errorf("applying the change to %s: %w", opts.App, err)
-	}
+	got := o.ReadBack
 	res.Applied = true
 	rb := view.ToJSON(got)
 	res.ReadBack = &rb
 	res.Mismatch = mismatches(ch, &plan.After, got)
-	if len(res.Mismatch) > 0 {
-		entry.Result = "mismatch"
-		entry.Detail += "; read back: " + view.DiffText(res.Mismatch)
-	} else {
-		entry.Result = "applied"
-	}
-	auditErr := opts.audit(auditor, entry)
 	if opts.Output == "text" {
 		out.Println()
 		out.Println(out.Heading("Read back from " + prov.Name() + ":"))
@@ -244,18 +234,7 @@ func setRun(ctx context.Context, opts *SetOptions) error {
 		}
 		return fmt.Errorf("the IdP holds other values than planned after the change: %s", strings.Join(parts, "; "))
 	}
-	return auditErr
-}
-
-func (opts *SetOptions) audit(a Auditor, e audit.Entry) error {
-	if opts.Now != nil {
-		e.Time = opts.Now()
-	}
-	if err := a.Append(e); err != nil {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", ui.Sanitize(err.Error()))
-		return err
-	}
-	return nil
+	return o.AuditErr
 }
 
 // mismatches compares the read-back with the plan on the settings the
@@ -305,11 +284,4 @@ func writeReadBack(p *ui.Printer, l *provider.Lifetimes) {
 		rows = append(rows, []string{r.Setting, r.Value, r.Native, r.Source})
 	}
 	p.Table([]string{"SETTING", "VALUE", "NATIVE", "SOURCE"}, rows)
-}
-
-func pluralWord(n int, w string) string {
-	if n == 1 {
-		return w
-	}
-	return w + "s"
 }
