@@ -140,9 +140,10 @@ func (u *RevokeUsers) Run(ctx context.Context) (*RevokeOutcome, error) {
 						todo = append(todo, user)
 					}
 				}
-				// Only the client and method carry over to this plan, as
-				// they always have.
-				plan, err := u.planFor(todo, provider.RevokeUserRequest{Client: u.Request.Client, Method: u.Request.Method})
+				// The whole template carries over: a resumed plan shows
+				// the calls the resumed run will make (--include-app-roles
+				// included).
+				plan, err := u.planFor(todo, u.Request)
 				if err != nil {
 					_ = journal.Close()
 					return Plan{}, err

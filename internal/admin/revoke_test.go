@@ -15,9 +15,10 @@ import (
 )
 
 type fakeUserRevoker struct {
-	mu   sync.Mutex
-	tr   *trace
-	sent []string
+	mu      sync.Mutex
+	planned []provider.RevokeUserRequest
+	tr      *trace
+	sent    []string
 	// observe is the adapter's rate-limit observer; answers say the
 	// budget is spent.
 	observe func(http.Header)
@@ -26,6 +27,9 @@ type fakeUserRevoker struct {
 
 func (f *fakeUserRevoker) Name() string { return "fake" }
 func (f *fakeUserRevoker) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Call, error) {
+	f.mu.Lock()
+	f.planned = append(f.planned, req)
+	f.mu.Unlock()
 	return []provider.Call{{Method: "DELETE", Path: "/users/" + req.User + "/sessions"}}, nil
 }
 func (f *fakeUserRevoker) RevokeUser(_ context.Context, req provider.RevokeUserRequest) (*provider.RevokeUserResult, error) {
@@ -111,5 +115,32 @@ func TestRevokeUsersPacesWithTheLimiterTheAdapterReportsTo(t *testing.T) {
 	o, err := u.Run(context.Background())
 	if err != nil || o.Summary.Pauses == 0 || len(slept) == 0 {
 		t.Fatalf("err = %v, pauses %d, slept %v: the spent budget did not pause the run", err, o.Summary.Pauses, slept)
+	}
+}
+
+func TestAResumedPlanKeepsEveryOptionOfTheRequest(t *testing.T) {
+	g, _, _, _ := setup(nil)
+	r := &fakeUserRevoker{}
+	dir := t.TempDir()
+	u := newRevokeUsers(g, r, dir)
+	u.Request = provider.RevokeUserRequest{Method: "grants", IncludeAppRoles: true}
+	j, err := offboard.OpenJournal(dir, u.Journal.Key, offboard.JournalNew, "leavers.csv", len(u.Users), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	u.Journal.Mode = offboard.JournalResume
+	if _, err := u.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.planned) == 0 {
+		t.Fatal("nothing was planned")
+	}
+	for _, req := range r.planned {
+		if !req.IncludeAppRoles || req.Method != "grants" {
+			t.Fatalf("a resumed plan dropped an option: %+v", req)
+		}
 	}
 }

@@ -114,6 +114,9 @@ func orNone(s string) string {
 // changed input never inherits another list's progress.
 type JournalKey struct {
 	Provider, Profile, Client, Method string
+	// IncludeAppRoles is --include-app-roles: a run that also removes
+	// app-role grants is another run than one that keeps them.
+	IncludeAppRoles bool
 	// Input is the users file's content (or the users, one per line).
 	Input []byte
 	// IdP is where the run revokes. It is recorded in the journal, not
@@ -127,6 +130,10 @@ func (k JournalKey) Hash() string {
 	h := sha256.New()
 	for _, s := range []string{k.Provider, k.Profile, k.Client, k.Method} {
 		fmt.Fprintf(h, "%d:%s\n", len(s), s)
+	}
+	if k.IncludeAppRoles {
+		// Only when set, so keys of runs without it keep their hash.
+		fmt.Fprint(h, "include-app-roles\n")
 	}
 	h.Write(k.Input)
 	return hex.EncodeToString(h.Sum(nil))

@@ -165,3 +165,15 @@ func TestAResumeAtAnotherIdPIsRefused(t *testing.T) {
 		t.Fatalf("alice not carried over: %+v", r)
 	}
 }
+
+func TestIncludingAppRolesMakesAnotherRun(t *testing.T) {
+	k := JournalKey{Provider: "oracle", Profile: "prod", Method: "grants", Input: []byte("ann\n")}
+	with := k
+	with.IncludeAppRoles = true
+	if k.Hash() == with.Hash() {
+		t.Fatal("a run removing app-role grants would resume a run that keeps them")
+	}
+	if k.Hash() != (JournalKey{Provider: "oracle", Profile: "prod", Method: "grants", Input: []byte("ann\n")}).Hash() {
+		t.Fatal("the hash of a key without the option is not stable")
+	}
+}

@@ -249,7 +249,7 @@ func adminRun(ctx context.Context, o *AdminOptions) error {
 			mode = offboard.JournalRestart
 		}
 		uc.Journal = &admin.JournalSpec{StateDir: o.StateDir, Source: in.name, Mode: mode,
-			Key: offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, Input: in.raw,
+			Key: offboard.JournalKey{Provider: prov.Name(), Profile: p.Name, Client: o.Client, Method: o.Method, IncludeAppRoles: o.IncludeAppRoles, Input: in.raw,
 				IdP: offboard.NewIdP(prov.Name(), p.Issuer, p.Admin)}}
 	}
 	if o.DryRun {
