@@ -212,6 +212,12 @@ func FuzzURLPasswordNeverShowsThePassword(f *testing.F) {
 		if !has || len(p) < 8 || strings.Count(raw, p) != 1 || strings.Contains(u.Host+u.User.Username()+u.Scheme, p) {
 			return
 		}
+		// Escaping the rest of the URL can spell the password anew
+		// ("\xb0" + "0000000" is written "%B00000000"): only the password's
+		// own place counts.
+		if rest := (&url.URL{Scheme: u.Scheme, User: url.User(u.User.Username()), Host: u.Host, Path: u.Path}).String(); strings.Contains(rest, p) || strings.Contains(rest, url.QueryEscape(p)) {
+			return
+		}
 		out := URLPassword(raw)
 		if strings.Contains(out, p) || strings.Contains(out, url.QueryEscape(p)) {
 			t.Fatalf("%q -> %q shows the password", raw, out)
