@@ -237,6 +237,10 @@ var opaqueToken = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompi
 // blankTokens removes known token values, JWT-shaped strings and long
 // opaque strings, then cleans the text for printing.
 func blankTokens(s string, known []string) string {
+	// The known tokens were read by encoding/json, which turns each
+	// invalid UTF-8 byte into U+FFFD; spell the body the same way first,
+	// or a token holding such bytes would not be found in it.
+	s = strings.Map(func(r rune) rune { return r }, s)
 	s = redact.Text(s, known...)
 	s = opaqueToken().ReplaceAllString(s, redact.Mask)
 	return provider.Clean(s)
