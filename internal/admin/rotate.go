@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/idpctl/idpctl/internal/audit"
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/provider"
 )
@@ -170,12 +171,5 @@ func (u *Rotate) sleep(ctx context.Context, d time.Duration) error {
 	if u.Sleep != nil {
 		return u.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return durations.Sleep(ctx, d)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/oauth"
 	"github.com/idpctl/idpctl/internal/tokens"
@@ -78,17 +79,7 @@ func CacheIssuer(p *config.Resolved) string {
 	return p.Endpoints.Token
 }
 
-// sleepCtx waits d, or less if ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func sleepCtx(ctx context.Context, d time.Duration) error { return durations.Sleep(ctx, d) }
 
 // grants wires the profile's grants to the terminal, the browser, the
 // clock and the credential store.

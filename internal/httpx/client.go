@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/redact"
 )
@@ -444,16 +445,7 @@ func hostOf(raw string) string {
 	return "the server"
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func sleepCtx(ctx context.Context, d time.Duration) error { return durations.Sleep(ctx, d) }
 
 type discardLogger struct{}
 

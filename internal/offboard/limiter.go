@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 )
@@ -212,13 +213,4 @@ func (l *Limiter) pauseUntil(t time.Time, reason PauseReason) {
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func sleepCtx(ctx context.Context, d time.Duration) error { return durations.Sleep(ctx, d) }

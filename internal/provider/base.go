@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 )
@@ -195,14 +196,7 @@ func (c *Client) Sleep(ctx context.Context, d time.Duration) error {
 	if c.Env.Sleep != nil {
 		return c.Env.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return durations.Sleep(ctx, d)
 }
 
 // Do sends r with the credential and the retry rules above, and returns the

@@ -273,14 +273,7 @@ func (opts *RegenOptions) sleep(ctx context.Context, d time.Duration) error {
 	if opts.Sleep != nil {
 		return opts.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return durations.Sleep(ctx, d)
 }
 
 func writePlan(p *ui.Printer, provName, profile string, plan *provider.RotatePlan) {
