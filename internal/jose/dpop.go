@@ -126,9 +126,28 @@ type DPoPProofRequest struct {
 // Proof signs a DPoP proof JWT (RFC 9449 §4.2): typ dpop+jwt, the public
 // key in the jwk header, and jti, htm, htu, iat, plus ath and nonce when
 // given. Each call makes a new jti: a proof is single-use (§11.1).
-func (k *DPoPKey) Proof(r DPoPProofRequest) (string, error) {
-	if r.Method == "" {
+// ProofMethod checks an htm value and returns it in upper case: an HTTP
+// method as RFC 9110 §9.1 names them (extension methods allowed).
+func ProofMethod(m string) (string, error) {
+	m = strings.ToUpper(strings.TrimSpace(m))
+	if m == "" {
 		return "", errors.New("DPoP proof: no HTTP method")
+	}
+	if len(m) > 32 {
+		return "", errors.New("DPoP proof: the HTTP method is too long")
+	}
+	for _, r := range m {
+		if !(r >= 'A' && r <= 'Z') && r != '-' && r != '_' {
+			return "", fmt.Errorf("DPoP proof: %q is not an HTTP method", m)
+		}
+	}
+	return m, nil
+}
+
+func (k *DPoPKey) Proof(r DPoPProofRequest) (string, error) {
+	htm, err := ProofMethod(r.Method)
+	if err != nil {
+		return "", err
 	}
 	htu, err := ProofURL(r.URL)
 	if err != nil {
@@ -143,7 +162,7 @@ func (k *DPoPKey) Proof(r DPoPProofRequest) (string, error) {
 	}
 	claims := map[string]any{
 		"jti": base64.RawURLEncoding.EncodeToString(jti),
-		"htm": strings.ToUpper(r.Method),
+		"htm": htm,
 		"htu": htu,
 		"iat": r.Now.Unix(),
 	}

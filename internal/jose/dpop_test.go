@@ -112,3 +112,16 @@ func TestDPoPProofsRefuseWhatIsNotARequest(t *testing.T) {
 		t.Error("RS256 is not offered for DPoP keys")
 	}
 }
+
+func TestAProofMethodIsAnHTTPMethodInUpperCase(t *testing.T) {
+	for in, want := range map[string]string{"get": "GET", " PATCH ": "PATCH", "M-SEARCH": "M-SEARCH"} {
+		if got, err := ProofMethod(in); err != nil || got != want {
+			t.Errorf("ProofMethod(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "G ET", "GET\r\nX: y", "PÖST"} {
+		if _, err := ProofMethod(bad); err == nil {
+			t.Errorf("ProofMethod(%q) accepted", bad)
+		}
+	}
+}

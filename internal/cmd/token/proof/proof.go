@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
@@ -67,7 +66,7 @@ server answers 401 with a DPoP-Nonce header, make the proof again with
 
 func proofRun(ctx context.Context, opts *ProofOptions) error {
 	method := strings.ToUpper(strings.TrimSpace(opts.Method))
-	if !validMethod(method) {
+	if _, err := jose.ProofMethod(method); err != nil {
 		return errs.New(errs.KindUsage, "--method %q is not an HTTP method", opts.Method)
 	}
 	if _, err := jose.ProofURL(opts.URL); err != nil {
@@ -112,22 +111,4 @@ func proofRun(ctx context.Context, opts *ProofOptions) error {
 	}
 	_, err = fmt.Fprintln(opts.IO.Out, proof)
 	return err
-}
-
-// validMethod accepts the RFC 9110 methods and extension tokens.
-func validMethod(m string) bool {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
-		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
-		return true
-	}
-	if m == "" || len(m) > 32 {
-		return false
-	}
-	for _, r := range m {
-		if !(r >= 'A' && r <= 'Z') && r != '-' && r != '_' {
-			return false
-		}
-	}
-	return true
 }
