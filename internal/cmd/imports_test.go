@@ -17,9 +17,9 @@ const cmdPath = "github.com/idpctl/idpctl/internal/cmd"
 
 // shared are packages under internal/cmd that are no command of their own
 // but output helpers of a command group: any command may import them.
-var shared = map[string]bool{
-	cmdPath + "/app/expiry/view": true,
-}
+// None today: the lifetime table of app expiry get and set lives in
+// internal/ui/lifetimes.
+var shared = map[string]bool{}
 
 // assemblers build the command tree and so import every top-level command.
 var assemblers = map[string]bool{

@@ -8,13 +8,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/cmd/app/expiry/view"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/registry"
 	"github.com/idpctl/idpctl/internal/ui"
+	view "github.com/idpctl/idpctl/internal/ui/lifetimes"
 )
 
 // GetOptions are the inputs of app expiry get.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/idpctl/idpctl/internal/admin"
 	"github.com/idpctl/idpctl/internal/cli"
-	"github.com/idpctl/idpctl/internal/cmd/app/expiry/view"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/durations"
 	"github.com/idpctl/idpctl/internal/errs"
@@ -20,6 +19,7 @@ import (
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/registry"
 	"github.com/idpctl/idpctl/internal/ui"
+	view "github.com/idpctl/idpctl/internal/ui/lifetimes"
 )
 
 // Auditor records admin actions.

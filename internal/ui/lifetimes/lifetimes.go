@@ -1,7 +1,7 @@
-// Package view renders token lifetimes for `app expiry get` and `set`:
+// Package lifetimes renders token lifetimes for `app expiry get` and `set`:
 // human units for people, seconds for scripts, and where each value comes
 // from, since an inherited realm default and an app setting look alike.
-package view
+package lifetimes
 
 import (
 	"strings"
