@@ -122,11 +122,6 @@ func (s *Service) usable(ctx context.Context, at *credstore.AccessToken, r Reque
 	if at.DPoPJkt == "" && s.DPoPRequired {
 		return false
 	}
-	if at.DPoPJkt != "" {
-		if jkt, err := s.dpopKey(ctx); err != nil || jkt != at.DPoPJkt {
-			return false
-		}
-	}
 	if !coversScopes(at, r.Options.Scopes) {
 		return false
 	}
@@ -141,7 +136,17 @@ func (s *Service) usable(ctx context.Context, at *credstore.AccessToken, r Reque
 			minTTL = life / 2
 		}
 	}
-	return at.ExpiresAt.Sub(s.now()) >= minTTL
+	if at.ExpiresAt.Sub(s.now()) < minTTL {
+		return false
+	}
+	// Last: the key is read from the credential store, which is worth
+	// doing only for a token that would otherwise be served.
+	if at.DPoPJkt != "" {
+		if jkt, err := s.dpopKey(ctx); err != nil || jkt != at.DPoPJkt {
+			return false
+		}
+	}
+	return true
 }
 
 // coversScopes tells whether the token holds every requested scope: those
