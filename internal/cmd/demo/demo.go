@@ -380,6 +380,20 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 	})
 
 	ccGrant := tokens.GrantOptions{Flow: tokens.FlowClientCredentials, Options: oauth.TokenOptions{Scopes: []string{"api:read"}}}
+	// freshToken gets a new client-credentials token from the sandbox,
+	// past the cache, and verifies it against the JWKS as published now.
+	freshToken := func() (*jose.Verified, error) {
+		svc, err := df.TokenService(ctx, base, ccGrant)
+		if err != nil {
+			return nil, err
+		}
+		res, err := svc.Get(ctx, tokens.Request{Options: ccGrant.Options, NoCache: true})
+		if err != nil {
+			return nil, err
+		}
+		return jose.Verify(ctx, res.Token.AccessToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+	}
+
 	r.step("app expiry set "+sandbox.ServiceClientID+" --access-token 2m: the next token shows it", func() (string, error) {
 		m, err := registry.ExpiryManager(prov)
 		if err != nil {
@@ -394,15 +408,7 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 		if err != nil {
 			return "", err
 		}
-		svc, err := df.TokenService(ctx, base, ccGrant)
-		if err != nil {
-			return "", err
-		}
-		res, err := svc.Get(ctx, tokens.Request{Options: ccGrant.Options, NoCache: true})
-		if err != nil {
-			return "", err
-		}
-		v, err := jose.Verify(ctx, res.Token.AccessToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		v, err := freshToken()
 		if err != nil {
 			return "", err
 		}
@@ -425,15 +431,7 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 		if err != nil {
 			return "", err
 		}
-		svc, err := df.TokenService(ctx, base, ccGrant)
-		if err != nil {
-			return "", err
-		}
-		res, err := svc.Get(ctx, tokens.Request{Options: ccGrant.Options, NoCache: true})
-		if err != nil {
-			return "", err
-		}
-		v, err := jose.Verify(ctx, res.Token.AccessToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		v, err := freshToken()
 		if err != nil {
 			return "", err
 		}
