@@ -141,6 +141,11 @@ func URL(raw string, secrets ...string) string {
 // (user:pass@host becomes user:xxxxx@host) and leaves the rest as written:
 // for showing configured URLs such as a proxy. Text that is not a URL with
 // a password comes back unchanged.
+//
+// The password is cut out of the text in place rather than by writing the
+// parsed URL back out: re-escaping the rest can spell the password anew
+// (a fragment " 0000000" is written "%200000000"), and the user typed the
+// URL the way it should be shown.
 func URLPassword(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
@@ -150,8 +155,53 @@ func URLPassword(raw string) string {
 	if !has || pass == "" {
 		return raw
 	}
+	if from, to, ok := rawPasswordSpan(raw); ok {
+		out := raw[:from] + PasswordMask + raw[to:]
+		// Trust the cut only if it parses to the same URL with the mask
+		// for a password; otherwise fall back to writing the URL out.
+		if back, err := url.Parse(out); err == nil && back.User != nil && back.Host == u.Host &&
+			back.User.Username() == u.User.Username() && back.Path == u.Path && back.RawQuery == u.RawQuery &&
+			back.Fragment == u.Fragment {
+			if p, _ := back.User.Password(); p == PasswordMask {
+				return out
+			}
+		}
+	}
 	u.User = url.UserPassword(u.User.Username(), PasswordMask)
 	return u.String()
+}
+
+// rawPasswordSpan finds the password of a URL's user information in the
+// text as written, splitting it the way net/url does (RFC 3986 §3.2): the
+// authority follows the first "//" before any query or fragment and ends at
+// the next "/", the user information ends at the authority's last "@", and
+// the password follows the first ":" in it.
+func rawPasswordSpan(raw string) (from, to int, ok bool) {
+	s := raw
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		s = s[:i]
+	}
+	start := strings.Index(s, "//")
+	if start < 0 {
+		return 0, 0, false
+	}
+	start += 2
+	authority := s[start:]
+	if i := strings.IndexByte(authority, '/'); i >= 0 {
+		authority = authority[:i]
+	}
+	at := strings.LastIndexByte(authority, '@')
+	if at < 0 {
+		return 0, 0, false
+	}
+	colon := strings.IndexByte(authority[:at], ':')
+	if colon < 0 {
+		return 0, 0, false
+	}
+	return start + colon + 1, start + at, true
 }
 
 // JSON redacts a JSON document: sensitive members, private JWK members and
