@@ -85,6 +85,9 @@ type Request struct {
 	Form url.Values
 	// JSON is marshalled as the body when Form is nil.
 	JSON any
+	// Body is sent as it is when Form and JSON are nil; its Content-Type
+	// goes in Header (a SOAP envelope is text/xml).
+	Body []byte
 	// BasicUser and BasicPassword set HTTP Basic authentication.
 	BasicUser, BasicPassword string
 	// Idempotent requests are retried on 429, 502, 503 and 504 and on
@@ -361,6 +364,9 @@ func (c *Client) once(ctx context.Context, req Request, attempt int) (*Response,
 		}
 		body = b
 		r.SetHeader("Content-Type", "application/json")
+		r.SetBody(body)
+	case req.Body != nil:
+		body = req.Body
 		r.SetBody(body)
 	}
 	if r.Header.Get("Accept") == "" {

@@ -161,9 +161,14 @@ type Req struct {
 	Query url.Values
 	// Header adds request headers (Idempotency-Key, If-Match ...).
 	Header http.Header
-	// JSON is sent as the body; Form instead when set.
+	// JSON is sent as the body; Form instead when set; Body, as it is,
+	// when neither is (its Content-Type goes in Header).
 	JSON any
 	Form url.Values
+	Body []byte
+	// Read marks a call that only reads although its method is not one
+	// that says so (a SOAP query is a POST), so it is retried like a GET.
+	Read bool
 	// RetryRateLimited lets a write be repeated after a 429, which the
 	// vendor documents as "not processed". Never for token requests.
 	RetryRateLimited bool
@@ -207,7 +212,7 @@ func (c *Client) Do(ctx context.Context, r Req) (*httpx.Response, error) {
 	if target == "" {
 		target = c.URL(r.Path)
 	}
-	idempotent := Idempotent(r.Method)
+	idempotent := Idempotent(r.Method) || r.Read
 	maxAttempts := c.MaxAttempts
 	if maxAttempts <= 0 {
 		maxAttempts = DefaultMaxAttempts
@@ -218,7 +223,7 @@ func (c *Client) Do(ctx context.Context, r Req) (*httpx.Response, error) {
 	}
 	// httpx sends each attempt once: the loop here decides, on Env's clock,
 	// so that a test's injected Sleep sees every wait and Observe every 429.
-	hreq := httpx.Request{Method: r.Method, URL: target, Query: r.Query, Header: r.Header, JSON: r.JSON, Form: r.Form}
+	hreq := httpx.Request{Method: r.Method, URL: target, Query: r.Query, Header: r.Header, JSON: r.JSON, Form: r.Form, Body: r.Body}
 	for attempt := 1; ; attempt++ {
 		resp, err := c.Env.send(ctx, hreq, c.observe)
 		wait, retry := c.retryWait(resp, err, attempt, idempotent, r.RetryRateLimited)

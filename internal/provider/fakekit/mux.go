@@ -41,7 +41,8 @@ type Route struct {
 	// application/json. A JSON dialect (application/x-amz-json-1.1) is
 	// decoded as JSON; application/x-www-form-urlencoded is decoded into an
 	// object of strings (a repeated field is a violation) and checked
-	// against Body like JSON.
+	// against Body like JSON; text/xml (XMLContentType) is decoded by
+	// DecodeXML and checked the same way.
 	ContentType string
 	// Answer answers a request that kept the contract. body is the decoded
 	// JSON body (numbers as json.Number), nil without one.
@@ -315,6 +316,9 @@ func checkRequest(rt Route, r *http.Request, req Request) string {
 
 // decodeBody reads a request body as its route's media type says.
 func decodeBody(rt Route, raw []byte) (any, error) {
+	if rt.ContentType == XMLContentType {
+		return DecodeXML(raw)
+	}
 	if rt.ContentType == "application/x-www-form-urlencoded" {
 		form, err := url.ParseQuery(string(raw))
 		if err != nil {
