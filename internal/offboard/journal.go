@@ -48,7 +48,7 @@ type IdP struct {
 var notIdentity = map[string]bool{
 	"auth": true, "user": true, "client_id": true, "client_auth": true, "scope": true,
 	"ssh_user": true, "ssh_auth": true, "ssh_timeout": true, "ssh_known_hosts": true,
-	"key_set": true, "key_alg": true, "api": true, "imp_nodes": true,
+	"key_set": true, "key_alg": true, "api": true, "imp_nodes": true, "axl_version": true,
 }
 
 // NewIdP builds the identity from a profile's provider, issuer and admin

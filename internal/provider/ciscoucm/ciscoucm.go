@@ -22,6 +22,8 @@
 //     Authentication Service when asked to.
 //   - ssh_timeout: how long one CLI command may take (Go duration,
 //     default 10m).
+//   - axl_version: the AXL schema version of the getUser check (default
+//     12.5, understood by Unified CM 12.5, 14 and 15).
 //
 // AXL calls authenticate with HTTP Basic (the AXL user and the admin
 // secret).
@@ -45,6 +47,12 @@
 //     Administration (AUTHZ certificate).
 //   - The CLI prompt is "admin:" (Cisco TAC documents show "admin:run sql
 //     ...").
+//   - AXL getUser (AXLAPI.wsdl and AXLSoap.xsd, schema 12.5 to 15): a POST
+//     to /axl/ with SOAPAction "CUCM:DB ver=12.5 getUser"; an unknown user
+//     is a SOAP fault, HTTP 500, axlcode 5007 "Item not valid: The
+//     specified User was not found" (answers quoted from Unified CM 9.1
+//     and 10.5 on Cisco's community forum; the code is in AXL's error
+//     list).
 //   - Enterprise parameters "OAuth Access Token Expiry Timer" (minutes,
 //     1–1440, default 60) and "OAuth Refresh Token Expiry Timer" (days,
 //     default 60) under System > Enterprise Parameters (SSO and OAuth
@@ -63,10 +71,10 @@
 //     documented: a JSON 404, or a status other than "success" whose text
 //     says "not found", is reported as "user not found"; any other status
 //     is an error quoting the vendor's text with token-like values blanked.
-//     An empty success is "nothing to revoke" with a note that an unknown
-//     user may answer the same (AXL getUser could tell them apart; it is
-//     not called). The refresh tokens in the answer are counted per client
-//     and dropped.
+//     An empty success is checked with AXL getUser (see axl.go): a user
+//     AXL does not know is "user not found", one it knows is "nothing to
+//     revoke", and a check that fails fails the user.
+//     The refresh tokens in the answer are counted per client and dropped.
 //   - The internal AXL names of the two timer parameters: without them the
 //     timers are reported as unknown and cannot be set here (see
 //     UnsupportedExpiry). The refresh timer's range differs between

@@ -102,9 +102,97 @@ func TestRevokingCountsTokensPerClientAndKeepsNone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Outcome != provider.OutcomeNothingToRevoke || again.Detail != "no refresh tokens to revoke; the UCM may answer the same for an end user it does not know: check the user id" {
+	if again.Outcome != provider.OutcomeNothingToRevoke || again.Detail != "no refresh tokens to revoke (the end user exists)" {
 		t.Errorf("second call = %+v", again)
 	}
+	// The empty answer was checked with AXL getUser, as the schema has it.
+	reqs = f.fake.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests after the second revoke, want the revoke and an AXL getUser", len(reqs))
+	}
+	axl := reqs[2]
+	if axl.Method != http.MethodPost || axl.Path != "/axl/" || axl.Header.Get("SOAPAction") != `"CUCM:DB ver=12.5 getUser"` ||
+		!strings.HasPrefix(axl.Header.Get("Content-Type"), "text/xml") || axl.BasicUser != f.fake.User || axl.BasicPass != f.fake.Password ||
+		!strings.Contains(string(axl.Body), "<userid>jdoe</userid>") {
+		t.Errorf("AXL request = %+v", axl)
+	}
+}
+
+// The revoke API may answer an end user it does not know with an empty
+// success; AXL getUser's "Item not valid" fault (axlcode 5007) is what
+// says the user does not exist, so a mistyped id is not "nothing to
+// revoke".
+func TestAnEmptyAnswerForAnUnknownEndUserIsCheckedWithAXL(t *testing.T) {
+	f := newHTTPFixture(t)
+	f.fake.SetUnknownUser(ucmfake.UnknownUserEmpty)
+	f.fake.AddUser("left-no-tokens")
+	res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "jdoe-typo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeUserNotFound || !strings.Contains(res.Detail, `does not know the end user "jdoe-typo"`) || res.StillValid != "" {
+		t.Errorf("unknown user: %+v", res)
+	}
+	res, err = f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "left-no-tokens"})
+	if err != nil || res.Outcome != provider.OutcomeNothingToRevoke {
+		t.Errorf("known user without tokens: %+v, %v", res, err)
+	}
+	// A user id that needs escaping in XML reaches AXL as written.
+	f.fake.AddUser(`o'brien & <co>`)
+	res, err = f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: `o'brien & <co>`})
+	if err != nil || res.Outcome != provider.OutcomeNothingToRevoke {
+		t.Errorf("user id with XML characters: %+v, %v", res, err)
+	}
+}
+
+// When the check itself fails, the user is not reported done: an empty
+// answer proves nothing on its own.
+func TestAFailedAXLCheckFailsTheUser(t *testing.T) {
+	tests := []struct {
+		name    string
+		fail    ucmfake.Failure
+		n       int
+		kind    errs.Kind
+		msgPart string
+	}{
+		{"403", ucmfake.Fail403, 1, errs.KindRefused, "Standard AXL API Access"},
+		{"500 that stays", ucmfake.Fail500, 10, errs.KindNetwork, "could not be checked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newHTTPFixture(t)
+			f.fake.AddUser("jdoe")
+			_, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "jdoe"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.fake.SetUnknownUser(ucmfake.UnknownUserEmpty)
+			// The revoke succeeds; the faults are for the AXL call after it.
+			f.fake.FailAXLNext(tt.fail, tt.n)
+			res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ghost"})
+			if err == nil {
+				t.Fatalf("no error: %+v", res)
+			}
+			providertest.WantKind(t, err, tt.kind, tt.msgPart)
+		})
+	}
+}
+
+func TestTheAXLVersionSettingReachesTheSOAPAction(t *testing.T) {
+	fake := ucmfake.NewForAXL(t, "14.0")
+	providertest.Watch(t, fake.Close, fake.Errors)
+	fake.SetUnknownUser(ucmfake.UnknownUserEmpty)
+	env := providertest.Env(t, fake.URL, &provider.AdminAuth{Scheme: provider.AuthBasic, User: fake.User, Secret: fake.Password}, httpx.Options{Sleep: providertest.NoSleep})
+	env.Settings = map[string]string{"axl_version": "14.0"}
+	p := providertest.Adapter[*Provider](t, New, env)
+	res, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ghost"})
+	if err != nil || res.Outcome != provider.OutcomeUserNotFound {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	env.Settings = map[string]string{"axl_version": "fourteen"}
+	p = providertest.Adapter[*Provider](t, New, env)
+	_, err = p.PlanRevokeUser(provider.RevokeUserRequest{User: "ghost"})
+	providertest.WantKind(t, err, errs.KindUsage, "axl_version")
 }
 
 func TestAClientIDNarrowsTheRevocation(t *testing.T) {
@@ -113,7 +201,7 @@ func TestAClientIDNarrowsTheRevocation(t *testing.T) {
 	f.fake.IssueRefreshToken("jdoe", "webex")
 	req := provider.RevokeUserRequest{User: "jdoe", Client: "webex"}
 	calls, err := f.p.PlanRevokeUser(req)
-	if err != nil || len(calls) != 1 || calls[0].Path != "/ssosp/token/revoke?client_id=webex&user_id=jdoe" {
+	if err != nil || len(calls) != 2 || calls[0].Path != "/ssosp/token/revoke?client_id=webex&user_id=jdoe" || !strings.HasPrefix(calls[1].Path, "/axl/") {
 		t.Fatalf("plan = %v, %v", calls, err)
 	}
 	res, err := f.p.RevokeUser(context.Background(), req)

@@ -56,7 +56,8 @@ func (e explanation) text() string {
 	return strings.Join(parts, ": ")
 }
 
-// PlanRevokeUser lists the one call RevokeUser makes. The user is the end
+// PlanRevokeUser lists the calls RevokeUser makes: the revoke, and the AXL
+// check that follows only an empty answer. The user is the end
 // user's user id; the client, when given, is a client id.
 func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Call, error) {
 	if err := p.checkRevoke(req); err != nil {
@@ -66,7 +67,11 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 	if req.Client != "" {
 		purpose = "revoke the user's refresh tokens in that client"
 	}
-	return []provider.Call{{Method: http.MethodGet, Path: revokePath + "?" + revokeQuery(req).Encode(), Purpose: purpose}}, nil
+	check, err := p.planUserCheck()
+	if err != nil {
+		return nil, err
+	}
+	return []provider.Call{{Method: http.MethodGet, Path: revokePath + "?" + revokeQuery(req).Encode(), Purpose: purpose}, check}, nil
 }
 
 func (p *Provider) checkRevoke(req provider.RevokeUserRequest) error {
@@ -141,8 +146,20 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	}
 	res.StillValid = StillValid
 	if n == 0 {
+		// The revoke API may answer an end user it does not know like one
+		// without tokens; only AXL can tell them apart.
+		exists, err := p.userExists(ctx, req.User)
+		if err != nil {
+			return nil, fmt.Errorf("cisco-ucm: the revoke answered no refresh tokens for %q, and whether that user exists could not be checked: %w", req.User, err)
+		}
+		if !exists {
+			res.StillValid = ""
+			res.Outcome = provider.OutcomeUserNotFound
+			res.Detail = fmt.Sprintf("the UCM does not know the end user %q (AXL getUser: the specified user was not found)", req.User)
+			return res, nil
+		}
 		res.Outcome = provider.OutcomeNothingToRevoke
-		res.Detail = "no refresh tokens to revoke; " + unknownUserNote
+		res.Detail = "no refresh tokens to revoke (the end user exists)"
 		return res, nil
 	}
 	clients := make([]string, 0, len(perClient))
@@ -154,12 +171,6 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	res.Detail = fmt.Sprintf("%d refresh %s revoked (%s: %s)", n, plural(n, "token", "tokens"), plural(len(clients), "client", "clients"), strings.Join(clients, ", "))
 	return res, nil
 }
-
-// unknownUserNote qualifies an empty answer: whether the revoke API
-// answers an end user it does not know with a 404, a failure status or an
-// empty success is not documented, so an empty success cannot prove the
-// user exists.
-const unknownUserNote = "the UCM may answer the same for an end user it does not know: check the user id"
 
 func suffix(vendor string) string {
 	if vendor == "" {

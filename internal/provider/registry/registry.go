@@ -52,7 +52,7 @@ func adapters() map[string]adapter {
 		okta.Name:     {New: okta.New, Settings: []string{"authorization_server"}},
 		auth0.Name:    {New: auth0.New, Settings: []string{"tenant", "api"}},
 		oracle.Name:   {New: oracle.New},
-		ciscoucm.Name: {New: ciscoucm.New, Settings: []string{"host", "ssh_host", "ssh_user", "ssh_auth", "ssh_host_key_sha256", "ssh_known_hosts", "imp_nodes", "ssh_timeout"}},
+		ciscoucm.Name: {New: ciscoucm.New, Settings: []string{"host", "ssh_host", "ssh_user", "ssh_auth", "ssh_host_key_sha256", "ssh_known_hosts", "imp_nodes", "ssh_timeout", "axl_version"}},
 		sandbox.Name:  {New: sandbox.New},
 		entra.Name:    {New: entra.New, UnsupportedKeys: entra.UnsupportedKeys, Settings: []string{"tenant", "authority"}},
 		webex.Name:    {New: webex.New, UnsupportedExpiry: webex.UnsupportedExpiry, UnsupportedKeys: webex.UnsupportedKeys},

@@ -9,16 +9,25 @@
 // The revoke answer follows the documented shape
 // {"revoked_tokens":{"status":"success","user_id","clientID_tokens":[
 // {"client_id","refresh_token"}]}}. How the UCM answers an unknown user or
-// a failure is not documented; the fake offers a JSON 404 and a 200 with a
-// status other than "success" (see UnknownUser). No AXL SOAP endpoint is
-// served: the adapter does not call one.
+// a failure is not documented; the fake offers a JSON 404, a 200 with a
+// status other than "success", and an empty success (see UnknownUser).
+//
+// The AXL SOAP endpoint serves getUser, built from the AXL schema
+// (AXLAPI.wsdl and AXLSoap.xsd, 12.5 to 15, in Cisco DevNet's
+// axl-python-zeep-samples): POST /axl/ with SOAPAction
+// "CUCM:DB ver=<version> getUser", a getUser element in the AXL namespace
+// whose children are unqualified, and either a getUserResponse or, for an
+// unknown user, the SOAP fault Unified CM sends (HTTP 500, axlcode 5007,
+// "Item not valid: The specified User was not found").
 package ucmfake
 
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/xml"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -44,6 +53,7 @@ type UnknownUser int
 const (
 	UnknownUserStatus UnknownUser = iota // 200, status "failure", "User ... not found"
 	UnknownUser404                       // 404 with a JSON body
+	UnknownUserEmpty                     // 200, status "success", no tokens: only AXL tells
 )
 
 // Request is what reached the fake.
@@ -60,6 +70,9 @@ type Server struct {
 	fakekit.Loopback
 	// User and Password are the AXL credentials it accepts.
 	User, Password string
+	// AXLVersion is the schema version the AXL route expects in the
+	// SOAPAction header and the request's namespace (see NewForAXL).
+	AXLVersion string
 
 	t      testing.TB
 	mux    *fakekit.Mux
@@ -74,9 +87,21 @@ type Server struct {
 // Doc is the document the route is built from.
 const Doc = "Cisco Unified CM refresh-token revoke API (GET /ssosp/token/revoke, SSO and OAuth configuration guide)"
 
-// New starts the HTTP fake on a loopback port; a broken contract fails t.
-func New(t testing.TB) *Server {
-	s := &Server{t: t, User: "axladmin", Password: "fake-axl-password", tokens: map[string]map[string][]string{}}
+// AXLDoc is the document the AXL route is built from.
+const AXLDoc = "AXL getUser (AXLAPI.wsdl operation getUser, AXLSoap.xsd GetUserReq/GetUserRes, schema 12.5 to 15)"
+
+const soapNS = "http://schemas.xmlsoap.org/soap/envelope/"
+
+func axlNS(version string) string { return "http://www.cisco.com/AXL/API/" + version }
+
+// New starts the HTTP fake on a loopback port, with AXL schema 12.5; a
+// broken contract fails t.
+func New(t testing.TB) *Server { return NewForAXL(t, "12.5") }
+
+// NewForAXL starts the HTTP fake expecting AXL requests of the schema
+// version given.
+func NewForAXL(t testing.TB, axlVersion string) *Server {
+	s := &Server{t: t, User: "axladmin", Password: "fake-axl-password", AXLVersion: axlVersion, tokens: map[string]map[string][]string{}}
 	s.faults = fakekit.Faults{Body: faultBody, JSON: writeJSON, RetryAfter: "1"}
 	s.mux = fakekit.NewMux(t, fakekit.Route{
 		Pattern: "GET /ssosp/token/revoke", Doc: Doc,
@@ -84,6 +109,15 @@ func New(t testing.TB) *Server {
 		Header: map[string]string{"Authorization": "Basic *"},
 		Query:  map[string]string{"user_id": fakekit.Any}, OptionalQuery: []string{"client_id"},
 		Answer: s.revoke,
+	}, fakekit.Route{
+		Pattern: "POST /axl/", Doc: AXLDoc,
+		Header: map[string]string{
+			"Authorization": "Basic *",
+			"SOAPAction":    `"CUCM:DB ver=` + s.AXLVersion + ` getUser"`,
+		},
+		ContentType: fakekit.XMLContentType,
+		Body:        getUserSchema(s.AXLVersion),
+		Answer:      s.getUser,
 	})
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
@@ -148,6 +182,13 @@ func (s *Server) FailNext(f Failure, n int) {
 	}
 }
 
+// FailAXLNext makes the next n AXL requests answer with f.
+func (s *Server) FailAXLNext(f Failure, n int) {
+	if n > 0 {
+		s.faults.Inject(fakekit.Injection{Path: "/axl/", Fault: f, Times: n})
+	}
+}
+
 // Requests returns what reached the fake.
 func (s *Server) Requests() []Request {
 	var out []Request
@@ -166,7 +207,7 @@ func (s *Server) Errors() []string { return s.mux.Violations() }
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if user, pass, ok := r.BasicAuth(); ok && r.URL.Path == "/ssosp/token/revoke" {
+	if user, pass, ok := r.BasicAuth(); ok && (r.URL.Path == "/ssosp/token/revoke" || r.URL.Path == "/axl/") {
 		if user != s.User || pass != s.Password {
 			s.mux.Record(fakekit.Capture(r))
 			s.faults.Answer(w, fakekit.Injection{Fault: Fail401})
@@ -175,6 +216,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if in, ok := s.faults.Take(r); ok {
 			s.mux.Record(fakekit.Capture(r))
 			if in.Fault != FailStatus {
+				s.faults.Answer(w, in)
+				return
+			}
+			if r.URL.Path == "/axl/" {
 				s.faults.Answer(w, in)
 				return
 			}
@@ -193,6 +238,9 @@ func (s *Server) revoke(r *http.Request, _ any) fakekit.Answer {
 	q := r.URL.Query()
 	uid := q.Get("user_id")
 	clients, known := s.tokens[uid]
+	if !known && s.unknown == UnknownUserEmpty {
+		return fakekit.Answer{JSON: map[string]any{"revoked_tokens": map[string]any{"status": "success", "user_id": uid, "clientID_tokens": []any{}}}}
+	}
 	if !known {
 		body := map[string]any{"revoked_tokens": map[string]any{"status": "failure", "user_id": uid, "message": "User " + uid + " not found"}}
 		if s.unknown == UnknownUser404 {
@@ -216,6 +264,44 @@ func (s *Server) revoke(r *http.Request, _ any) fakekit.Answer {
 		delete(clients, c)
 	}
 	return fakekit.Answer{JSON: map[string]any{"revoked_tokens": map[string]any{"status": "success", "user_id": uid, "clientID_tokens": list}}}
+}
+
+// getUserSchema is GetUserReq inside a SOAP 1.1 envelope: userid (or a
+// uuid, which the adapter does not send) and optional returnedTags.
+func getUserSchema(version string) *fakekit.Schema {
+	str := &fakekit.Schema{Type: "string"}
+	return &fakekit.Schema{Type: "object", Required: []string{"{" + soapNS + "}Envelope"}, Properties: map[string]*fakekit.Schema{
+		"{" + soapNS + "}Envelope": {Type: "object", Required: []string{"{" + soapNS + "}Body"}, Properties: map[string]*fakekit.Schema{
+			"{" + soapNS + "}Header": str,
+			"{" + soapNS + "}Body": {Type: "object", Required: []string{"{" + axlNS(version) + "}getUser"}, Properties: map[string]*fakekit.Schema{
+				"{" + axlNS(version) + "}getUser": {Type: "object", Required: []string{"userid"}, Properties: map[string]*fakekit.Schema{
+					"userid": str,
+					// RUser: any of the user's tags, each empty.
+					"returnedTags": {Type: "object", AllowExtra: true, Properties: map[string]*fakekit.Schema{"userid": str}},
+				}},
+			}},
+		}},
+	}}
+}
+
+// getUser answers AXL getUser from the fake's end users.
+func (s *Server) getUser(_ *http.Request, body any) fakekit.Answer {
+	env := body.(map[string]any)["{"+soapNS+"}Envelope"].(map[string]any)
+	req := env["{"+soapNS+"}Body"].(map[string]any)["{"+axlNS(s.AXLVersion)+"}getUser"].(map[string]any)
+	uid, _ := req["userid"].(string)
+	if _, known := s.tokens[uid]; !known {
+		const msg = "Item not valid: The specified User was not found"
+		return fakekit.Answer{Status: http.StatusInternalServerError, ContentType: "text/xml; charset=utf-8", Text: `<?xml version='1.0' encoding='UTF-8'?>` +
+			`<soapenv:Envelope xmlns:soapenv="` + soapNS + `"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode>` +
+			`<faultstring>` + msg + `</faultstring><detail><axlError><axlcode>5007</axlcode><axlmessage>` + msg + `</axlmessage>` +
+			`<request>getUser</request></axlError></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`}
+	}
+	var esc strings.Builder
+	_ = xml.EscapeText(&esc, []byte(uid))
+	return fakekit.Answer{ContentType: "text/xml; charset=utf-8", Text: `<?xml version='1.0' encoding='UTF-8'?>` +
+		`<soapenv:Envelope xmlns:soapenv="` + soapNS + `"><soapenv:Body><ns:getUserResponse xmlns:ns="` + axlNS(s.AXLVersion) + `">` +
+		`<return><user uuid="{6C2F1A7E-0D4B-4C3B-9E52-3F0E5B1D2A10}"><userid>` + esc.String() + `</userid></user></return>` +
+		`</ns:getUserResponse></soapenv:Body></soapenv:Envelope>`}
 }
 
 // faultBody answers faults as the UCM's Tomcat does, and a 502 as a proxy
