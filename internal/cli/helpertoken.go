@@ -2,11 +2,9 @@ package cli
 
 import (
 	"context"
-	"errors"
 
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
-	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/tokens"
 )
 
@@ -30,38 +28,15 @@ func (f *Factory) HelperToken(ctx context.Context, p *config.Resolved) (*credsto
 }
 
 // ForgetAccessToken drops the profile's cached access token after a
-// server rejected it, so the next request refreshes or runs the grant. A
-// rejected value that is no longer the cached one (another process
-// replaced it meanwhile) leaves the cache alone; an empty one always
-// clears it. It reports whether anything was forgotten.
+// server rejected it; see tokens.ForgetAccessToken.
 func (f *Factory) ForgetAccessToken(ctx context.Context, p *config.Resolved, rejected string) (bool, error) {
 	store, err := f.Store()
 	if err != nil {
 		return false, err
 	}
-	// Under the refresh lock, so a token another process is saving
-	// cannot be deleted between the comparison and the delete.
 	locker, err := f.Locker()
 	if err != nil {
 		return false, err
 	}
-	unlock, err := locker.Lock(ctx, p.Name)
-	if err != nil {
-		return false, errs.Wrap(errs.KindStore, err)
-	}
-	defer unlock()
-	var at credstore.AccessToken
-	if err := credstore.LoadJSON(ctx, store, p.Name, credstore.KindAccessToken, &at); err != nil {
-		if errors.Is(err, credstore.ErrNotFound) {
-			return false, nil
-		}
-		return false, err
-	}
-	if rejected != "" && at.AccessToken != rejected {
-		return false, nil
-	}
-	if err := store.Delete(ctx, p.Name, credstore.KindAccessToken); err != nil && !errors.Is(err, credstore.ErrNotFound) {
-		return false, err
-	}
-	return true, nil
+	return tokens.ForgetAccessToken(ctx, store, locker, p.Name, rejected)
 }
