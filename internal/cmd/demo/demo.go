@@ -175,7 +175,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 		if ccToken == "" {
 			return "", fmt.Errorf("no token from the previous step")
 		}
-		v, err := jose.Verify(ctx, ccToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		v, err := jose.Verify(ctx, ccToken, oauth.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
 		if err != nil {
 			return "", err
 		}
@@ -252,7 +252,7 @@ func demoRun(ctx context.Context, opts *DemoOptions) error {
 			return "", fmt.Errorf("the IdP still reports the revoked token active")
 		}
 		note := "active: false"
-		if _, err := jose.Verify(ctx, revokedAccess, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer}); err == nil {
+		if _, err := jose.Verify(ctx, revokedAccess, oauth.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer}); err == nil {
 			note += "\nnote: its signature still verifies; an API that only checks JWTs locally\naccepts it until it expires, which is why access tokens should be short-lived"
 		}
 		return note, nil
@@ -391,7 +391,7 @@ func offboard(ctx context.Context, r *runner, df *cli.Factory, srv *sandbox.Serv
 		if err != nil {
 			return nil, err
 		}
-		return jose.Verify(ctx, res.Token.AccessToken, tokens.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
+		return jose.Verify(ctx, res.Token.AccessToken, oauth.JWKS(client.HTTP, md.JWKSURI), jose.VerifyOptions{Issuer: md.Issuer})
 	}
 
 	r.step("app expiry set "+sandbox.ServiceClientID+" --access-token 2m: the next token shows it", func() (string, error) {

@@ -20,7 +20,6 @@ import (
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/jose"
 	"github.com/idpctl/idpctl/internal/oauth"
-	"github.com/idpctl/idpctl/internal/tokens"
 	"github.com/idpctl/idpctl/internal/ui"
 )
 
@@ -192,7 +191,7 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 				rep.Signature.Error = "the IdP publishes no jwks_uri"
 				rep.Valid = false
 			} else {
-				v, err := jose.Verify(ctx, token, tokens.JWKS(c.HTTP, c.Metadata.JWKSURI), jose.VerifyOptions{
+				v, err := jose.Verify(ctx, token, oauth.JWKS(c.HTTP, c.Metadata.JWKSURI), jose.VerifyOptions{
 					Issuer: p.Issuer, Audience: opts.Audience, Leeway: leewayFor(opts.Leeway), Now: opts.Now,
 				})
 				if err != nil {
