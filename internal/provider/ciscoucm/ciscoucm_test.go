@@ -148,15 +148,9 @@ func TestAnEmptyAnswerForAnUnknownEndUserIsCheckedWithAXL(t *testing.T) {
 // When the check itself fails, the user is not reported done: an empty
 // answer proves nothing on its own.
 func TestAFailedAXLCheckFailsTheUser(t *testing.T) {
-	tests := []struct {
-		name    string
-		fail    ucmfake.Failure
-		n       int
-		kind    errs.Kind
-		msgPart string
-	}{
-		{"403", ucmfake.Fail403, 1, errs.KindRefused, "Standard AXL API Access"},
-		{"500 that stays", ucmfake.Fail500, 10, errs.KindNetwork, "could not be checked"},
+	tests := []failureCase{
+		{"403", ucmfake.Fail403, 1, errs.KindRefused, "Standard AXL API Access", false},
+		{"500 that stays", ucmfake.Fail500, 10, errs.KindNetwork, "could not be checked", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -233,19 +227,23 @@ func TestAnUnknownEndUserIsReportedNotFound(t *testing.T) {
 	}
 }
 
+// failureCase is a fault the fake is told to answer with, and the error
+// the adapter must make of it.
+type failureCase struct {
+	name    string
+	fail    ucmfake.Failure
+	n       int
+	kind    errs.Kind
+	msgPart string
+	// quoted is set when the vendor quotes a token inside a message:
+	// the trace blanks refresh_token members, not the same value
+	// repeated in free text, which the adapter cannot know before
+	// the answer arrives (see the redact package).
+	quoted bool
+}
+
 func TestRevokeFailuresAreClassifiedWithoutLeakingTokens(t *testing.T) {
-	tests := []struct {
-		name    string
-		fail    ucmfake.Failure
-		n       int
-		kind    errs.Kind
-		msgPart string
-		// quoted is set when the vendor quotes a token inside a message:
-		// the trace blanks refresh_token members, not the same value
-		// repeated in free text, which the adapter cannot know before
-		// the answer arrives (see the redact package).
-		quoted bool
-	}{
+	tests := []failureCase{
 		{"a failure status quoting a token", ucmfake.FailStatus, 1, errs.KindUnknown, `status "failure": Database error while revoking token [redacted] for jdoe`, true},
 		{"403", ucmfake.Fail403, 1, errs.KindRefused, "lacks the permission (HTTP 403): The user does not have the Standard AXL API Access role", false},
 		{"429 that does not lift", ucmfake.Fail429, 10, errs.KindNetwork, "rate limited", false},
