@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/idpctl/idpctl/internal/provider/ciscoucm/ucmfake"
 	"github.com/idpctl/idpctl/internal/provider/keycloak/keycloakfake"
 )
 
@@ -92,6 +93,42 @@ func TestDoctorChecksTheAdminAPI(t *testing.T) {
 		}
 		if r.Code != 5 {
 			t.Errorf("want exit 5\n%s", r)
+		}
+	})
+	// Cisco UCM's "app list" is the cluster and makes no call, so doctor
+	// proves the AXL credential with AXL getCCMVersion instead of
+	// claiming a listing it never made.
+	t.Run("cisco-ucm is checked with a real AXL call", func(t *testing.T) {
+		ucm := ucmfake.New(t)
+		t.Cleanup(ucm.Close)
+		noViolations(t, "cisco-ucm", ucm.Errors)
+		profile := func(secret string) *Env {
+			return adminEnv(t, "cisco-ucm", disco.URL, secret, viaFile, "url="+ucm.URL, "user="+ucm.User)
+		}
+		r := run(t, profile(ucm.Password), "", "doctor", "-o", "json")
+		perms := doctorRows(t, r)["admin permissions"]
+		if field(perms, "status") != "ok" || !strings.Contains(field(perms, "detail"), "Unified CM "+ucmfake.Version) || r.Code != 0 {
+			t.Errorf("admin permissions: %v\n%s", perms, r)
+		}
+		calls := 0
+		for _, req := range ucm.Requests() {
+			if req.Path == "/axl/" && req.Header.Get("SOAPAction") == `"CUCM:DB ver=12.5 getCCMVersion"` {
+				calls++
+			}
+		}
+		if calls != 1 {
+			t.Errorf("%d getCCMVersion calls, want 1", calls)
+		}
+		ucm.FailAXLNext(ucmfake.Fail403, 1)
+		r = run(t, profile(ucm.Password), "", "doctor", "-o", "json")
+		perms = doctorRows(t, r)["admin permissions"]
+		if field(perms, "status") != "fail" || !strings.Contains(field(perms, "detail"), "fix: grant an application user with AXL API access") || r.Code == 0 {
+			t.Errorf("a refused AXL user: %v\n%s", perms, r)
+		}
+		r = run(t, profile("wrong-"+ucm.Password), "", "doctor", "-o", "json")
+		perms = doctorRows(t, r)["admin permissions"]
+		if field(perms, "status") != "fail" || !strings.Contains(field(perms, "detail"), "does not accept the credential") {
+			t.Errorf("a wrong AXL password: %v\n%s", perms, r)
 		}
 	})
 	t.Run("a profile without a provider has no admin lines", func(t *testing.T) {

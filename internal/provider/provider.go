@@ -59,6 +59,13 @@ type Provider interface {
 	Name() string
 }
 
+// AccessProber is an adapter with one read-only call that proves the IdP
+// accepts its admin credential, for doctor, where its application listing
+// makes no call that would. It returns what the call learnt.
+type AccessProber interface {
+	ProbeAccess(ctx context.Context) (string, error)
+}
+
 // PermissionLister is an adapter that can name the permissions (scopes,
 // roles, IAM actions) its admin credential needs, for doctor and plans.
 type PermissionLister interface {

@@ -128,20 +128,32 @@ func checkAdminCredential(ctx context.Context, p *config.Resolved, env *provider
 	return Check{Name: "admin credential", Status: "ok", Detail: fmt.Sprintf("client %s obtained an admin token from %s", a.ClientID, a.TokenURL)}, true
 }
 
-// checkAdminPermissions makes one read the provider's commands need:
-// listing the applications. It proves the credential is accepted; write
-// permissions (revoking) cannot be proved without writing, so the line
-// names what they need.
+// checkAdminPermissions makes one read the provider's commands need: the
+// adapter's own access probe where it has one (its listing makes no call),
+// else listing the applications. It proves the credential is accepted;
+// write permissions (revoking) cannot be proved without writing, so the
+// line names what they need.
 func checkAdminPermissions(ctx context.Context, p *config.Resolved, prov provider.Provider) Check {
 	needs := needsOf(p.Provider, prov)
-	em, err := registry.ExpiryManager(prov)
-	if err != nil {
-		return Check{Name: "admin permissions", Status: "skip", Detail: "no read-only call to try with this provider; it needs " + needs}
+	var accepted string
+	var err error
+	if probe, ok := prov.(provider.AccessProber); ok {
+		var learnt string
+		learnt, err = probe.ProbeAccess(ctx)
+		accepted = fmt.Sprintf("the credential was accepted (%s)", learnt)
+	} else {
+		var em provider.AppExpiryManager
+		em, err = registry.ExpiryManager(prov)
+		if err != nil {
+			return Check{Name: "admin permissions", Status: "skip", Detail: "no read-only call to try with this provider; it needs " + needs}
+		}
+		var apps []provider.App
+		apps, err = em.ListApps(ctx)
+		accepted = fmt.Sprintf("the credential was accepted and may list applications (%d)", len(apps))
 	}
-	apps, err := em.ListApps(ctx)
 	switch {
 	case err == nil:
-		return Check{Name: "admin permissions", Status: "ok", Detail: fmt.Sprintf("the credential was accepted and may list applications (%d); revoking also needs %s", len(apps), needs)}
+		return Check{Name: "admin permissions", Status: "ok", Detail: accepted + "; revoking also needs " + needs}
 	case errs.KindOf(err) == errs.KindRefused:
 		fix := "grant " + needs
 		if httpStatusIs(err, 401) {

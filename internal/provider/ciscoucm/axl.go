@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/idpctl/idpctl/internal/errs"
+	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/provider"
 )
 
@@ -40,21 +41,31 @@ func (p *Provider) axlVersion() (string, error) {
 	return v, nil
 }
 
-// getUserRequest is the AXL getUser request: the operation element is in
-// the AXL namespace, its children are not (elementFormDefault is
-// "unqualified" in AXLSoap.xsd). returnedTags asks for the user id only.
-type getUserRequest struct {
+// soapEnvelope wraps one AXL operation element (SOAP 1.1 §4).
+type soapEnvelope struct {
 	XMLName xml.Name `xml:"soapenv:Envelope"`
 	SoapNS  string   `xml:"xmlns:soapenv,attr"`
 	AXLNS   string   `xml:"xmlns:ns,attr"`
 	Body    struct {
-		GetUser struct {
-			UserID       string `xml:"userid"`
-			ReturnedTags struct {
-				UserID struct{} `xml:"userid"`
-			} `xml:"returnedTags"`
-		} `xml:"ns:getUser"`
+		Operation any
 	} `xml:"soapenv:Body"`
+}
+
+// getUserRequest is GetUserReq: the operation element is in the AXL
+// namespace, its children are not (elementFormDefault is "unqualified"
+// in AXLSoap.xsd). returnedTags asks for the user id only.
+type getUserRequest struct {
+	XMLName      xml.Name `xml:"ns:getUser"`
+	UserID       string   `xml:"userid"`
+	ReturnedTags struct {
+		UserID struct{} `xml:"userid"`
+	} `xml:"returnedTags"`
+}
+
+// getCCMVersionRequest is GetCCMVersionReq without a processNodeName: the
+// version of the node answering.
+type getCCMVersionRequest struct {
+	XMLName xml.Name `xml:"ns:getCCMVersion"`
 }
 
 // axlAnswer reads a getUser answer or a SOAP fault (SOAP 1.1 §4.4, with
@@ -68,6 +79,13 @@ type axlAnswer struct {
 				} `xml:"user"`
 			} `xml:"return"`
 		} `xml:"getUserResponse"`
+		GetCCMVersionResponse *struct {
+			Return struct {
+				ComponentVersion struct {
+					Version string `xml:"version"`
+				} `xml:"componentVersion"`
+			} `xml:"return"`
+		} `xml:"getCCMVersionResponse"`
 		Fault *struct {
 			FaultString string `xml:"faultstring"`
 			Detail      struct {
@@ -91,30 +109,35 @@ func (p *Provider) planUserCheck() (provider.Call, error) {
 		Purpose: "only when the revoke answers no tokens: ask AXL whether the end user exists, since the revoke API answers an unknown user and one without tokens alike"}, nil
 }
 
-// userExists asks AXL getUser whether the end user exists. The revoke API
-// may answer an end user it does not know like one without tokens, and a
-// mistyped user id must not read "nothing to revoke".
-func (p *Provider) userExists(ctx context.Context, user string) (bool, error) {
-	const op = "cisco-ucm: checking the end user with AXL getUser"
+// axlCall sends one AXL operation, named as the SOAPAction names it, as
+// a read: every AXL operation used here only reads.
+func (p *Provider) axlCall(ctx context.Context, operation string, request any) (*httpx.Response, error) {
 	version, err := p.axlVersion()
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	var req getUserRequest
-	req.SoapNS, req.AXLNS = soapEnvelopeNS, "http://www.cisco.com/AXL/API/"+version
-	req.Body.GetUser.UserID = user
-	body, err := xml.Marshal(req)
+	env := soapEnvelope{SoapNS: soapEnvelopeNS, AXLNS: "http://www.cisco.com/AXL/API/" + version}
+	env.Body.Operation = request
+	body, err := xml.Marshal(env)
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
+		return nil, err
 	}
 	header := http.Header{
 		"Content-Type": {"text/xml; charset=utf-8"},
 		"Accept":       {"text/xml"},
 		// SOAP 1.1 §6.1.1: the SOAPAction value is a quoted string.
-		"SOAPAction": {`"CUCM:DB ver=` + version + ` getUser"`},
+		"SOAPAction": {`"CUCM:DB ver=` + version + ` ` + operation + `"`},
 	}
-	resp, err := p.Do(ctx, provider.Req{Method: http.MethodPost, Path: axlPath, Header: header,
+	return p.Do(ctx, provider.Req{Method: http.MethodPost, Path: axlPath, Header: header,
 		Body: append([]byte(xml.Header), body...), Read: true})
+}
+
+// userExists asks AXL getUser whether the end user exists. The revoke API
+// may answer an end user it does not know like one without tokens, and a
+// mistyped user id must not read "nothing to revoke".
+func (p *Provider) userExists(ctx context.Context, user string) (bool, error) {
+	const op = "cisco-ucm: checking the end user with AXL getUser"
+	resp, err := p.axlCall(ctx, "getUser", getUserRequest{UserID: user})
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)
 	}
@@ -174,4 +197,34 @@ func readGetUser(status int, body []byte) (getUserVerdict, string) {
 		return userFound, ""
 	}
 	return userUnclear, ""
+}
+
+// ProbeAccess implements provider.AccessProber for doctor: AXL
+// getCCMVersion reads nothing but the version, and answers only an AXL
+// user with the Standard AXL API Access role, the role revoking and the
+// user check need. The cluster "app" listing makes no call, so it proves
+// nothing.
+func (p *Provider) ProbeAccess(ctx context.Context) (string, error) {
+	const op = "cisco-ucm: AXL getCCMVersion"
+	if p.base == "" {
+		// A profile for key rotation over SSH only: AXL is not configured.
+		return "", provider.Unsupported(Name, "checking AXL access", "set the admin url or the admin setting host to check the AXL user")
+	}
+	resp, err := p.axlCall(ctx, "getCCMVersion", getCCMVersionRequest{})
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", op, err)
+	}
+	var ans axlAnswer
+	xmlErr := xml.NewDecoder(bytes.NewReader(resp.Body)).Decode(&ans)
+	if resp.Status == http.StatusOK && xmlErr == nil && ans.Body.GetCCMVersionResponse != nil {
+		v := provider.Clean(strings.TrimSpace(ans.Body.GetCCMVersionResponse.Return.ComponentVersion.Version))
+		if v == "" {
+			v = "version not given"
+		}
+		return "AXL getCCMVersion answered: Unified CM " + v, nil
+	}
+	if resp.Status == http.StatusOK {
+		return "", errs.New(errs.KindUnknown, "%s: the answer is not a getCCMVersionResponse", op)
+	}
+	return "", p.Fail("AXL getCCMVersion", resp)
 }

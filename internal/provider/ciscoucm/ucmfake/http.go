@@ -12,11 +12,11 @@
 // a failure is not documented; the fake offers a JSON 404, a 200 with a
 // status other than "success", and an empty success (see UnknownUser).
 //
-// The AXL SOAP endpoint serves getUser, built from the AXL schema
-// (AXLAPI.wsdl and AXLSoap.xsd, 12.5 to 15, in Cisco DevNet's
+// The AXL SOAP endpoint serves getUser and getCCMVersion, built from the
+// AXL schema (AXLAPI.wsdl and AXLSoap.xsd, 12.5 to 15, in Cisco DevNet's
 // axl-python-zeep-samples): POST /axl/ with SOAPAction
-// "CUCM:DB ver=<version> getUser", a getUser element in the AXL namespace
-// whose children are unqualified, and either a getUserResponse or, for an
+// "CUCM:DB ver=<version> <operation>", the operation element in the AXL
+// namespace with unqualified children, and its response or, for an
 // unknown user, the SOAP fault Unified CM sends (HTTP 500, axlcode 5007,
 // "Item not valid: The specified User was not found").
 package ucmfake
@@ -88,7 +88,10 @@ type Server struct {
 const Doc = "Cisco Unified CM refresh-token revoke API (GET /ssosp/token/revoke, SSO and OAuth configuration guide)"
 
 // AXLDoc is the document the AXL route is built from.
-const AXLDoc = "AXL getUser (AXLAPI.wsdl operation getUser, AXLSoap.xsd GetUserReq/GetUserRes, schema 12.5 to 15)"
+const AXLDoc = "AXL getUser and getCCMVersion (AXLAPI.wsdl operations, AXLSoap.xsd GetUserReq/GetUserRes and GetCCMVersionReq/GetCCMVersionRes, schema 12.5 to 15)"
+
+// Version is what getCCMVersion answers.
+const Version = "14.0.1.13900(155)"
 
 const soapNS = "http://schemas.xmlsoap.org/soap/envelope/"
 
@@ -113,11 +116,13 @@ func NewForAXL(t testing.TB, axlVersion string) *Server {
 		Pattern: "POST /axl/", Doc: AXLDoc,
 		Header: map[string]string{
 			"Authorization": "Basic *",
-			"SOAPAction":    `"CUCM:DB ver=` + s.AXLVersion + ` getUser"`,
+			// The operation follows the version; axl checks it names the
+			// body's operation.
+			"SOAPAction": `"CUCM:DB ver=` + s.AXLVersion + ` *`,
 		},
 		ContentType: fakekit.XMLContentType,
-		Body:        getUserSchema(s.AXLVersion),
-		Answer:      s.getUser,
+		Body:        axlSchema(s.AXLVersion),
+		Answer:      s.axl,
 	})
 	s.Loopback = fakekit.Serve(http.HandlerFunc(s.serve))
 	return s
@@ -266,42 +271,66 @@ func (s *Server) revoke(r *http.Request, _ any) fakekit.Answer {
 	return fakekit.Answer{JSON: map[string]any{"revoked_tokens": map[string]any{"status": "success", "user_id": uid, "clientID_tokens": list}}}
 }
 
-// getUserSchema is GetUserReq inside a SOAP 1.1 envelope: userid (or a
-// uuid, which the adapter does not send) and optional returnedTags.
-func getUserSchema(version string) *fakekit.Schema {
+// axlSchema is a SOAP 1.1 envelope around one of the two operations the
+// fake serves: GetUserReq (userid, or a uuid the adapter does not send,
+// and optional returnedTags) or an empty GetCCMVersionReq.
+func axlSchema(version string) *fakekit.Schema {
 	str := &fakekit.Schema{Type: "string"}
+	ns := "{" + axlNS(version) + "}"
 	return &fakekit.Schema{Type: "object", Required: []string{"{" + soapNS + "}Envelope"}, Properties: map[string]*fakekit.Schema{
 		"{" + soapNS + "}Envelope": {Type: "object", Required: []string{"{" + soapNS + "}Body"}, Properties: map[string]*fakekit.Schema{
 			"{" + soapNS + "}Header": str,
-			"{" + soapNS + "}Body": {Type: "object", Required: []string{"{" + axlNS(version) + "}getUser"}, Properties: map[string]*fakekit.Schema{
-				"{" + axlNS(version) + "}getUser": {Type: "object", Required: []string{"userid"}, Properties: map[string]*fakekit.Schema{
+			"{" + soapNS + "}Body": {Type: "object", Properties: map[string]*fakekit.Schema{
+				ns + "getUser": {Type: "object", Required: []string{"userid"}, Properties: map[string]*fakekit.Schema{
 					"userid": str,
 					// RUser: any of the user's tags, each empty.
 					"returnedTags": {Type: "object", AllowExtra: true, Properties: map[string]*fakekit.Schema{"userid": str}},
 				}},
+				// processNodeName is optional and not sent: the element is empty.
+				ns + "getCCMVersion": {Type: "string", Enum: []string{""}},
 			}},
 		}},
 	}}
 }
 
-// getUser answers AXL getUser from the fake's end users.
-func (s *Server) getUser(_ *http.Request, body any) fakekit.Answer {
+// axl answers the one operation in the body, which must be the one the
+// SOAPAction names.
+func (s *Server) axl(r *http.Request, body any) fakekit.Answer {
 	env := body.(map[string]any)["{"+soapNS+"}Envelope"].(map[string]any)
-	req := env["{"+soapNS+"}Body"].(map[string]any)["{"+axlNS(s.AXLVersion)+"}getUser"].(map[string]any)
+	ops := env["{"+soapNS+"}Body"].(map[string]any)
+	prefix := "{" + axlNS(s.AXLVersion) + "}"
+	action := strings.TrimSuffix(strings.TrimPrefix(r.Header.Get("SOAPAction"), `"CUCM:DB ver=`+s.AXLVersion+" "), `"`)
+	op, ok := ops[prefix+action]
+	if len(ops) != 1 || !ok {
+		msg := s.mux.Violate("POST /axl/: the SOAPAction names %q but the body holds %d operation(s) (%s)", action, len(ops), AXLDoc)
+		return fakekit.Answer{Status: http.StatusTeapot, Text: msg}
+	}
+	if action == "getCCMVersion" {
+		return xmlAnswer(http.StatusOK, `<ns:getCCMVersionResponse xmlns:ns="`+axlNS(s.AXLVersion)+`"><return><componentVersion><version>`+Version+`</version></componentVersion></return></ns:getCCMVersionResponse>`)
+	}
+	return s.getUser(op.(map[string]any))
+}
+
+func xmlAnswer(status int, body string) fakekit.Answer {
+	return fakekit.Answer{Status: status, ContentType: "text/xml; charset=utf-8",
+		Text: `<?xml version='1.0' encoding='UTF-8'?><soapenv:Envelope xmlns:soapenv="` + soapNS + `"><soapenv:Body>` + body + `</soapenv:Body></soapenv:Envelope>`}
+}
+
+// getUser answers AXL getUser from the fake's end users: an unknown one
+// gets the fault Unified CM sends (HTTP 500, axlcode 5007).
+func (s *Server) getUser(req map[string]any) fakekit.Answer {
 	uid, _ := req["userid"].(string)
 	if _, known := s.tokens[uid]; !known {
 		const msg = "Item not valid: The specified User was not found"
-		return fakekit.Answer{Status: http.StatusInternalServerError, ContentType: "text/xml; charset=utf-8", Text: `<?xml version='1.0' encoding='UTF-8'?>` +
-			`<soapenv:Envelope xmlns:soapenv="` + soapNS + `"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode>` +
-			`<faultstring>` + msg + `</faultstring><detail><axlError><axlcode>5007</axlcode><axlmessage>` + msg + `</axlmessage>` +
-			`<request>getUser</request></axlError></detail></soapenv:Fault></soapenv:Body></soapenv:Envelope>`}
+		return xmlAnswer(http.StatusInternalServerError, `<soapenv:Fault><faultcode>soapenv:Server</faultcode>`+
+			`<faultstring>`+msg+`</faultstring><detail><axlError><axlcode>5007</axlcode><axlmessage>`+msg+`</axlmessage>`+
+			`<request>getUser</request></axlError></detail></soapenv:Fault>`)
 	}
 	var esc strings.Builder
 	_ = xml.EscapeText(&esc, []byte(uid))
-	return fakekit.Answer{ContentType: "text/xml; charset=utf-8", Text: `<?xml version='1.0' encoding='UTF-8'?>` +
-		`<soapenv:Envelope xmlns:soapenv="` + soapNS + `"><soapenv:Body><ns:getUserResponse xmlns:ns="` + axlNS(s.AXLVersion) + `">` +
-		`<return><user uuid="{6C2F1A7E-0D4B-4C3B-9E52-3F0E5B1D2A10}"><userid>` + esc.String() + `</userid></user></return>` +
-		`</ns:getUserResponse></soapenv:Body></soapenv:Envelope>`}
+	return xmlAnswer(http.StatusOK, `<ns:getUserResponse xmlns:ns="`+axlNS(s.AXLVersion)+`">`+
+		`<return><user uuid="{6C2F1A7E-0D4B-4C3B-9E52-3F0E5B1D2A10}"><userid>`+esc.String()+`</userid></user></return>`+
+		`</ns:getUserResponse>`)
 }
 
 // faultBody answers faults as the UCM's Tomcat does, and a 502 as a proxy
