@@ -387,3 +387,23 @@ func TestBlankingRemovesOpaqueAndJWTShapedTokens(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestTheAccessProbeAsksAXLForTheVersion(t *testing.T) {
+	f := newHTTPFixture(t)
+	got, err := f.p.ProbeAccess(context.Background())
+	if err != nil || !strings.Contains(got, ucmfake.Version) {
+		t.Fatalf("%q, %v", got, err)
+	}
+	f.fake.FailAXLNext(ucmfake.Fail403, 1)
+	_, err = f.p.ProbeAccess(context.Background())
+	providertest.WantKind(t, err, errs.KindRefused, "HTTP 403")
+
+	// A profile for key rotation over SSH only has no AXL to ask.
+	hc, _ := httpx.New(httpx.Options{})
+	sshOnly, err := New(&provider.Env{Settings: map[string]string{"ssh_host": "ucm.example.com"}, HTTP: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sshOnly.(*Provider).ProbeAccess(context.Background())
+	providertest.WantKind(t, err, errs.KindUnsupported, "admin url")
+}
