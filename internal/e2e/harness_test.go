@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,12 +38,57 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		binary.err = fmt.Errorf("temp dir for the binary: %w", err)
 	} else {
-		defer os.RemoveAll(dir)
 		binary.path, binary.err = buildBinary(dir)
 	}
-	// Returning from TestMain makes the test wrapper exit with m.Run's
-	// status, after the deferred clean-up.
-	m.Run()
+	guard := startOffLoopbackGuard()
+	offLoopbackProxy = guard.URL
+	code := m.Run()
+	guard.Close()
+	if seen := guard.seen(); len(seen) > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: the binary tried to reach %d host(s) off loopback, which tests must not: %s\n", len(seen), strings.Join(seen, ", "))
+		if code == 0 {
+			code = 1
+		}
+	}
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+// offLoopbackProxy is the guard every test environment names as its
+// HTTP_PROXY and HTTPS_PROXY. idpctl never sends loopback traffic through
+// a proxy, so whatever reaches the guard was headed off the machine: it
+// is refused (403) and recorded, and TestMain fails the run. Tests that
+// need their own proxy set it over this one.
+var offLoopbackProxy string
+
+type offLoopbackGuard struct {
+	*httptest.Server
+	mu    sync.Mutex
+	hosts map[string]bool
+}
+
+func startOffLoopbackGuard() *offLoopbackGuard {
+	g := &offLoopbackGuard{hosts: map[string]bool{}}
+	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		g.hosts[r.Host] = true
+		g.mu.Unlock()
+		http.Error(w, "idpctl e2e: tests reach loopback only", http.StatusForbidden)
+	}))
+	return g
+}
+
+func (g *offLoopbackGuard) seen() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]string, 0, len(g.hosts))
+	for h := range g.hosts {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // buildBinary builds cmd/idpctl from the module root, found with
@@ -136,6 +184,9 @@ func newEnv(t testing.TB) *Env {
 			// The keychain is shared by every test of the run, so each
 			// test uses a profile name nobody else does.
 			"IDPCTL_PROFILE": profileName(t),
+			// Anything headed off the machine meets the guard instead.
+			"HTTP_PROXY":  offLoopbackProxy,
+			"HTTPS_PROXY": offLoopbackProxy,
 		},
 	}
 	if store == "keychain" {
