@@ -99,6 +99,8 @@ func googleContract(t *testing.T) *contractIdP {
 	f := googlefake.New(t, admin)
 	t.Cleanup(f.Close)
 	noViolations(t, "google", f.Violations)
+	// The admin the service account acts as is a user of the domain too.
+	f.AddUser(googlefake.User{ID: "100000", Email: admin})
 	ids := map[string]string{"alice@example.com": "110001", "bob@example.com": "110002"}
 	for email, id := range ids {
 		f.AddUser(googlefake.User{ID: id, Email: email})

@@ -462,6 +462,23 @@ func TestAdminContract(t *testing.T) {
 					t.Errorf("%s's tokens changed after a refusal", idp.users[1])
 				}
 			})
+			t.Run("doctor proves the admin credential and catches a wrong one", func(t *testing.T) {
+				// Every adapter has a read that needs the credential (a
+				// listing or its own probe): a wrong secret must never
+				// pass as accepted.
+				r := run(t, s.e, "", "doctor", "--admin-only", "-o", "json")
+				if perms := doctorRows(t, r)["admin permissions"]; field(perms, "status") != "ok" {
+					t.Errorf("the right credential: %v\n%s", perms, r)
+				}
+				e := idp.wrongSecret(t)
+				r = run(t, e, "", "doctor", "--admin-only", "-o", "json")
+				rows := doctorRows(t, r)
+				cred, perms := field(rows["admin credential"], "status"), field(rows["admin permissions"], "status")
+				if perms == "ok" || (cred != "fail" && perms != "fail") || r.Code == 0 {
+					t.Errorf("a wrong credential: credential %s, permissions %s, exit %d\n%s", cred, perms, r.Code, r)
+				}
+				noneIn(t, "doctor", r.Stdout+r.Stderr, append(e.Secrets(), s.e.Secrets()...))
+			})
 			t.Run("a capability the vendor lacks is exit 7 naming what to do instead", func(t *testing.T) {
 				r := s.run(t, 7, idp.unsupported...)
 				if !strings.Contains(r.Stderr, "not supported") || !strings.Contains(r.Stderr, idp.insteadSays) {

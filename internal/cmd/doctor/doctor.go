@@ -25,6 +25,9 @@ type DoctorOptions struct {
 	Factory *cli.Factory
 	Now     func() time.Time
 	Output  string
+	// AdminOnly leaves out the token side (discovery, client, clock), for
+	// a profile kept for admin work only.
+	AdminOnly bool
 }
 
 // Check is one line of the report.
@@ -51,8 +54,12 @@ clock skew between this machine and the IdP, which breaks token
 validation when it exceeds the leeway; and, when the profile names a
 provider, its admin API: reachable, the admin credential obtains a token or
 is accepted, and what it may read (nothing is changed). The exit status is that of the first
-failed check.`,
-		Example: "  idpctl doctor\n  idpctl doctor --profile prod -o json",
+failed check.
+
+--admin-only checks only what the admin commands use (configuration, profile,
+credential store, proxy and the admin API), for a profile kept for admin work
+whose issuer and client are not set up for tokens.`,
+		Example: "  idpctl doctor\n  idpctl doctor --profile prod -o json\n  idpctl doctor --profile offboarding --admin-only",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if runF != nil {
@@ -62,6 +69,7 @@ failed check.`,
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	cmd.Flags().BoolVar(&opts.AdminOnly, "admin-only", false, "check only what the admin commands use: leave out discovery, the client and the clock")
 	return cmd
 }
 
@@ -124,9 +132,16 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 		}
 	}
 
+	if profErr == nil && opts.AdminOnly && (p.Provider == "" || p.Provider == "generic") {
+		return errs.New(errs.KindUsage, "--admin-only checks a profile's admin API, and profile %s names no provider: set one with 'idpctl profile add %s --overwrite --provider NAME'", p.Name, p.Name)
+	}
 	if profErr == nil {
-		checkIdP(ctx, f, p.Issuer, p.CAFile, opts.Now, add)
-		checkClient(ctx, f, p, add)
+		if opts.AdminOnly {
+			add(Check{Name: "identity provider", Status: "skip", Detail: "not checked (--admin-only)"})
+		} else {
+			checkIdP(ctx, f, p.Issuer, p.CAFile, opts.Now, add)
+			checkClient(ctx, f, p, add)
+		}
 		proxy := p.Proxy
 		if proxy == "" {
 			proxy = firstEnv("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")

@@ -282,6 +282,28 @@ func (p *Provider) call(ctx context.Context, operation string, r provider.Req, o
 	}
 }
 
+// ProbeAccess implements provider.AccessProber for doctor: the admin
+// token is obtained (proving the key and its domain-wide delegation) and
+// the subject's own application grants are listed, a read that needs the
+// adapter's scope and changes nothing. With a ready bearer token there is
+// no known admin to read.
+func (p *Provider) ProbeAccess(ctx context.Context) (string, error) {
+	if p.subject == "" {
+		return "", provider.Unsupported(Name, "checking the admin token", "set the admin setting subject to the admin the token acts as")
+	}
+	var list struct {
+		Items []grant `json:"items"`
+	}
+	_, err := p.call(ctx, "listing the application grants of "+p.subject, provider.Req{Method: http.MethodGet, Path: p.userPath(p.subject, "/tokens")}, &list, http.StatusOK)
+	if provider.StatusOf(err) == http.StatusNotFound {
+		return "", errs.New(errs.KindUsage, "google: the subject %s is not a user of the domain: set subject to the admin the service account acts as", p.subject)
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("the Directory API listed the application grants of %s (%d) with scope %s", p.subject, len(list.Items), Scope), nil
+}
+
 func (p *Provider) userPath(userKey, tail string) string {
 	return directory + "/users/" + url.PathEscape(userKey) + tail
 }

@@ -257,3 +257,32 @@ func TestARefusedAdminTokenIsFetchedAgainOnce(t *testing.T) {
 		t.Fatalf("%d tokens fetched, want one more", f.IssuedTokens())
 	}
 }
+
+// doctor's probe: obtaining the admin token proves the key and its
+// delegation, and listing the subject's own grants proves the scope.
+func TestTheAccessProbeReadsTheAdminsOwnGrants(t *testing.T) {
+	f, p, _ := setup(t)
+	f.AddUser(googlefake.User{ID: "100000", Email: admin})
+	got, err := p.ProbeAccess(context.Background())
+	if err != nil || !strings.Contains(got, admin) {
+		t.Fatalf("%q, %v", got, err)
+	}
+	var paths []string
+	for _, r := range f.Requests() {
+		paths = append(paths, r.Method+" "+r.Path)
+	}
+	if strings.Join(paths, ", ") != "POST /token, GET /admin/directory/v1/users/"+admin+"/tokens" {
+		t.Fatalf("requests: %v", paths)
+	}
+
+	// Without the subject as a user, the probe says so rather than
+	// asking for a scope.
+	_, p1, _ := setup(t)
+	_, err = p1.ProbeAccess(context.Background())
+	providertest.WantKind(t, err, errs.KindUsage, "is not a user of the domain")
+
+	f2, p2, _ := setup(t)
+	f2.Delegated = false
+	_, err = p2.ProbeAccess(context.Background())
+	providertest.WantKind(t, err, errs.KindRefused, "domain-wide delegation")
+}

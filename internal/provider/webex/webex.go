@@ -152,6 +152,21 @@ type authorization struct {
 	Type            string `json:"type"`
 }
 
+// ProbeAccess implements provider.AccessProber for doctor: listing one
+// person of the organisation without a filter is what only an admin's
+// token may do ("List People": admins may omit email and displayName),
+// and it changes nothing. The token's identity scopes cannot be proved
+// without touching someone's authorizations, so doctor names them.
+func (p *Provider) ProbeAccess(ctx context.Context) (string, error) {
+	var doc struct {
+		Items []person `json:"items"`
+	}
+	if _, err := p.Call(ctx, "listing people", provider.Req{Method: http.MethodGet, Path: "/people", Query: url.Values{"max": {"1"}}}, &doc, http.StatusOK); err != nil {
+		return "", err
+	}
+	return "an organisation-wide people listing was answered", nil
+}
+
 // findPerson resolves an email or a person id; nil when Webex has no such person.
 func (p *Provider) findPerson(ctx context.Context, user string) (*person, error) {
 	if isEmail(user) {

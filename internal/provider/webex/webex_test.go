@@ -144,3 +144,20 @@ func TestThePlanNamesTheRealEndpointsAndScopes(t *testing.T) {
 		}
 	}
 }
+
+// doctor's probe: an unfiltered people listing, which only an admin's
+// token may make, proves the token is accepted without changing anything.
+func TestTheAccessProbeListsOnePersonOfTheOrganisation(t *testing.T) {
+	f, p, _ := setup(t)
+	got, err := p.ProbeAccess(context.Background())
+	if err != nil || got == "" {
+		t.Fatalf("%q, %v", got, err)
+	}
+	reqs := f.Requests()
+	if len(reqs) != 1 || reqs[0].Method != http.MethodGet || reqs[0].Path != "/v1/people" || reqs[0].Query.Encode() != "max=1" {
+		t.Fatalf("requests %+v", reqs)
+	}
+	f.Faults.Inject(fakekit.Injection{Fault: fakekit.Forbidden, Times: -1})
+	_, err = p.ProbeAccess(context.Background())
+	providertest.WantKind(t, err, errs.KindRefused, "403")
+}

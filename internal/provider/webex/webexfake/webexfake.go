@@ -4,7 +4,8 @@
 //   - Authorizations: OpenAPI "webex-authorizations-api" 1.0.0 (GET
 //     /authorizations with personId or personEmail, no pagination; DELETE
 //     /authorizations/{authorizationId} answering 204);
-//   - People: "List People" (GET /people?email=) and "Get Person Details"
+//   - People: "List People" (GET /people?email=, or ?max= for an admin
+//     listing the organisation) and "Get Person Details"
 //     (GET /people/{personId}).
 //
 // Errors take Webex's shape {"message","errors":[{"description"}],
@@ -14,6 +15,7 @@ package webexfake
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -55,7 +57,7 @@ func New(t testing.TB, token string) *Fake {
 	// refused with 401 before the route answers (serve).
 	bearer := map[string]string{"Authorization": "Bearer *"}
 	f.Mux = fakekit.NewMux(t,
-		fakekit.Route{Pattern: "GET /v1/people", Doc: Doc + " (List People)", Header: bearer, Query: map[string]string{"email": fakekit.Any}, Answer: f.listPeople},
+		fakekit.Route{Pattern: "GET /v1/people", Doc: Doc + " (List People)", Header: bearer, OptionalQuery: []string{"email", "max"}, Answer: f.listPeople},
 		fakekit.Route{Pattern: "GET /v1/people/{personId}", Doc: Doc + " (Get Person Details)", Header: bearer, Answer: f.getPerson},
 		fakekit.Route{Pattern: "GET /v1/authorizations", Doc: Doc + " (List authorizations for a user)", Header: bearer, OptionalQuery: []string{"personId", "personEmail"}, Answer: f.listAuths},
 		fakekit.Route{Pattern: "DELETE /v1/authorizations/{authorizationId}", Doc: Doc + " (Delete authorization)", Header: bearer, Answer: f.deleteAuth},
@@ -124,10 +126,18 @@ func (f *Fake) Authorizations(personID string) []Authorization {
 func (f *Fake) listPeople(r *http.Request, _ any) fakekit.Answer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	q := r.URL.Query()
+	limit := len(f.people)
+	if m, err := strconv.Atoi(q.Get("max")); q.Has("max") && (err != nil || m < 1) {
+		return fakekit.Answer{Status: http.StatusBadRequest, JSON: errorBody("max must be a positive integer.")}
+	} else if q.Has("max") {
+		limit = m
+	}
 	items := []map[string]any{}
 	for _, p := range f.people {
-		// Webex matches emails without regard to case.
-		if equalFold(p.Email, r.URL.Query().Get("email")) {
+		// Webex matches emails without regard to case; an admin may list
+		// the whole organisation by leaving the email out.
+		if (!q.Has("email") || equalFold(p.Email, q.Get("email"))) && len(items) < limit {
 			items = append(items, personJSON(p))
 		}
 	}
