@@ -334,7 +334,10 @@ func (f *Factory) newOAuthClient(ctx context.Context, p *config.Resolved) (*oaut
 		if err != nil {
 			return nil, err
 		}
-		return &oauth.Client{HTTP: hc, Metadata: md, ClientID: p.ClientID, Auth: auth, Now: f.Now}, nil
+		// Secretless CI is where sender-constrained tokens matter most: a
+		// federated assertion authenticates the client, DPoP binds the
+		// token, and the two are independent (RFC 9449 §5).
+		return &oauth.Client{HTTP: hc, Metadata: md, ClientID: p.ClientID, Auth: auth, Now: f.Now, DPoP: f.dpopFor(p, md)}, nil
 	}
 	secret := ""
 	if p.ClientAuthMethod == "" || strings.HasPrefix(p.ClientAuthMethod, "client_secret") {

@@ -118,6 +118,22 @@ func TestClientAssertionFileAuthenticatesTheClientWithoutASecret(t *testing.T) {
 		getToken(t, e)
 		wantExit(t, e, 2, "", "profile", "add", e.Get("IDPCTL_PROFILE")+"-x", "--issuer", p.Issuer, "--client-id", "x", "--client-assertion-source", "jenkins")
 	})
+	t.Run("--dpop binds the token of a client authenticated by an assertion", func(t *testing.T) {
+		// Secretless CI and sender-constrained tokens together: the
+		// assertion authenticates the client, the proof binds the token.
+		// The file store keeps the token and its key for the inspection.
+		e := base.WithNewProfile(t).Set("IDPCTL_STORE", "file")
+		file := write(t, e, clientAssertion(t, p, p.Issuer, time.Now().Add(5*time.Minute)))
+		tj := getTokenJSON(t, e, "--dpop", "--client-assertion-file", file)
+		if tj.TokenType != "DPoP" || tj.DPoPJkt == "" {
+			t.Fatalf("token_type %q dpop_jkt %q: --dpop was ignored", tj.TokenType, tj.DPoPJkt)
+		}
+		write(t, e, clientAssertion(t, p, p.Issuer, time.Now().Add(5*time.Minute)))
+		rep := introspectCached(t, e, "--dpop", "--client-assertion-file", file)
+		if rep.Introspection["active"] != true || cnfJkt(rep.Introspection) != tj.DPoPJkt {
+			t.Errorf("the IdP does not hold a token bound to %s: %v", tj.DPoPJkt, rep.Introspection)
+		}
+	})
 	t.Run("the debug trace carries no assertion", func(t *testing.T) {
 		e := base.WithNewProfile(t)
 		jwt := clientAssertion(t, p, p.Issuer, time.Now().Add(time.Minute))
