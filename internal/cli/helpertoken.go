@@ -5,6 +5,7 @@ import (
 
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/tokens"
 )
 
@@ -23,6 +24,12 @@ func (f *Factory) HelperToken(ctx context.Context, p *config.Resolved) (*credsto
 	res, err := svc.Get(ctx, tokens.Request{Options: g.Options, MinTTL: tokens.AutoMinTTL, NoGrant: g.Flow == tokens.FlowRefresh})
 	if err != nil {
 		return nil, err
+	}
+	if res.Token.DPoPJkt != "" {
+		// git and docker send the password as HTTP Basic on every request,
+		// with no proof: a DPoP-bound token would be refused by the server
+		// (RFC 9449 §7.1), or accepted by one that ignores the binding.
+		return nil, errs.New(errs.KindUsage, "profile %s gets DPoP-bound tokens, which git and docker cannot present (they send the token as a password, without a DPoP proof); use a profile without DPoP for the credential helper", p.Name)
 	}
 	return res.Token, nil
 }

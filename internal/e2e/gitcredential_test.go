@@ -276,6 +276,14 @@ func TestGitCredentialSpeaksTheHelperProtocol(t *testing.T) {
 	t.Run("no action is a usage error", func(t *testing.T) {
 		wantExit(t, e, 2, "", "git-credential")
 	})
+	t.Run("a DPoP-bound token is not handed out as a password", func(t *testing.T) {
+		// git sends the password as Basic on every request, with no proof.
+		e2 := peerEnv(t, p, oidcpeer.ClientCCDPoP).Set("IDPCTL_STORE", "file")
+		r := wantExit(t, e2, 2, loopback+"\n", "git-credential", "get")
+		if strings.Contains(r.Stdout, "password=") || !strings.Contains(r.Stderr, "DPoP") {
+			t.Errorf("want no password and the reason:\n%s", r)
+		}
+	})
 	t.Run("a profile without credentials says so", func(t *testing.T) {
 		e2 := newEnv(t).Set("IDPCTL_ISSUER", p.Issuer).Set("IDPCTL_CLIENT_ID", oidcpeer.ClientCCBasic).Set("IDPCTL_CLIENT_AUTH_METHOD", "client_secret_basic")
 		// A missing client secret is a configuration error (exit 2).
