@@ -226,6 +226,32 @@ func TestRevokingOneClientRevokesItsConsentAndEndsTheSessionsHoldingIt(t *testin
 	}
 }
 
+// 'app list' shows clients by UUID, and --client accepts one: the consent
+// and the sessions still name the client by its client_id.
+func TestAClientGivenByItsUUIDIsRevokedLikeItsClientID(t *testing.T) {
+	h := newHarness(t)
+	uid := h.fake.AddUser("alice", "")
+	uuid := h.fake.AddClient("app-a", nil)
+	h.fake.AddClient("app-b", nil)
+	h.fake.AddSession(uid, "app-a")
+	onlyB := h.fake.AddSession(uid, "app-b")
+	h.fake.AddGrant(uid, "app-a", true, true)
+
+	res, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "alice", Client: uuid})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeRevoked || !strings.HasSuffix(res.Detail, "for client app-a") {
+		t.Fatalf("result = %+v", res)
+	}
+	if got := h.fake.Sessions(uid); !slices.Equal(got, []string{onlyB}) {
+		t.Fatalf("sessions = %v, want only %s", got, onlyB)
+	}
+	if got := h.fake.Grants(uid); len(got) != 0 {
+		t.Fatalf("grants = %v", got)
+	}
+}
+
 func TestTheConsentMethodLeavesSessionsAlone(t *testing.T) {
 	h := newHarness(t)
 	uid := h.fake.AddUser("alice", "")

@@ -219,12 +219,15 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 	if err != nil {
 		return nil, err
 	}
+	// --client may name the client by its UUID (as 'app list' shows it);
+	// consents and sessions name it by its client_id.
+	clientID := c.ClientID
 	var parts []string
 	for _, con := range consents {
-		if con.ClientID != req.Client {
+		if con.ClientID != clientID {
 			continue
 		}
-		resp, err := p.del(ctx, p.userPath(u.ID)+"/consents/"+url.PathEscape(req.Client))
+		resp, err := p.del(ctx, p.userPath(u.ID)+"/consents/"+url.PathEscape(clientID))
 		if err != nil {
 			return nil, err
 		}
@@ -239,7 +242,7 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 		case http.StatusNotFound:
 			// Revoked by someone else since the listing: nothing left here.
 		default:
-			return nil, p.Fail("revoking the consent for "+req.Client, resp)
+			return nil, p.Fail("revoking the consent for "+clientID, resp)
 		}
 		break
 	}
@@ -247,7 +250,7 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 		ended := 0
 		others := map[string]bool{}
 		for _, s := range sessions {
-			if !s.has(req.Client) {
+			if !s.has(clientID) {
 				continue
 			}
 			resp, err := p.del(ctx, p.adminPath("/sessions/"+url.PathEscape(s.ID)))
@@ -258,7 +261,7 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 			case http.StatusNoContent, http.StatusOK:
 				ended++
 				for _, other := range s.Clients {
-					if other != req.Client {
+					if other != clientID {
 						others[other] = true
 					}
 				}
@@ -283,11 +286,11 @@ func (p *Provider) revokeClient(ctx context.Context, req provider.RevokeUserRequ
 	}
 	if len(parts) == 0 {
 		res.Outcome = provider.OutcomeNothingToRevoke
-		res.Detail = fmt.Sprintf("no consent, offline token or session for client %s", req.Client)
+		res.Detail = fmt.Sprintf("no consent, offline token or session for client %s", clientID)
 		return res, nil
 	}
 	res.Outcome = provider.OutcomeRevoked
-	res.Detail = strings.Join(parts, "; ") + " for client " + req.Client
+	res.Detail = strings.Join(parts, "; ") + " for client " + clientID
 	if req.Method == MethodConsentOnly {
 		res.Detail += "; sessions left alone, so online refresh tokens remain until they expire"
 	}
