@@ -21,7 +21,7 @@ var adminNeeds = map[string]string{
 	"hydra":     "network access to the admin port (open source, auth none) or an Ory Network project API key (auth bearer)",
 	"keycloak":  "service-account roles of realm-management: manage-users and view-users (token revoke), view-clients and view-realm (app list), manage-clients (app expiry set), manage-realm (key regen)",
 	"okta":      "an API token of an admin with a user administrator role such as Org Administrator (token revoke) and API Access Management Administrator (authorization servers), or a bearer token with okta.users.manage, okta.apps.read, okta.authorizationServers.read and .manage",
-	"auth0":     "Management API scopes delete:refresh_tokens, delete:sessions and read:users (token revoke), read:clients and read:resource_servers (app list)",
+	"auth0":     "Management API scopes delete:refresh_tokens, delete:sessions and read:users (token revoke; read:clients too with --client), read:clients and read:resource_servers (app list)",
 	"oracle":    "the admin application's role Identity Domain Administrator, or User Administrator with Application Administrator",
 	"cisco-ucm": "an application user with AXL API access (a role such as Standard AXL API Access)",
 	"sandbox":   "the sandbox's admin credential ('idpctl sandbox -o env' prints it)",

@@ -39,6 +39,9 @@ type Provider struct {
 	// stillValid caches the access-token lifetime sentence per API, so a
 	// bulk revocation reads the API once.
 	stillValid map[string]string
+	// clientsSeen are the --client ids Auth0 confirmed, so a bulk
+	// revocation for one application reads it once.
+	clientsSeen map[string]bool
 }
 
 var (

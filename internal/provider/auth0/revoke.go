@@ -50,6 +50,7 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 		)), nil
 	}
 	return append(calls,
+		provider.Call{Method: http.MethodGet, Path: "/api/v2/clients/" + url.PathEscape(req.Client), Purpose: "check the application exists (read:clients): a mistyped client id is refused, not 'nothing to revoke'"},
 		provider.Call{Method: http.MethodPost, Path: "/api/v2/refresh-tokens/revoke", Purpose: "ask Auth0 to revoke the user's refresh tokens for the client (asynchronous)"},
 		provider.Call{Method: http.MethodGet, Path: "/api/v2/device-credentials?type=refresh_token", Purpose: "only where the tenant lacks that endpoint: list the user's refresh tokens for the client, every page"},
 		provider.Call{Method: http.MethodGet, Path: "/api/v2/device-credentials?type=rotating_refresh_token", Purpose: "and the rotating ones (single-page apps), every page"},
@@ -218,6 +219,9 @@ func (p *Provider) revokeAll(ctx context.Context, id string, res *provider.Revok
 
 func (p *Provider) revokeClient(ctx context.Context, id, client string, res *provider.RevokeUserResult) error {
 	const op = "auth0: revoking the user's refresh tokens for the client"
+	if err := p.checkClient(ctx, client); err != nil {
+		return err
+	}
 	body := map[string]string{"user_id": id, "client_id": client}
 	resp, err := p.send(ctx, http.MethodPost, "/refresh-tokens/revoke", nil, body)
 	if err != nil {
@@ -263,6 +267,29 @@ func (p *Provider) revokeClient(ctx context.Context, id, client string, res *pro
 	}
 	res.Outcome = provider.OutcomeRevoked
 	res.Detail += fmt.Sprintf("%d refresh token(s) of client %s deleted through the device-credentials API; sessions are kept", n, client)
+	return nil
+}
+
+// checkClient makes sure the application exists before its tokens are
+// revoked: the revoke endpoint may accept (202) and the device-credentials
+// listing answers empty for a client id Auth0 does not know, which would
+// read "accepted" or "nothing to revoke" for a mistyped id.
+func (p *Provider) checkClient(ctx context.Context, client string) error {
+	p.mu.Lock()
+	seen := p.clientsSeen[client]
+	p.mu.Unlock()
+	if seen {
+		return nil
+	}
+	if _, err := p.client(ctx, client); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.clientsSeen == nil {
+		p.clientsSeen = map[string]bool{}
+	}
+	p.clientsSeen[client] = true
 	return nil
 }
 

@@ -108,6 +108,38 @@ func TestRevokingOneClientAsksTheRevokeEndpoint(t *testing.T) {
 	}
 }
 
+// The revoke endpoint may accept and the device-credentials listing
+// answers empty for a client id Auth0 does not know: a mistyped --client
+// is refused before anything is sent, and an existing one is read once.
+func TestAMistypedClientIsRefusedAndAKnownOneReadOnce(t *testing.T) {
+	for _, mode := range []auth0fake.Availability{auth0fake.Available, auth0fake.NotFound} {
+		f := setup(t, nil)
+		f.srv.SetRevokeAPI(mode)
+		_, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice, Client: "app-typo"})
+		providertest.WantKind(t, err, errs.KindUsage, `no application with client id "app-typo"`)
+		for _, r := range f.srv.Requests() {
+			if r.Method != http.MethodGet && r.Path != "/oauth/token" {
+				t.Fatalf("mode %v: sent %s %s", mode, r.Method, r.Path)
+			}
+		}
+	}
+	f := setup(t, nil)
+	for range 2 {
+		if _, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: alice, Client: app1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reads := 0
+	for _, r := range f.srv.Requests() {
+		if r.Method == http.MethodGet && r.Path == "/api/v2/clients/"+app1 {
+			reads++
+		}
+	}
+	if reads != 1 {
+		t.Fatalf("%d reads of the client for two revocations", reads)
+	}
+}
+
 func TestWithoutTheRevokeEndpointDeviceCredentialsAreDeletedOneByOne(t *testing.T) {
 	for _, mode := range []auth0fake.Availability{auth0fake.NotFound, auth0fake.NotEnabled} {
 		f := setup(t, nil)
@@ -211,7 +243,7 @@ func TestBadRevocationRequestsAreRefusedBeforeAnyRequest(t *testing.T) {
 		providertest.WantKind(t, err, errs.KindUsage, "")
 	}
 	plan, err := f.p.PlanRevokeUser(provider.RevokeUserRequest{User: email, Client: app1})
-	if err != nil || len(plan) != 5 || plan[1].Path != "/api/v2/refresh-tokens/revoke" {
+	if err != nil || len(plan) != 6 || plan[1].Path != "/api/v2/clients/"+app1 || plan[2].Path != "/api/v2/refresh-tokens/revoke" {
 		t.Fatalf("plan %v err %v", plan, err)
 	}
 	if n := len(f.srv.Requests()); n != 0 {
@@ -316,6 +348,8 @@ func TestTheDeviceCredentialListingToleratesBareArraysAndNeverDeletesPublicKeys(
 		defer mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/api/v2/clients/app":
+			w.Write([]byte(`{"client_id":"app","name":"App"}`))
 		case r.Method == http.MethodPost && r.URL.Path == "/api/v2/refresh-tokens/revoke":
 			w.WriteHeader(http.StatusNotFound)
 			w.Write([]byte(`{"statusCode":404,"error":"Not Found","message":"Not Found"}`))

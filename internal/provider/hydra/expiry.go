@@ -88,7 +88,7 @@ func (p *Provider) readClient(ctx context.Context, id string) (*client, error) {
 		return nil, err
 	}
 	if resp.Status == http.StatusNotFound {
-		return nil, errs.New(errs.KindUsage, "hydra: no client %q", id)
+		return nil, errs.New(errs.KindUsage, "hydra: no client %q (see 'idpctl app list')", id)
 	}
 	if resp.Status != http.StatusOK {
 		return nil, p.fail("reading client "+id, resp)

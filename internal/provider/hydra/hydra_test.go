@@ -196,9 +196,27 @@ func TestASecondRevocationReportsNothingToRevokeButStillSendsTheRevocation(t *te
 	if res.Outcome != provider.OutcomeNothingToRevoke || res.StillValid != "" {
 		t.Fatalf("second: %+v", res)
 	}
-	want := []string{"GET /admin/oauth2/auth/sessions/consent", "DELETE /admin/oauth2/auth/sessions/consent", "GET /admin/clients/app-a"}
+	want := []string{"GET /admin/clients/app-a", "GET /admin/oauth2/auth/sessions/consent", "DELETE /admin/oauth2/auth/sessions/consent"}
 	if got := requestLines(h.fake.Requests()[before:]); !slices.Equal(got, want) {
 		t.Fatalf("second run sent %v", got)
+	}
+}
+
+// Hydra answers 204 to a revocation for a client it does not know: a
+// mistyped --client is refused before anything is sent, rather than
+// reported as nothing to revoke while the meant client's tokens live on.
+func TestAMistypedClientIsRefusedBeforeAnythingIsRevoked(t *testing.T) {
+	h := newHarness(t)
+	h.fake.AddConsent("user-1", "app-a")
+	_, err := h.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "user-1", Client: "app-typo"})
+	providertest.WantKind(t, err, errs.KindUsage, `no client "app-typo"`)
+	for _, r := range h.fake.Requests() {
+		if r.Method == http.MethodDelete {
+			t.Fatalf("sent %s %s", r.Method, r.Path)
+		}
+	}
+	if got := h.fake.Consents("user-1"); !slices.Equal(got, []string{"app-a"}) {
+		t.Fatalf("consents = %v", got)
 	}
 }
 
@@ -440,7 +458,7 @@ func TestGetExpiryShowsTheLongestAccessLifespanAndNotesThatGrantsDiffer(t *testi
 func TestAnUnknownClientIsAUsageError(t *testing.T) {
 	h := newHarness(t)
 	_, err := h.p.GetExpiry(context.Background(), "ghost")
-	if !errs.Is(err, errs.KindUsage) || err.Error() != `hydra: no client "ghost"` {
+	if !errs.Is(err, errs.KindUsage) || err.Error() != `hydra: no client "ghost" (see 'idpctl app list')` {
 		t.Fatalf("err = %v", err)
 	}
 	_, err = h.p.PlanExpiry(context.Background(), "ghost", provider.LifetimeChange{AccessToken: hour(1)})

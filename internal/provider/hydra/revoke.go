@@ -60,7 +60,7 @@ func (p *Provider) PlanRevokeUser(req provider.RevokeUserRequest) ([]provider.Ca
 	list := url.Values{"subject": {req.User}}
 	calls := []provider.Call{{Method: http.MethodGet, Path: consentPath + "?" + list.Encode(), Purpose: "list the subject's consent sessions, for the report only (Hydra leaves out those whose remembered consent timed out)"}}
 	if req.Client != "" {
-		calls = append(calls, provider.Call{Method: http.MethodGet, Path: "/admin/clients/" + url.PathEscape(req.Client), Purpose: "read the client's access token lifespan"})
+		calls = append(calls, provider.Call{Method: http.MethodGet, Path: "/admin/clients/" + url.PathEscape(req.Client), Purpose: "check the client exists (a mistyped one is refused, not 'nothing to revoke') and read its access token lifespan"})
 	}
 	calls = append(calls, provider.Call{Method: http.MethodDelete, Path: consentPath + "?" + consentQuery(req.User, req.Client).Encode(), Purpose: "always sent: revoke every consent session, listed or not, and their access and refresh tokens"})
 	if req.Client == "" {
@@ -82,6 +82,17 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 		return nil, err
 	}
 	res := &provider.RevokeUserResult{User: req.User, Client: req.Client}
+	read := map[string]*client{}
+	if req.Client != "" {
+		// Hydra answers 204 to a revocation for a client it does not
+		// know, so a mistyped --client would read "nothing to revoke"
+		// while the tokens of the client meant stay live.
+		c, err := p.readClient(ctx, req.Client)
+		if err != nil {
+			return nil, err
+		}
+		read[req.Client] = c
+	}
 
 	var sessions []consentSession
 	err := p.Pages(ctx, "listing consent sessions", consentPath, url.Values{"subject": {req.User}}, func(resp *httpx.Response) error {
@@ -149,9 +160,9 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	}
 	switch {
 	case matched > 0:
-		res.StillValid = p.stillValid(ctx, sortedKeys(clients))
+		res.StillValid = p.stillValid(ctx, sortedKeys(clients), read)
 	case req.Client != "":
-		res.StillValid = p.stillValid(ctx, []string{req.Client})
+		res.StillValid = p.stillValid(ctx, []string{req.Client}, read)
 	}
 	return res, nil
 }
@@ -168,16 +179,20 @@ const unlisted = "the revocation was sent anyway, so sessions the listing leaves
 // the client's access_token_strategy) is checked offline by many resource
 // servers and lives until exp. A lookup failure leaves the answer empty
 // (unknown) rather than failing a revocation that already happened.
-func (p *Provider) stillValid(ctx context.Context, clients []string) string {
+// Clients already read are taken from read.
+func (p *Provider) stillValid(ctx context.Context, clients []string, read map[string]*client) string {
 	if len(clients) == 0 || len(clients) > stillValidLookups {
 		return ""
 	}
 	var longest time.Duration
 	allOpaque := true
 	for _, id := range clients {
-		c, err := p.readClient(ctx, id)
-		if err != nil {
-			return ""
+		c, ok := read[id]
+		if !ok {
+			var err error
+			if c, err = p.readClient(ctx, id); err != nil {
+				return ""
+			}
 		}
 		if c.strategy == "opaque" {
 			continue

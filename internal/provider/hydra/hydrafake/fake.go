@@ -211,8 +211,18 @@ func (s *Server) Client(id string) map[string]any {
 	return out
 }
 
-// AddConsent records that subject granted consent to client.
+// ensureClient registers client with default fields unless it exists: a
+// consent session in Hydra is always for a registered client.
+func (s *Server) ensureClient(id string) {
+	if s.Client(id) == nil {
+		s.AddClient(id, nil)
+	}
+}
+
+// AddConsent records that subject granted consent to client, registering
+// the client if needed.
 func (s *Server) AddConsent(subject, client string) {
+	s.ensureClient(client)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.consents = append(s.consents, consent{subject: subject, client: client, handledAt: time.Date(2025, 1, 2, 3, 4, 5, len(s.consents), time.UTC)})
@@ -224,6 +234,7 @@ func (s *Server) AddConsent(subject, client string) {
 // refresh token issued under it is still valid (Hydra's refresh tokens
 // live 720h by default, consents are often remembered for an hour).
 func (s *Server) AddTimedOutConsent(subject, client string, rememberFor time.Duration) {
+	s.ensureClient(client)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.consents = append(s.consents, consent{subject: subject, client: client, rememberFor: rememberFor, handledAt: s.now().Add(-rememberFor - time.Minute)})
