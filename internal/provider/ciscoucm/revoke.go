@@ -160,6 +160,10 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 		}
 		res.Outcome = provider.OutcomeNothingToRevoke
 		res.Detail = "no refresh tokens to revoke (the end user exists)"
+		if req.Client != "" {
+			// The revoke API names no clients but the ones it revoked.
+			res.Detail = fmt.Sprintf("no refresh tokens for client %s (the end user exists; the UCM cannot tell whether that client id exists: check it, or revoke without --client)", req.Client)
+		}
 		return res, nil
 	}
 	clients := make([]string, 0, len(perClient))

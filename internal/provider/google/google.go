@@ -304,6 +304,18 @@ func (p *Provider) ProbeAccess(ctx context.Context) (string, error) {
 	return fmt.Sprintf("the Directory API listed the application grants of %s (%d) with scope %s", p.subject, len(list.Items), Scope), nil
 }
 
+// heldGrants names the applications the user holds grants to.
+func heldGrants(items []grant) string {
+	if len(items) == 0 {
+		return "the user holds no application grants"
+	}
+	names := make([]string, 0, len(items))
+	for _, g := range items {
+		names = append(names, fmt.Sprintf("%s (%s)", provider.Clean(g.DisplayText), provider.Clean(g.ClientID)))
+	}
+	return "the user holds grants to: " + strings.Join(names, ", ")
+}
+
 func (p *Provider) userPath(userKey, tail string) string {
 	return directory + "/users/" + url.PathEscape(userKey) + tail
 }
@@ -414,7 +426,10 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	case len(deleted) > 0:
 		parts = append(parts, fmt.Sprintf("the tokens of %d application(s) deleted: %s", len(deleted), strings.Join(deleted, ", ")))
 	case req.Client != "":
-		res.Outcome, res.Detail = provider.OutcomeNothingToRevoke, "no grant to application "+req.Client
+		// Google keeps no directory of third-party client ids this
+		// adapter can read, so a mistyped one looks the same: name the
+		// grants the user does hold, so a typo shows.
+		res.Outcome, res.Detail = provider.OutcomeNothingToRevoke, "no grant to application "+req.Client+" (Google cannot tell whether that client id exists); "+heldGrants(list.Items)
 		return res, nil
 	default:
 		parts = append(parts, "no application grants")

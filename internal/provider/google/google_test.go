@@ -286,3 +286,21 @@ func TestTheAccessProbeReadsTheAdminsOwnGrants(t *testing.T) {
 	_, err = p2.ProbeAccess(context.Background())
 	providertest.WantKind(t, err, errs.KindRefused, "domain-wide delegation")
 }
+
+// Google cannot say whether a client id exists: a --client the user holds
+// no grant to is nothing to revoke, naming the grants the user does hold
+// so that a mistyped id shows.
+func TestAClientWithoutAGrantNamesTheGrantsTheUserHolds(t *testing.T) {
+	f, p, _ := setup(t)
+	f.Grant(googlefake.Grant{UserID: "110001", ClientID: "1111.apps.googleusercontent.com", DisplayText: "Slack"})
+	res, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ada@example.com", Client: "1112.apps.googleusercontent.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeNothingToRevoke || !strings.Contains(res.Detail, "Slack (1111.apps.googleusercontent.com)") || !strings.Contains(res.Detail, "cannot tell") {
+		t.Fatalf("%+v", res)
+	}
+	if len(f.Grants("110001")) != 1 {
+		t.Fatal("a grant was deleted")
+	}
+}

@@ -239,7 +239,10 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	if len(deleted) == 0 {
 		res.Outcome, res.Detail = provider.OutcomeNothingToRevoke, "no authorizations"
 		if req.Client != "" {
-			res.Detail = "no authorizations at client " + req.Client
+			// Webex's integrations are not readable with these scopes, so a
+			// mistyped client id looks the same: name what the user holds,
+			// so a typo shows.
+			res.Detail = "no authorizations at client " + req.Client + " (Webex cannot tell whether that client id exists); " + heldAuthorizations(doc.Items)
 		}
 		return res, nil
 	}
@@ -247,4 +250,21 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	res.Detail = fmt.Sprintf("%d authorization(s) deleted: %s", len(deleted), strings.Join(deleted, ", "))
 	res.StillValid = "for a short while where Webex services cache a token's validity (Webex says so of deleted authorizations)"
 	return res, nil
+}
+
+// heldAuthorizations names the integrations the user has authorized.
+func heldAuthorizations(items []authorization) string {
+	if len(items) == 0 {
+		return "the user holds no authorizations"
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, a := range items {
+		n := fmt.Sprintf("%s (%s)", provider.Clean(a.ApplicationName), provider.Clean(a.ClientID))
+		if !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	return "the user holds authorizations of: " + strings.Join(names, ", ")
 }

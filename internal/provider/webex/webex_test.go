@@ -161,3 +161,22 @@ func TestTheAccessProbeListsOnePersonOfTheOrganisation(t *testing.T) {
 	_, err = p.ProbeAccess(context.Background())
 	providertest.WantKind(t, err, errs.KindRefused, "403")
 }
+
+// Webex's integrations cannot be read with these scopes: a --client the
+// user has not authorized is nothing to revoke, naming what the user did
+// authorize so that a mistyped id shows.
+func TestAClientWithoutAuthorizationsNamesWhatTheUserHolds(t *testing.T) {
+	f, p, _ := setup(t)
+	f.Grant("p-ada", "C1", "Jira Cloud", "refresh")
+	f.Grant("p-ada", "C1", "Jira Cloud", "access")
+	res, err := p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ada@example.com", Client: "C7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeNothingToRevoke || !strings.HasSuffix(res.Detail, "the user holds authorizations of: Jira Cloud (C1)") {
+		t.Fatalf("%+v", res)
+	}
+	if len(f.Authorizations("p-ada")) != 2 {
+		t.Fatal("an authorization was deleted")
+	}
+}
