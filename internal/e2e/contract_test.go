@@ -467,8 +467,13 @@ func TestAdminContract(t *testing.T) {
 				// listing or its own probe): a wrong secret must never
 				// pass as accepted.
 				r := run(t, s.e, "", "doctor", "--admin-only", "-o", "json")
-				if perms := doctorRows(t, r)["admin permissions"]; field(perms, "status") != "ok" {
+				good := doctorRows(t, r)
+				if perms := good["admin permissions"]; field(perms, "status") != "ok" {
 					t.Errorf("the right credential: %v\n%s", perms, r)
+				}
+				// Every row sends a credential (an SDK's signature counts).
+				if d := field(good["admin credential"], "detail"); strings.Contains(d, "none sent") {
+					t.Errorf("the credential line says none is sent: %q", d)
 				}
 				e := idp.wrongSecret(t)
 				r = run(t, e, "", "doctor", "--admin-only", "-o", "json")

@@ -125,6 +125,13 @@ func TestDoctorChecksTheAdminAPI(t *testing.T) {
 		if field(perms, "status") != "fail" || !strings.Contains(field(perms, "detail"), "fix: grant an application user with AXL API access") || r.Code == 0 {
 			t.Errorf("a refused AXL user: %v\n%s", perms, r)
 		}
+		// A profile for key rotation over SSH only has no AXL to call:
+		// the admin API line must not claim an answer.
+		sshOnly := adminEnv(t, "cisco-ucm", disco.URL, ucm.Password, viaFile, "ssh_host=127.0.0.1:9", "user="+ucm.User)
+		r = run(t, sshOnly, "", "doctor", "--admin-only", "-o", "json")
+		if api := doctorRows(t, r)["admin API"]; field(api, "status") != "skip" || !strings.Contains(field(api, "detail"), "not called") {
+			t.Errorf("an SSH-only profile: %v\n%s", api, r)
+		}
 		r = run(t, profile("wrong-"+ucm.Password), "", "doctor", "-o", "json")
 		perms = doctorRows(t, r)["admin permissions"]
 		if field(perms, "status") != "fail" || !strings.Contains(field(perms, "detail"), "does not accept the credential") {

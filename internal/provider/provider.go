@@ -66,6 +66,13 @@ type AccessProber interface {
 	ProbeAccess(ctx context.Context) (string, error)
 }
 
+// CredentialDescriber is an adapter whose admin credential does not come
+// through the profile's admin auth (an SDK's own credential chain); it
+// says where it comes from, for doctor.
+type CredentialDescriber interface {
+	DescribeCredential() string
+}
+
 // PermissionLister is an adapter that can name the permissions (scopes,
 // roles, IAM actions) its admin credential needs, for doctor and plans.
 type PermissionLister interface {

@@ -158,6 +158,12 @@ func NewWithConfig(env *provider.Env, cfg *aws.Config) (provider.Provider, error
 // Name implements provider.Provider.
 func (p *Provider) Name() string { return Name }
 
+// DescribeCredential implements provider.CredentialDescriber: the profile
+// sends no admin credential, the AWS SDK signs every call.
+func (p *Provider) DescribeCredential() string {
+	return "AWS credentials from the SDK's default chain (AWS_PROFILE, AWS_ACCESS_KEY_ID, SSO, web identity, instance role), each call signed with SigV4"
+}
+
 // Permissions lists the IAM actions the adapter uses.
 func (p *Provider) Permissions() []string {
 	return []string{ActGetUser, ActListUsers, ActSignOut, ActDescribeClient, ActUpdateClient, ActListClients}
