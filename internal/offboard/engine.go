@@ -370,15 +370,14 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 		}
 		r.Attempts++
 		res, err := e.Revoker.RevokeUser(callCtx, req)
+		if err == nil && (res == nil || res.Outcome == "") {
+			// Success is only what the IdP confirmed; an answer without an
+			// outcome is not one.
+			err = errs.New(errs.KindUnknown, "the provider returned no outcome for %s: whether anything was revoked is unknown", user)
+		}
 		if err == nil {
 			lim.Succeeded()
-			if res == nil {
-				res = &provider.RevokeUserResult{Outcome: provider.OutcomeRevoked}
-			}
 			r.Outcome = res.Outcome
-			if r.Outcome == "" {
-				r.Outcome = provider.OutcomeRevoked
-			}
 			r.Detail, r.RequestID, r.StillValid = res.Detail, res.RequestID, res.StillValid
 			if res.Client != "" {
 				r.Client = res.Client

@@ -186,6 +186,27 @@ func TestAnAdminCredentialRefusedForEveryUserStopsTheRun(t *testing.T) {
 	}
 }
 
+// Success is what the IdP confirmed: an adapter answer without an outcome
+// fails the user rather than counting as revoked.
+func TestAResultWithoutAnOutcomeFailsTheUser(t *testing.T) {
+	s := &scripted{fn: func(u string, _ int) (*provider.RevokeUserResult, error) {
+		if u == userIDs(2)[0] {
+			return nil, nil
+		}
+		return &provider.RevokeUserResult{User: u}, nil
+	}}
+	sum, err := (&Engine{Revoker: s, Parallel: 1}).Run(context.Background(), userIDs(2))
+	if err == nil || !strings.Contains(err.Error(), "2 of 2 users failed") {
+		t.Fatalf("err %v", err)
+	}
+	if sum.Counts[provider.OutcomeFailed] != 2 || sum.Counts[provider.OutcomeRevoked] != 0 || len(sum.Failed) != 2 {
+		t.Fatalf("counts %v, failed %v", sum.Counts, sum.Failed)
+	}
+	if !strings.Contains(sum.Failed[0].Error, "no outcome") {
+		t.Fatalf("error %q", sum.Failed[0].Error)
+	}
+}
+
 func TestAnUnsupportedOperationStopsAtOnce(t *testing.T) {
 	s := &scripted{fn: func(string, int) (*provider.RevokeUserResult, error) {
 		return nil, provider.Unsupported("x", "revoking", "use y")
