@@ -31,6 +31,10 @@ type AccessToken struct {
 	// DPoPJkt is the thumbprint of the DPoP key a DPoP-bound token is bound
 	// to (RFC 9449 §6); it is served only while the profile holds that key.
 	DPoPJkt string `json:"dpop_jkt,omitempty"`
+	// DPoPDeclined marks a Bearer token the IdP issued although DPoP was
+	// asked for (an IdP without DPoP): a later request for DPoP may be
+	// served it, since asking again would give the same.
+	DPoPDeclined bool `json:"dpop_declined,omitempty"`
 	// AuthorizationDetails are the RFC 9396 authorization details the IdP
 	// granted, as JSON.
 	AuthorizationDetails json.RawMessage `json:"authorization_details,omitempty"`

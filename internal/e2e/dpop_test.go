@@ -15,6 +15,7 @@ import (
 	gojose "github.com/go-jose/go-jose/v4"
 
 	"github.com/idpctl/idpctl/internal/e2e/oidcpeer"
+	"github.com/idpctl/idpctl/internal/sandbox"
 )
 
 // tokenJSON is `token get -o json`.
@@ -402,5 +403,29 @@ func TestABoundTokenIsNotServedOnceItsKeyIsGoneAndLogoutRemovesTheKey(t *testing
 	_ = json.Unmarshal(mustRead(t, e.Get("XDG_STATE_HOME")+"/idpctl/credentials.json"), &doc)
 	if _, ok := doc.Items[e.Get("IDPCTL_PROFILE")+":dpop_key"]; ok {
 		t.Error("logout left the DPoP key in the store")
+	}
+}
+
+// An IdP without DPoP (the sandbox) issues Bearer tokens whatever is
+// asked: --dpop says so on stderr, reports the type truthfully, and the
+// token is served from the cache like any other instead of a new grant
+// on every call.
+func TestDPoPAskedOfAnIdPWithoutItWarnsAndStillCaches(t *testing.T) {
+	t.Parallel()
+	srv := startSandbox(t, sandbox.Options{})
+	e := sandboxEnv(t, srv, sandbox.ServiceClientID).Set("IDPCTL_STORE", "file")
+	r := mustRun(t, e, "", "token", "get", "--dpop", "-o", "json")
+	var first tokenJSON
+	if err := json.Unmarshal([]byte(r.Stdout), &first); err != nil {
+		t.Fatal(err)
+	}
+	e.Secret(first.AccessToken)
+	if first.TokenType != "Bearer" || !strings.Contains(r.Stderr, "issued a Bearer token") {
+		t.Fatalf("want a Bearer token and a warning\n%s", r)
+	}
+	before := srv.Requests(sandbox.PathToken)
+	again := getTokenJSON(t, e, "--dpop")
+	if again.Source != "cache" || again.AccessToken != first.AccessToken || srv.Requests(sandbox.PathToken) != before {
+		t.Errorf("second --dpop: source %q, %d new token requests", again.Source, srv.Requests(sandbox.PathToken)-before)
 	}
 }

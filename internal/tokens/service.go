@@ -119,7 +119,7 @@ func (s *Service) usable(ctx context.Context, at *credstore.AccessToken, r Reque
 	if at == nil || !oauth.ValidTokenChars(at.AccessToken) || at.Issuer != s.Issuer || at.ClientID != s.ClientID || at.Request != RequestKey(r.Options) {
 		return false
 	}
-	if at.DPoPJkt == "" && s.DPoPRequired {
+	if at.DPoPJkt == "" && s.DPoPRequired && !at.DPoPDeclined {
 		return false
 	}
 	if !coversScopes(at, r.Options.Scopes) {
@@ -391,6 +391,7 @@ func (s *Service) save(ctx context.Context, tok *oauth.Token, old *credstore.Ref
 		Scope: tok.Scope, IDToken: tok.IDToken, ObtainedAt: now, Issuer: s.Issuer, ClientID: s.ClientID,
 		Request: RequestKey(r.Options), RequestedScope: strings.Join(r.Options.Scopes, " "),
 		DPoPJkt: tok.DPoPJkt, AuthorizationDetails: tok.AuthorizationDetails,
+		DPoPDeclined: s.DPoPRequired && tok.DPoPJkt == "",
 	}
 	if err := credstore.SaveJSON(ctx, s.Store, s.Profile, credstore.KindAccessToken, at); err != nil {
 		return nil, nil, fmt.Errorf("saving the access token: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/tokens"
+	"github.com/idpctl/idpctl/internal/ui"
 )
 
 // Output formats.
@@ -143,6 +144,11 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 	})
 	if err != nil {
 		return err
+	}
+	if res.Token.DPoPDeclined {
+		// The token type is reported truthfully either way; say why it
+		// is not the one asked for.
+		fmt.Fprintf(opts.IO.ErrOut, "warning: DPoP was asked for, but %s issued a Bearer token: it does not bind tokens to a key (no DPoP support)\n", ui.Sanitize(p.Issuer))
 	}
 	return Write(opts.IO, opts.Output, res.Token, string(res.Source), opts.Now(), opts.Getenv)
 }
