@@ -177,6 +177,9 @@ func Parse(raw []byte, path string) (*Config, error) {
 			return nil, errs.New(errs.KindUsage, "the configuration file %s is invalid: %w", path, err)
 		}
 	}
+	if err := c.checkDockerRegistries(); err != nil {
+		return nil, errs.New(errs.KindUsage, "the configuration file %s is invalid: %w", path, err)
+	}
 	return &c, nil
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -81,7 +82,31 @@ func RegistryHost(serverURL string) string {
 	if err != nil || u.Host == "" {
 		return strings.ToLower(strings.TrimSpace(serverURL))
 	}
-	return strings.ToLower(u.Host)
+	host := strings.ToLower(u.Host)
+	// The scheme's default port names the same registry as no port.
+	if port := u.Port(); (port == "443" && u.Scheme == "https") || (port == "80" && u.Scheme == "http") {
+		host = strings.TrimSuffix(host, ":"+port)
+	}
+	return host
+}
+
+// checkDockerRegistries refuses two entries for the same registry: which
+// one answered would depend on map order.
+func (c *Config) checkDockerRegistries() error {
+	byHost := map[string]string{}
+	keys := make([]string, 0, len(c.DockerRegistries))
+	for key := range c.DockerRegistries {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		host := RegistryHost(key)
+		if other, dup := byHost[host]; dup {
+			return fmt.Errorf("docker_registries: %q and %q both name the registry %s; keep one", other, key, host)
+		}
+		byHost[host] = key
+	}
+	return nil
 }
 
 // DockerRegistryFor finds the registry entry for a server URL: an entry

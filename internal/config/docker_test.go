@@ -42,3 +42,28 @@ func TestDockerRegistryRefusesUnknownFields(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The scheme's default port is the same registry as no port.
+func TestTheDefaultPortNamesTheSameRegistry(t *testing.T) {
+	c, err := Parse([]byte("profiles: {corp: {}}\ndocker_registries:\n  registry.example.com: corp\n"), "config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, serverURL := range []string{"registry.example.com:443", "https://registry.example.com:443/v2/", "https://registry.example.com/v2/"} {
+		if _, r, ok := c.DockerRegistryFor(serverURL); !ok || r.Profile != "corp" {
+			t.Errorf("%s: not found", serverURL)
+		}
+	}
+}
+
+// Two entries for one registry would make the answer depend on map order.
+func TestTwoEntriesForOneRegistryAreRefused(t *testing.T) {
+	_, err := Parse([]byte(`profiles: {a: {}, b: {}}
+docker_registries:
+  "https://registry.example.com/": a
+  registry.example.com:443: b
+`), "config.yaml")
+	if err == nil || !strings.Contains(err.Error(), "both name the registry registry.example.com") {
+		t.Fatalf("err = %v", err)
+	}
+}
