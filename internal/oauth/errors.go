@@ -36,6 +36,17 @@ func (e *Error) Error() string {
 		msg += " (this client may not use that grant: enable it at the IdP)"
 	case "unsupported_grant_type":
 		msg += " (the IdP does not offer this grant)"
+	case "invalid_request":
+		// A client registered to require PAR or JAR, at an IdP whose
+		// discovery does not say so, is refused a plain request (RFC 9126
+		// §5, RFC 9101 §10.5); the description names what is missing.
+		d := strings.ToLower(e.Description)
+		switch {
+		case strings.Contains(d, "pushed authorization request"):
+			msg += " (the client requires pushed authorization requests: add --par)"
+		case strings.Contains(d, "request object"):
+			msg += " (the client requires a signed request object: add --request-object)"
+		}
 	}
 	return msg
 }

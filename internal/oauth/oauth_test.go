@@ -310,3 +310,21 @@ func TestPKCEVerifierAndChallengeFollowRFC7636(t *testing.T) {
 		t.Fatal("verifiers must be random")
 	}
 }
+
+// A client registered to require PAR or a request object is refused a
+// plain authorization request; the error says which flag fixes it.
+func TestARefusalForAMissingPARorRequestObjectNamesTheFlag(t *testing.T) {
+	for desc, flag := range map[string]string{
+		"Pushed Authorization Request must be used": "--par",
+		"Request Object must be used":               "--request-object",
+		"redirect_uri did not match":                "",
+	} {
+		msg := (&Error{Code: "invalid_request", Description: desc, Endpoint: "the authorization endpoint"}).Error()
+		if flag != "" && !strings.Contains(msg, "add "+flag) {
+			t.Errorf("%q: %s", desc, msg)
+		}
+		if flag == "" && strings.Contains(msg, "add --") {
+			t.Errorf("%q names a flag: %s", desc, msg)
+		}
+	}
+}
