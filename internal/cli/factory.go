@@ -8,12 +8,12 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/boundedfile"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
@@ -270,9 +270,9 @@ func (f *Factory) metadata(ctx context.Context, p *config.Resolved) (*oauth.Meta
 // IDPCTL_CLIENT_SECRET variable, then the credential store. Never argv.
 func (f *Factory) ClientSecret(ctx context.Context, p *config.Resolved) (string, error) {
 	if p.ClientSecretFile != "" {
-		raw, err := os.ReadFile(p.ClientSecretFile)
+		raw, err := boundedfile.Read(p.ClientSecretFile, boundedfile.Secret, "the client secret file")
 		if err != nil {
-			return "", errs.New(errs.KindUsage, "reading the client secret file: %w", err)
+			return "", err
 		}
 		s := strings.TrimRight(string(raw), "\r\n")
 		if s == "" {

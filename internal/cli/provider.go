@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/idpctl/idpctl/internal/audit"
+	"github.com/idpctl/idpctl/internal/boundedfile"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/errs"
@@ -117,9 +117,9 @@ func (f *Factory) AdminSecret(ctx context.Context, p *config.Resolved) (string, 
 		return v, nil
 	}
 	if path := f.Getenv("IDPCTL_ADMIN_SECRET_FILE"); path != "" {
-		raw, err := os.ReadFile(path)
+		raw, err := boundedfile.Read(path, boundedfile.Secret, "the admin secret file")
 		if err != nil {
-			return "", errs.New(errs.KindUsage, "reading the admin secret file: %w", err)
+			return "", err
 		}
 		s := strings.TrimRight(string(raw), "\r\n")
 		if s == "" {

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"os"
 	"strings"
 
+	"github.com/idpctl/idpctl/internal/boundedfile"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/oauth"
 )
@@ -26,9 +26,9 @@ func (f *Factory) AuthorizationDetails(arg string) (string, error) {
 		}
 		raw = b
 	case strings.HasPrefix(arg, "@"):
-		b, err := os.ReadFile(strings.TrimPrefix(arg, "@"))
+		b, err := boundedfile.Read(strings.TrimPrefix(arg, "@"), boundedfile.Document, "the authorization details file")
 		if err != nil {
-			return "", errs.New(errs.KindUsage, "reading the authorization details: %w", err)
+			return "", err
 		}
 		raw = b
 	default:

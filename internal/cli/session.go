@@ -3,11 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/idpctl/idpctl/internal/boundedfile"
 	"github.com/idpctl/idpctl/internal/config"
 	"github.com/idpctl/idpctl/internal/credstore"
 	"github.com/idpctl/idpctl/internal/durations"
@@ -118,7 +118,7 @@ func (f *Factory) readSecretFile(path, what string) (string, error) {
 	if path == "-" {
 		raw, err = f.IOStreams.ReadAllIn(1 << 20)
 	} else {
-		raw, err = os.ReadFile(path)
+		raw, err = boundedfile.Read(path, boundedfile.Secret, "the "+what)
 	}
 	if err != nil {
 		return "", errs.New(errs.KindUsage, "reading the %s: %w", what, err)

@@ -82,6 +82,21 @@ func TestExitCodesTellScriptsWhatWentWrong(t *testing.T) {
 			},
 		},
 		{
+			// A wrong path must fail at once, not read without end.
+			name: "a client secret file that is /dev/zero is a usage error", code: 2, say: []string{"client secret file /dev/zero is larger than"},
+			args: []string{"token", "get"},
+			env: func(t *testing.T) *Env {
+				return peerEnv(t, p, oidcpeer.ClientCCBasic).Set("IDPCTL_STORE", "memory").Set("IDPCTL_CLIENT_SECRET_FILE", "/dev/zero")
+			},
+		},
+		{
+			name: "authorization details from /dev/zero are a usage error", code: 2, say: []string{"authorization details file /dev/zero is larger than"},
+			args: []string{"token", "get", "--authorization-details", "@/dev/zero"},
+			env: func(t *testing.T) *Env {
+				return peerEnv(t, p, oidcpeer.ClientCCBasic).Set("IDPCTL_STORE", "memory")
+			},
+		},
+		{
 			name: "an issuer nobody listens on is a network error", code: 5, say: []string{"connection refused"},
 			args: []string{"token", "get"},
 			env: func(t *testing.T) *Env {

@@ -21,7 +21,9 @@ var rarStringArrays = []string{"locations", "actions", "datatypes", "privileges"
 // non-empty string type (§2), the common fields of §2.2 with their types.
 // Errors are usage errors that say where the problem is.
 func ParseAuthorizationDetails(raw []byte) (string, error) {
-	raw = bytes.TrimSpace(raw)
+	// A file saved by some Windows editors starts with a UTF-8 byte order
+	// mark, which JSON does not allow (RFC 8259 §8.1) but means nothing.
+	raw = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(raw), []byte("\xef\xbb\xbf")))
 	if len(raw) == 0 {
 		return "", errs.New(errs.KindUsage, "the authorization details are empty: give a JSON array of objects with a \"type\" (RFC 9396)")
 	}

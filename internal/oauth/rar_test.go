@@ -38,3 +38,10 @@ func TestAuthorizationDetailsAreValidatedAndCompacted(t *testing.T) {
 		})
 	}
 }
+
+func TestAByteOrderMarkBeforeTheAuthorizationDetailsIsIgnored(t *testing.T) {
+	got, err := ParseAuthorizationDetails([]byte("\xef\xbb\xbf[{\"type\": \"payment\"}]\r\n"))
+	if err != nil || got != `[{"type":"payment"}]` {
+		t.Fatalf("%q, %v", got, err)
+	}
+}

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/idpctl/idpctl/internal/boundedfile"
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/iostreams"
@@ -166,9 +166,9 @@ func readSecret(path, what string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	raw, err := os.ReadFile(path)
+	raw, err := boundedfile.Read(path, boundedfile.Secret, "the "+what+" secret file")
 	if err != nil {
-		return "", errs.New(errs.KindUsage, "reading the %s secret file: %w", what, err)
+		return "", err
 	}
 	return strings.TrimSpace(string(raw)), nil
 }

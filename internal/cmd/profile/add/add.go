@@ -4,11 +4,11 @@ package add
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/idpctl/idpctl/internal/boundedfile"
 	"github.com/idpctl/idpctl/internal/ciassert"
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/config"
@@ -263,9 +263,9 @@ func (opts *AddOptions) readSecret(file string) (string, error) {
 			return "", errs.New(errs.KindUsage, "--prompt-secret needs a terminal; use --client-secret-stdin in scripts")
 		}
 	case file != "" && opts.StoreSecretFile:
-		raw, err := os.ReadFile(file)
+		raw, err := boundedfile.Read(file, boundedfile.Secret, "the client secret file")
 		if err != nil {
-			return "", errs.New(errs.KindUsage, "reading the client secret file: %w", err)
+			return "", err
 		}
 		s = strings.TrimRight(string(raw), "\r\n")
 	default:
