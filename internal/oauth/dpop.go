@@ -134,9 +134,14 @@ func (c *Client) send(ctx context.Context, endpoint string, form url.Values, sec
 		if !isNonceDemand(resp) {
 			return sent{resp: resp, jkt: signer.Thumbprint()}, nil
 		}
+		if attempt == 0 && resp.Header.Get("DPoP-Nonce") == "" {
+			// RFC 9449 §8: the demand carries the nonce to use; without
+			// one there is nothing to retry with.
+			return sent{}, errs.New(errs.KindRefused, "%s demanded a DPoP nonce (use_dpop_nonce, RFC 9449 §8) but sent no DPoP-Nonce header to use: check the IdP's DPoP nonce settings", httpx.Host(endpoint))
+		}
 		if attempt > 0 || c.DPoP.nonce(endpoint) == nonce {
 			// The server asked again for a nonce after getting the one it
-			// gave (or gave none to use): retrying would never end.
+			// gave: retrying would never end.
 			return sent{}, errs.New(errs.KindRefused, "%s demanded a new DPoP nonce again after the retry with the nonce it had given (use_dpop_nonce, RFC 9449 §8); giving up instead of looping: check the IdP's DPoP nonce settings and the clocks", httpx.Host(endpoint))
 		}
 	}

@@ -91,8 +91,9 @@ func TestANonceDemandWithoutANewNonceIsNotRetried(t *testing.T) {
 		answer(w, 400, map[string]string{"error": "use_dpop_nonce"})
 	})
 	c.DPoP.Always = true
-	if _, err := c.ClientCredentials(context.Background(), TokenOptions{}); err == nil || n.Load() != 1 {
-		t.Fatalf("err %v after %d requests, want an error after 1", err, n.Load())
+	_, err := c.ClientCredentials(context.Background(), TokenOptions{})
+	if err == nil || n.Load() != 1 || !strings.Contains(err.Error(), "sent no DPoP-Nonce header") {
+		t.Fatalf("err %v after %d requests, want an error naming the missing nonce after 1", err, n.Load())
 	}
 }
 
