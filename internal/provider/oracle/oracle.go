@@ -277,7 +277,9 @@ func search[T any](ctx context.Context, p *Provider, op, path, filter, attribute
 		}
 		start += len(lr.Resources)
 	}
-	return all, last, nil
+	// A listing cut short must not pass for a whole one: a grant on a
+	// page never read would stay in force.
+	return nil, last, errs.New(errs.KindNetwork, "oracle: %s: more than %d pages of %d; the listing was not finished", op, maxPages, pageSize)
 }
 
 // pathEscape keeps ids that come back from the server from changing the

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -707,5 +709,24 @@ func TestAppRoleGrantsAreKeptAndListedUnlessIncluded(t *testing.T) {
 				t.Fatalf("plan purpose %q", purpose)
 			}
 		})
+	}
+}
+
+// A SCIM listing that pages on past the cap is an error, never a partial
+// list passed off as the whole: a grant on an unread page would stay.
+func TestAListingThatNeverEndsIsAnErrorNotAPartialList(t *testing.T) {
+	var pages atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := pages.Add(1)
+		w.Header().Set("Content-Type", "application/scim+json")
+		fmt.Fprintf(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":1000000,"startIndex":%s,"itemsPerPage":1,"Resources":[{"id":"app-%d","displayName":"App %d","isOAuthClient":true}]}`, r.URL.Query().Get("startIndex"), n, n)
+	}))
+	defer srv.Close()
+	env := providertest.Env(t, srv.URL, &provider.AdminAuth{Scheme: provider.AuthBearer, Secret: "token"}, httpx.Options{Sleep: providertest.NoSleep})
+	p := providertest.Adapter[*Provider](t, New, env)
+	apps, err := p.ListApps(context.Background())
+	providertest.WantKind(t, err, errs.KindNetwork, "the listing was not finished")
+	if apps != nil || pages.Load() != maxPages {
+		t.Fatalf("%d apps after %d pages", len(apps), pages.Load())
 	}
 }
