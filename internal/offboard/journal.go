@@ -221,9 +221,9 @@ func (j *Journal) open(key JournalKey, mode JournalMode, input string, users int
 		if err := j.load(key); err != nil {
 			return err
 		}
-		done, failed := j.counts()
-		return errs.New(errs.KindUsage, "an unfinished run of this list exists (started %s, %d of %d users done, %d failed): pass --resume to continue it (failed users are retried, done ones skipped), or --restart to start over",
-			j.header.Started.Local().Format(time.DateTime), done, j.header.Users, failed)
+		done, missing, failed := j.counts()
+		return errs.New(errs.KindUsage, "an unfinished run of this list exists (started %s, %d of %d users done, %d not found at the IdP, %d failed): pass --resume to continue it (failed users are retried, done ones skipped; with --allow-missing the users not found are accepted as they are), or --restart to start over",
+			j.header.Started.Local().Format(time.DateTime), done, j.header.Users, missing, failed)
 	case !exists && mode == JournalResume:
 		return errs.New(errs.KindUsage, "nothing to resume: no unfinished run of %s for profile %q (a run that finished leaves no journal, and an edited file counts as a new list); run without --resume", orInput(input), key.Profile)
 	}
@@ -299,15 +299,18 @@ func (j *Journal) load(key JournalKey) error {
 	return sc.Err()
 }
 
-func (j *Journal) counts() (done, failed int) {
+func (j *Journal) counts() (done, missing, failed int) {
 	for _, r := range j.last {
-		if r.Done() {
+		switch {
+		case r.Outcome == provider.OutcomeUserNotFound:
+			missing++
+		case r.Done():
 			done++
-		} else {
+		default:
 			failed++
 		}
 	}
-	return done, failed
+	return done, missing, failed
 }
 
 // Final returns the user's recorded result when it needs no repeat.
@@ -390,7 +393,9 @@ func (j *Journal) Remove() error {
 }
 
 // Done reports whether a result is final: the IdP acted, accepted, had
-// nothing to do, or does not know the user. Failures are repeated.
+// nothing to do, or does not know the user. Failures are repeated; a user
+// not found is not asked again, and a resume with --allow-missing accepts
+// the answer already given.
 func (r Result) Done() bool {
 	switch r.Outcome {
 	case provider.OutcomeRevoked, provider.OutcomeAccepted, provider.OutcomeNothingToRevoke, provider.OutcomeUserNotFound:

@@ -177,3 +177,26 @@ func TestIncludingAppRolesMakesAnotherRun(t *testing.T) {
 		t.Fatal("the hash of a key without the option is not stable")
 	}
 }
+
+// A run whose only trouble was a user the IdP does not know keeps its
+// journal (it failed); the refusal to start it again counts that user as
+// not found, not as done, and says how to accept the answer.
+func TestTheRefusalToRepeatARunCountsUsersNotFound(t *testing.T) {
+	dir := t.TempDir()
+	users := []string{"alice", "nobody"}
+	key := JournalKey{Provider: "sandbox", Profile: "p", Input: []byte(strings.Join(users, "\n"))}
+	j, err := OpenJournal(dir, key, JournalNew, "leavers.txt", len(users), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Result{{User: "alice", Outcome: provider.OutcomeRevoked}, {User: "nobody", Outcome: provider.OutcomeUserNotFound}} {
+		if err := j.Record(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	_, err = OpenJournal(dir, key, JournalNew, "leavers.txt", len(users), time.Now())
+	if errs.KindOf(err) != errs.KindUsage || !strings.Contains(err.Error(), "1 of 2 users done, 1 not found at the IdP, 0 failed") || !strings.Contains(err.Error(), "--allow-missing") {
+		t.Fatalf("err = %v", err)
+	}
+}
