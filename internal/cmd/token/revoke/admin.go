@@ -617,8 +617,9 @@ func writeSummary(pr *ui.Printer, sum *offboard.Summary) {
 		rows = append(rows, []string{"done in an earlier run", fmt.Sprint(sum.Resumed)})
 	}
 	pr.Table([]string{"RESULT", "USERS"}, rows)
-	extra := fmt.Sprintf("%s this run in %s", plural(sum.Total-sum.Resumed, "user"), sum.Elapsed.Round(100*time.Millisecond))
-	if sum.Resumed > 0 {
+	// This run's work: the users it sent, not those left for a resume.
+	extra := fmt.Sprintf("%s this run in %s", plural(sum.Total-sum.Resumed-sum.NotStarted, "user"), sum.Elapsed.Round(100*time.Millisecond))
+	if sum.Resumed > 0 || sum.NotStarted > 0 {
 		extra += fmt.Sprintf(" (%d in the list)", sum.Total)
 	}
 	if sum.Pauses > 0 {

@@ -22,8 +22,10 @@ import (
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/iostreams"
+	"github.com/idpctl/idpctl/internal/offboard"
 	"github.com/idpctl/idpctl/internal/provider"
 	"github.com/idpctl/idpctl/internal/provider/generic"
+	"github.com/idpctl/idpctl/internal/ui"
 )
 
 // idp is a loopback admin API: DELETE /users/{id}/tokens revokes, users
@@ -620,5 +622,19 @@ func TestIncludeAppRolesReachesThePlanAndEveryRevocation(t *testing.T) {
 		if !req.IncludeAppRoles {
 			t.Fatalf("request without IncludeAppRoles: %+v", req)
 		}
+	}
+}
+
+// The tally counts the users this run sent: neither those done before nor
+// those an interruption left for a resume.
+func TestTheTallyCountsOnlyTheUsersThisRunSent(t *testing.T) {
+	var out bytes.Buffer
+	writeSummary(ui.New(&out, false), &offboard.Summary{
+		Total: 70, Resumed: 9, NotStarted: 37,
+		Counts:  map[provider.Outcome]int{provider.OutcomeRevoked: 33},
+		ThisRun: map[provider.Outcome]int{provider.OutcomeRevoked: 24},
+	})
+	if !strings.Contains(out.String(), "24 users this run") || !strings.Contains(out.String(), "(70 in the list)") {
+		t.Fatalf("tally:\n%s", out.String())
 	}
 }
