@@ -89,7 +89,7 @@ Key material is never printed. The rotation is recorded in the audit log.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and its consequences, and send nothing")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the plan and its consequences and change nothing (the current keys are read to plan it)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (required without a terminal)")
 	durations.TextVar(fl, &opts.RetireOldAfter, "retire-old-after", "", "retire the previous keys this long after the new key is published (e.g. 24h; the command waits), where the IdP's API can retire keys")
 	fl.BoolVar(&opts.RestartServices, "restart-services", false, "restart the services the IdP needs restarted after a rotation (cisco-ucm: XCP Authentication Service)")
@@ -159,7 +159,8 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 	plan := o.Plan
 	res := result{Use: opts.Use, DryRun: opts.DryRun, Calls: plan.Calls, Consequences: plan.Consequences}
 	if o.Rotated == nil {
-		errP.Println("Dry run: nothing was sent.")
+		// The plan read the current keys; nothing was written.
+		errP.Println("Dry run: nothing was changed.")
 		return writeJSON(opts, res)
 	}
 	rotated, rotatedAt, auditErr := o.Rotated, o.RotatedAt, o.AuditErr

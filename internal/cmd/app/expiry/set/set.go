@@ -84,7 +84,7 @@ Every applied change is recorded in the audit log.`,
 	fl.StringVar(&opts.Rotation, "rotation", "", "refresh-token rotation: on or off")
 	fl.StringVar(&opts.API, "api", "", "the API (resource server) whose access-token lifetime to change, where the IdP sets it there (auth0)")
 	fl.BoolVar(&opts.SharedRuleOK, "shared-rule-ok", false, "allow changing a policy rule that other apps share too (okta)")
-	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the diff and send nothing")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "show the diff and change nothing (the current lifetimes are read to compute it)")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation (required without a terminal, and for destructive changes)")
 	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
 	_ = cmd.RegisterFlagCompletionFunc("rotation", cobra.FixedCompletions([]string{"on", "off"}, cobra.ShellCompDirectiveNoFileComp))
