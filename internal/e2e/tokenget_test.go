@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -223,5 +226,30 @@ func checkExecCredential(t *testing.T, out, apiVersion, token string, expiresAt 
 	}
 	if _, err := time.Parse(time.RFC3339, ec.Status.ExpirationTimestamp); err != nil || ec.Status.ExpirationTimestamp != expiresAt {
 		t.Errorf("status.expirationTimestamp %q, want %v in RFC 3339", ec.Status.ExpirationTimestamp, expiresAt)
+	}
+}
+
+// An IdP may grant fewer scopes than asked (RFC 6749 §3.3) and says which:
+// token get warns, and the cached token is never served for a scope the
+// IdP refused.
+func TestAScopeTheIdPDidNotGrantIsNeverServedFromTheCache(t *testing.T) {
+	t.Parallel()
+	var grants atomic.Int32
+	srv := hostileIdP(t, "", func(w http.ResponseWriter, r *http.Request) {
+		n := grants.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("read-only-token-%d", n), "token_type": "Bearer", "expires_in": 3600, "scope": "api:read"})
+	})
+	e := hostileEnv(t, srv).Set("IDPCTL_STORE", "file")
+	r := mustRun(t, e, "", "token", "get", "--scope", "api:read api:write")
+	if !strings.Contains(r.Stderr, "warning: the IdP did not grant api:write") {
+		t.Errorf("no warning about the scope not granted\n%s", r)
+	}
+	r = mustRun(t, e, "", "token", "get", "--scope", "api:write", "-o", "json")
+	if grants.Load() != 2 || strings.Contains(r.Stdout, `"source": "cache"`) {
+		t.Errorf("a token for api:read was served for api:write (%d grants)\n%s", grants.Load(), r)
+	}
+	if mustRun(t, e, "", "token", "get", "--scope", "api:read"); grants.Load() != 2 {
+		t.Errorf("the granted scope was not served from the cache (%d grants)", grants.Load())
 	}
 }

@@ -156,8 +156,15 @@ func coversScopes(at *credstore.AccessToken, want []string) bool {
 	if len(want) == 0 {
 		return true
 	}
+	// RFC 6749 §5.1: the IdP names the scope when it differs from the
+	// request; what it names is all the token holds. Only when it names
+	// none is the request taken as granted.
+	granted := at.Scope
+	if strings.TrimSpace(granted) == "" {
+		granted = at.RequestedScope
+	}
 	have := map[string]bool{}
-	for _, sc := range strings.Fields(at.Scope + " " + at.RequestedScope) {
+	for _, sc := range strings.Fields(granted) {
 		have[sc] = true
 	}
 	for _, sc := range want {

@@ -282,3 +282,19 @@ func TestANewTokenShorterThanAnExplicitMinTTLIsRefusedButKept(t *testing.T) {
 		}
 	}
 }
+
+// A token the IdP granted fewer scopes than asked holds only those: it is
+// no token for a scope that was asked for and refused.
+func TestACachedTokenCoversOnlyTheScopesTheIdPGranted(t *testing.T) {
+	at := &credstore.AccessToken{Scope: "api:read", RequestedScope: "api:read api:write"}
+	if coversScopes(at, []string{"api:write"}) {
+		t.Fatal("a refused scope was taken as granted")
+	}
+	if !coversScopes(at, []string{"api:read"}) {
+		t.Fatal("a granted scope was not")
+	}
+	// An IdP that names no scope granted the request as made.
+	if !coversScopes(&credstore.AccessToken{RequestedScope: "api:read api:write"}, []string{"api:write"}) {
+		t.Fatal("the request was not taken as granted when the IdP named no scope")
+	}
+}

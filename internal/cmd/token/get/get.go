@@ -145,12 +145,36 @@ func getRun(ctx context.Context, opts *GetOptions) error {
 	if err != nil {
 		return err
 	}
+	if missing := missingScopes(res.Token.Scope, g.Options.Scopes); len(missing) > 0 {
+		// RFC 6749 §3.3: the IdP may grant less than asked, and names what
+		// it granted; a script should hear that the token lacks a scope.
+		fmt.Fprintf(opts.IO.ErrOut, "warning: the IdP did not grant %s; the token holds %s\n", ui.Sanitize(strings.Join(missing, " ")), ui.Sanitize(res.Token.Scope))
+	}
 	if res.Token.DPoPDeclined {
 		// The token type is reported truthfully either way; say why it
 		// is not the one asked for.
 		fmt.Fprintf(opts.IO.ErrOut, "warning: DPoP was asked for, but %s issued a Bearer token: it does not bind tokens to a key (no DPoP support)\n", ui.Sanitize(p.Issuer))
 	}
 	return Write(opts.IO, opts.Output, res.Token, string(res.Source), opts.Now(), opts.Getenv)
+}
+
+// missingScopes lists the asked scopes the IdP's granted scope leaves out;
+// none when the IdP named no scope (the request was granted as made).
+func missingScopes(granted string, asked []string) []string {
+	if strings.TrimSpace(granted) == "" {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, sc := range strings.Fields(granted) {
+		have[sc] = true
+	}
+	var missing []string
+	for _, sc := range asked {
+		if !have[sc] {
+			missing = append(missing, sc)
+		}
+	}
+	return missing
 }
 
 // Write prints the token in the chosen format.
