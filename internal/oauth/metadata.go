@@ -21,6 +21,7 @@ import (
 	"github.com/idpctl/idpctl/internal/atomicfile"
 	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
+	"github.com/idpctl/idpctl/internal/redact"
 )
 
 // Metadata is an authorization server's metadata (RFC 8414 §2, OIDC
@@ -69,14 +70,10 @@ type Metadata struct {
 // Discovery §4 appends to the issuer; RFC 8414 §3.1 inserts the well-known
 // segment between host and path.
 func wellKnownURLs(issuer string) ([]string, error) {
-	u, err := url.Parse(issuer)
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, errs.New(errs.KindUsage, "the issuer %q is not an http(s) URL", issuer)
+	if err := CheckIssuer(issuer); err != nil {
+		return nil, err
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		// RFC 8414 §2: the issuer has no query or fragment.
-		return nil, errs.New(errs.KindUsage, "the issuer %q must not have a query or fragment", issuer)
-	}
+	u, _ := url.Parse(issuer)
 	trimmed := strings.TrimSuffix(issuer, "/")
 	path := strings.TrimSuffix(u.Path, "/")
 	origin := u.Scheme + "://" + u.Host
@@ -87,6 +84,29 @@ func wellKnownURLs(issuer string) ([]string, error) {
 		urls = append(urls, origin+"/.well-known/oauth-authorization-server"+path)
 	}
 	return urls, nil
+}
+
+// CheckIssuer refuses what cannot be an issuer identifier (RFC 8414 §2):
+// an http(s) URL with a host and no query, fragment or user information,
+// https unless the host is loopback. The issuer is quoted with anything
+// secret-looking masked: a mistaken one may carry a password.
+func CheckIssuer(issuer string) error {
+	shown := redact.URL(issuer)
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return errs.New(errs.KindUsage, "the issuer %q is not an http(s) URL", shown)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		// RFC 8414 §2: the issuer has no query or fragment.
+		return errs.New(errs.KindUsage, "the issuer %q must not have a query or fragment", shown)
+	}
+	if u.User != nil {
+		return errs.New(errs.KindUsage, "the issuer %q must not carry a user or password", shown)
+	}
+	if u.Scheme == "http" && !httpx.IsLoopbackHost(u.Hostname()) {
+		return errs.New(errs.KindUsage, "the issuer %q must use https: plain http is only for loopback", shown)
+	}
+	return nil
 }
 
 // Discover fetches and validates the issuer's metadata. The issuer in the
@@ -101,7 +121,7 @@ func Discover(ctx context.Context, hc *httpx.Client, issuer string) (*Metadata, 
 	for _, u := range urls {
 		resp, err := hc.Do(ctx, httpx.Request{Method: http.MethodGet, URL: u, Idempotent: true, FollowRedirects: true})
 		if err != nil {
-			return nil, fmt.Errorf("discovering %s: %w", issuer, err)
+			return nil, fmt.Errorf("discovering %s: %w", redact.URL(issuer), err)
 		}
 		if resp.Status == http.StatusNotFound {
 			lastStatus = resp.Status

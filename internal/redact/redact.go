@@ -124,7 +124,7 @@ func Form(encoded string, secrets ...string) string {
 func URL(raw string, secrets ...string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Text(raw, secrets...)
+		return Text(looseUserinfo().ReplaceAllString(raw, "${1}"+PasswordMask+"${3}"), secrets...)
 	}
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
@@ -149,7 +149,11 @@ func URL(raw string, secrets ...string) string {
 func URLPassword(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
-		return raw
+		// Not a URL net/url reads as one (no scheme: "bob:pw@proxy:3128",
+		// which parses as scheme "bob"; a stray space; a broken host), yet
+		// it may still be what a proxy setting means: mask what sits where
+		// a password would.
+		return looseUserinfo().ReplaceAllString(raw, "${1}"+PasswordMask+"${3}")
 	}
 	pass, has := u.User.Password()
 	if !has || pass == "" {
@@ -170,6 +174,12 @@ func URLPassword(raw string) string {
 	u.User = url.UserPassword(u.User.Username(), PasswordMask)
 	return u.String()
 }
+
+// looseUserinfo matches "user:password@" at the start of text that may
+// not parse as a URL, with or without a scheme; the password is group 2.
+var looseUserinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:/?#@\s]*:)([^@/?#\s]+)(@)`)
+})
 
 // rawPasswordSpan finds the password of a URL's user information in the
 // text as written, splitting it the way net/url does (RFC 3986 §3.2): the

@@ -188,6 +188,11 @@ func TestURLPasswordMasksOnlyThePassword(t *testing.T) {
 		"https://idp.example/realms/a?code=1": "https://idp.example/realms/a?code=1",
 		"":                                    "",
 		"not a url":                           "not a url",
+		// What net/url does not read as a URL with a password, but a
+		// proxy setting still means as one.
+		"bob:hunter2@proxy.corp:3128":         "bob:xxxxx@proxy.corp:3128",
+		"http://bob:hunter2@proxy.corp:3128 ": "http://bob:xxxxx@proxy.corp:3128 ",
+		"http://bob:hunter2@[::1":             "http://bob:xxxxx@[::1",
 	} {
 		if got := URLPassword(in); got != want {
 			t.Errorf("URLPassword(%q) = %q, want %q", in, got, want)

@@ -121,6 +121,13 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 			*dst = v
 		}
 	}
+	if g.Issuer != "" {
+		// Refused here, before anything is written, rather than at the
+		// first token request (and never echoed with a password in it).
+		if err := oauth.CheckIssuer(g.Issuer); err != nil {
+			return err
+		}
+	}
 	set(&p.Issuer, g.Issuer)
 	set(&p.ClientID, g.ClientID)
 	set(&p.ClientAuthMethod, g.ClientAuthMethod)
@@ -137,6 +144,7 @@ func addRun(ctx context.Context, opts *AddOptions) error {
 	set(&p.ClientKeyFile, absPath(g.ClientKeyFile))
 	set(&p.Endpoints.Token, g.TokenEndpoint)
 	set(&p.CAFile, absPath(g.CAFile))
+	g.Proxy = strings.TrimSpace(g.Proxy)
 	if redact.URLPassword(g.Proxy) != g.Proxy {
 		// The configuration file holds no secrets (docs/security.md).
 		return errs.New(errs.KindUsage, "the proxy URL %s carries a password, which the configuration file must not hold: set it in IDPCTL_PROXY or HTTPS_PROXY instead", redact.URLPassword(g.Proxy))

@@ -124,3 +124,44 @@ func TestProfileAddAcceptsEveryDocumentedSettingOfItsProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// What cannot be an issuer, or a proxy password in any spelling, is
+// refused before anything is written, and never quoted with the password.
+func TestProfileAddRefusesBadIssuersAndProxyPasswordsWritingNothing(t *testing.T) {
+	for _, tc := range []struct {
+		issuer, proxy string
+		want          string
+	}{
+		{issuer: "not-a-url", want: "not an http(s) URL"},
+		{issuer: "http://idp.example.com", want: "must use https"},
+		{issuer: "https://u:SECRETvalue@idp.example.com", want: "must not carry a user or password"},
+		{issuer: "https://idp.example.com/?client_secret=SECRETvalue", want: "must not have a query"},
+		{issuer: "https://idp.example.com", proxy: "bob:SECRETvalue@proxy.corp:3128", want: "carries a password"},
+		{issuer: "https://idp.example.com", proxy: "http://bob:SECRETvalue@proxy.corp:3128 ", want: "carries a password"},
+	} {
+		t.Run(tc.issuer+" "+tc.proxy, func(t *testing.T) {
+			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+			ios, _, _, _ := iostreams.Test()
+			f := cli.New(ios, func(k string) string {
+				if k == "IDPCTL_CONFIG" {
+					return cfgPath
+				}
+				return ""
+			}, "test")
+			cmd := NewCmdAdd(f, nil)
+			cmd.SilenceErrors, cmd.SilenceUsage = true, true
+			f.Flags.Issuer, f.Flags.Proxy = tc.issuer, tc.proxy
+			cmd.SetArgs([]string{"corp"})
+			err := cmd.Execute()
+			if cli.ExitCode(err) != cli.ExitUsage || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v (exit %d), want exit 2 saying %q", err, cli.ExitCode(err), tc.want)
+			}
+			if strings.Contains(err.Error(), "SECRETvalue") {
+				t.Errorf("the error repeats the secret: %v", err)
+			}
+			if _, statErr := os.Stat(cfgPath); !os.IsNotExist(statErr) {
+				t.Errorf("the configuration file was written")
+			}
+		})
+	}
+}
