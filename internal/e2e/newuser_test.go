@@ -253,3 +253,25 @@ func TestSettingsGoByTheirCurrentAndEarlierNames(t *testing.T) {
 		}
 	}
 }
+
+// A typo in a subcommand is a usage error with a suggestion, never the
+// group's help with exit 0, which a script would take for success.
+func TestAnUnknownSubcommandExits2WithASuggestion(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for args, suggestion := range map[string]string{
+		"token gte":       "did you mean get?",
+		"profile delete":  "did you mean remove?",
+		"app expiry sett": "set?",
+		"key bogus":       "",
+		"boguscmd":        "",
+	} {
+		r := wantExit(t, e, 2, "", strings.Fields(args)...)
+		if r.Stdout != "" || !strings.Contains(r.Stderr, "unknown command") || !strings.Contains(r.Stderr, suggestion) {
+			t.Errorf("%s: want nothing on stdout and %q on stderr\n%s", args, suggestion, r)
+		}
+	}
+	if r := mustRun(t, e, "", "token"); !strings.Contains(r.Stdout, "Available Commands") {
+		t.Errorf("a group alone still shows its help\n%s", r)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"os"
 	"os/signal"
 	"syscall"
@@ -98,8 +99,37 @@ stdout carries data only; messages go to stderr. Exit codes are listed by
 		cmd.AddCommand(c)
 	}
 	addHelpTopics(cmd)
+	requireSubcommands(cmd)
 	markUsageErrors(cmd)
 	return cmd
+}
+
+// requireSubcommands makes a group command (token, profile, app, ...)
+// refuse a subcommand it does not have: cobra would print the group's help
+// and exit 0, so `idpctl token gte` in a script looked like success. The
+// root already refuses unknown commands itself.
+func requireSubcommands(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		requireSubcommands(sub)
+	}
+	if !c.HasParent() || !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	if c.SuggestionsMinimumDistance <= 0 {
+		// Two edits: a swapped pair of letters ("gte") is a likely typo.
+		c.SuggestionsMinimumDistance = 3
+	}
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return cmd.Help()
+		}
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			msg += "; did you mean " + strings.Join(s, " or ") + "?"
+		}
+		return errs.New(errs.KindUsage, "%s (see '%s --help')", msg, cmd.CommandPath())
+	}
 }
 
 // markUsageErrors gives argument-validation errors the usage kind so they

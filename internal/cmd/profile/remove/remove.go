@@ -24,8 +24,9 @@ type RemoveOptions struct {
 func NewCmdRemove(f *cli.Factory, runF func(context.Context, *RemoveOptions) error) *cobra.Command {
 	opts := &RemoveOptions{IO: f.IOStreams, Factory: f}
 	return &cobra.Command{
-		Use:   "remove NAME",
-		Short: "Delete a profile and everything the credential store holds for it",
+		Use:        "remove NAME",
+		SuggestFor: []string{"delete", "rm", "del"},
+		Short:      "Delete a profile and everything the credential store holds for it",
 		Long: `Delete the profile from the configuration file and every item the credential
 store holds for it (tokens, client secret, admin credential, chunks included).
 Tokens are not revoked: run 'idpctl logout' first for that.`,
