@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -39,6 +40,29 @@ type Endpoints struct {
 // IsZero lets yaml omit an empty endpoints block.
 func (e Endpoints) IsZero() bool { return e == Endpoints{} }
 
+// ScopeList is the scopes of a profile. In the file it may be a list or
+// one string as OAuth writes scopes ("openid offline_access", RFC 6749
+// §3.3), or with commas; either way it is split like the flag and the
+// environment variable.
+type ScopeList []string
+
+// UnmarshalYAML accepts a string or a list of strings.
+func (s *ScopeList) UnmarshalYAML(n *yaml.Node) error {
+	var vals []string
+	switch n.Kind {
+	case yaml.ScalarNode:
+		vals = []string{n.Value}
+	case yaml.SequenceNode:
+		if err := n.Decode(&vals); err != nil {
+			return fmt.Errorf("line %d: scope must be a string or a list of strings", n.Line)
+		}
+	default:
+		return fmt.Errorf("line %d: scope must be a string or a list of strings", n.Line)
+	}
+	*s = SplitScopes(vals)
+	return nil
+}
+
 // Profile is one IdP and client. Secrets are never stored here: the client
 // secret lives in the credential store, a file, or the environment.
 type Profile struct {
@@ -46,7 +70,7 @@ type Profile struct {
 	ClientID         string    `yaml:"client_id,omitempty" json:"client_id,omitempty"`
 	ClientAuthMethod string    `yaml:"client_auth,omitempty" json:"client_auth,omitempty"`
 	Flow             string    `yaml:"flow,omitempty" json:"flow,omitempty"`
-	Scopes           []string  `yaml:"scope,omitempty" json:"scope,omitempty"`
+	Scopes           ScopeList `yaml:"scope,omitempty" json:"scope,omitempty"`
 	Audience         string    `yaml:"audience,omitempty" json:"audience,omitempty"`
 	Resources        []string  `yaml:"resource,omitempty" json:"resource,omitempty"`
 	Provider         string    `yaml:"provider,omitempty" json:"provider,omitempty"`
@@ -88,7 +112,7 @@ type Profile struct {
 	// Earlier spellings of client_auth, scope and resource, still read:
 	// Parse folds them into the fields above, so they are never written.
 	OldClientAuthMethod string   `yaml:"client_auth_method,omitempty" json:"-"`
-	OldScopes           []string `yaml:"scopes,omitempty" json:"-"`
+	OldScopes           ScopeList `yaml:"scopes,omitempty" json:"-"`
 	OldResources        []string `yaml:"resources,omitempty" json:"-"`
 }
 
@@ -185,12 +209,31 @@ func Parse(raw []byte, path string) (*Config, error) {
 
 func yamlSummary(err error) string {
 	msg := err.Error()
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		// One sentence in the file's words, not Go's type names.
+		parts := make([]string, 0, len(te.Errors))
+		for _, e := range te.Errors {
+			if m := unknownField.FindStringSubmatch(e); m != nil {
+				e = fmt.Sprintf("%s: unknown key %q", m[1], m[2])
+			} else if m := wrongType.FindStringSubmatch(e); m != nil {
+				e = fmt.Sprintf("%s: %s is not of the right kind here (a string, number, list or mapping as the key takes)", m[1], m[2])
+			}
+			parts = append(parts, e)
+		}
+		msg = strings.Join(parts, "; ")
+	}
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	if len(msg) > 200 {
 		msg = msg[:200] + "..."
 	}
 	return msg
 }
+
+var (
+	unknownField = regexp.MustCompile(`^(line \d+): field (\S+) not found in type \S+$`)
+	wrongType    = regexp.MustCompile(`^(line \d+): cannot unmarshal !!\w+ (.*) into \S+$`)
+)
 
 // Save writes the file atomically with mode 0600: it names key files and
 // issuers that are nobody else's business.

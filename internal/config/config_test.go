@@ -193,3 +193,28 @@ func TestEarlierSettingNamesAreStillRead(t *testing.T) {
 		t.Errorf("IDPCTL_CLIENT_AUTH did not win over its earlier name: %q", r.ClientAuthMethod)
 	}
 }
+
+// Scopes in the file are written as OAuth writes them, or as a list; a
+// typo in a key is named in one sentence, not in Go's words.
+func TestTheFileTakesScopesAsAStringOrAListAndNamesUnknownKeys(t *testing.T) {
+	for _, doc := range []string{
+		"profiles:\n  p:\n    scope: openid offline_access,api:read\n",
+		"profiles:\n  p:\n    scope: [openid, \"offline_access api:read\"]\n",
+		"profiles:\n  p:\n    scopes: openid offline_access api:read\n",
+	} {
+		c, err := Parse([]byte(doc), "config.yaml")
+		if err != nil {
+			t.Fatalf("%q: %v", doc, err)
+		}
+		if got := strings.Join(c.Profiles["p"].Scopes, " "); got != "openid offline_access api:read" {
+			t.Errorf("%q: scopes %q", doc, got)
+		}
+	}
+	_, err := Parse([]byte("profiles:\n  p:\n    clientid: x\n"), "config.yaml")
+	if err == nil || !strings.Contains(err.Error(), `line 3: unknown key "clientid"`) || strings.Contains(err.Error(), "config.Profile") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := Parse([]byte("profiles:\n  p:\n    scope: {a: b}\n"), "config.yaml"); err == nil || !strings.Contains(err.Error(), "scope must be a string or a list") {
+		t.Fatalf("a mapping for scope: %v", err)
+	}
+}
