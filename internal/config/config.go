@@ -111,9 +111,9 @@ type Profile struct {
 
 	// Earlier spellings of client_auth, scope and resource, still read:
 	// Parse folds them into the fields above, so they are never written.
-	OldClientAuthMethod string   `yaml:"client_auth_method,omitempty" json:"-"`
+	OldClientAuthMethod string    `yaml:"client_auth_method,omitempty" json:"-"`
 	OldScopes           ScopeList `yaml:"scopes,omitempty" json:"-"`
-	OldResources        []string `yaml:"resources,omitempty" json:"-"`
+	OldResources        []string  `yaml:"resources,omitempty" json:"-"`
 }
 
 // foldOldKeys moves values given under earlier key names to the current
