@@ -275,3 +275,13 @@ func TestAnUnknownSubcommandExits2WithASuggestion(t *testing.T) {
 		t.Errorf("a group alone still shows its help\n%s", r)
 	}
 }
+
+// With no profiles, profile list prints nothing a script could take for a
+// profile name: the hint goes to stderr.
+func TestProfileListWithNoProfilesKeepsStdoutEmpty(t *testing.T) {
+	t.Parallel()
+	r := mustRun(t, newEnv(t), "", "profile", "list")
+	if r.Stdout != "" || !strings.Contains(r.Stderr, "No profiles yet") {
+		t.Fatalf("stdout %q\n%s", r.Stdout, r)
+	}
+}

@@ -4,6 +4,7 @@ package list
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -84,7 +85,9 @@ func listRun(opts *ListOptions) error {
 		rows = append(rows, []string{mark, n, issuer, p.ClientID, provider})
 	}
 	if len(rows) == 0 {
-		pr.Println("No profiles yet: add one with 'idpctl profile add NAME --issuer URL --client-id ID'.")
+		// A message, not data: stdout stays empty for scripts that read
+		// profile names from it.
+		fmt.Fprintln(opts.IO.ErrOut, "No profiles yet: add one with 'idpctl profile add NAME --issuer URL --client-id ID'.")
 		return nil
 	}
 	pr.Table([]string{"", "NAME", "ISSUER", "CLIENT ID", "PROVIDER"}, rows)
