@@ -167,7 +167,7 @@ func (f *Factory) Locker() (credstore.Locker, error) {
 
 // Debug is where the redacted HTTP trace goes, or nil.
 func (f *Factory) Debug() io.Writer {
-	if f.Flags.Debug || f.Getenv("IDPCTL_DEBUG") == "1" {
+	if f.Flags.Debug || config.IsTrue(f.Getenv("IDPCTL_DEBUG")) {
 		return f.IOStreams.ErrOut
 	}
 	return nil

@@ -113,7 +113,7 @@ func (f *Factory) ProviderEnv(ctx context.Context, p *config.Resolved) (*provide
 // credential store. Never argv. An absent secret is "", not an error: the
 // adapter says what it needs when it needs it.
 func (f *Factory) AdminSecret(ctx context.Context, p *config.Resolved) (string, error) {
-	if v := f.Getenv("IDPCTL_ADMIN_SECRET"); v != "" {
+	if v := strings.TrimRight(f.Getenv("IDPCTL_ADMIN_SECRET"), "\r\n"); v != "" {
 		return v, nil
 	}
 	if path := f.Getenv("IDPCTL_ADMIN_SECRET_FILE"); path != "" {

@@ -218,3 +218,12 @@ func TestTheFileTakesScopesAsAStringOrAListAndNamesUnknownKeys(t *testing.T) {
 		t.Fatalf("a mapping for scope: %v", err)
 	}
 }
+
+// A line end that came with the variable's value is not part of the
+// secret; the IdP would refuse the client for it with no hint why.
+func TestAClientSecretFromTheEnvironmentLosesItsLineEnd(t *testing.T) {
+	r, err := Resolve(&Config{}, envOf(map[string]string{"IDPCTL_ISSUER": "https://idp.example", "IDPCTL_CLIENT_ID": "ci", "IDPCTL_CLIENT_SECRET": "s3cret\r\n"}), Overrides{})
+	if err != nil || r.ClientSecretFromEnv != "s3cret" {
+		t.Fatalf("%q, %v", r.ClientSecretFromEnv, err)
+	}
+}

@@ -136,14 +136,18 @@ func Resolve(c *Config, getenv func(string) string, o Overrides) (*Resolved, err
 			p.Admin[key] = v
 		}
 	}
-	p.DPoP = p.DPoP || o.DPoP || isTrue(getenv("IDPCTL_DPOP"))
+	p.DPoP = p.DPoP || o.DPoP || IsTrue(getenv("IDPCTL_DPOP"))
 	p.PAR = p.PAR || o.PAR
 	p.RequestObject = p.RequestObject || o.RequestObject
-	r.ClientSecretFromEnv = getenv("IDPCTL_CLIENT_SECRET")
+	// A line end picked up with the value (a secret store's export, a
+	// file read into the variable) is never part of a secret; files are
+	// trimmed the same way.
+	r.ClientSecretFromEnv = strings.TrimRight(getenv("IDPCTL_CLIENT_SECRET"), "\r\n")
 	return r, nil
 }
 
-func isTrue(v string) bool {
+// IsTrue reads a boolean environment variable: 1, true, yes or on.
+func IsTrue(v string) bool {
 	switch strings.ToLower(strings.TrimSpace(v)) {
 	case "1", "true", "yes", "on":
 		return true

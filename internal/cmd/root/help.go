@@ -36,7 +36,7 @@ func EnvironmentText() string {
 		}
 		fmt.Fprintf(&b, "  %-27s %s\n", e.Name, e.Description)
 	}
-	fmt.Fprintf(&b, "  %-27s %s\n", "IDPCTL_DEBUG", "set to 1 for the same trace as --debug")
+	fmt.Fprintf(&b, "  %-27s %s\n", "IDPCTL_DEBUG", "set to 1 (or true) for the same trace as --debug")
 	fmt.Fprintf(&b, "  %-27s %s\n", "IDPCTL_DISCOVERY_TTL", "how long discovery documents are cached (default 1h)")
 	fmt.Fprintf(&b, "  %-27s %s\n", "IDPCTL_PROXY_LOOPBACK", "set to 1 to let a proxy on loopback carry requests to loopback hosts (never by default)")
 	return b.String()
