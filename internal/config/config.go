@@ -172,7 +172,8 @@ func Load(path string) (*Config, error) {
 		return &Config{Profiles: map[string]*Profile{}}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the configuration: %w", err)
+		// A setting to fix (exit 2), not a failure of the command.
+		return nil, errs.New(errs.KindUsage, "the configuration file %s cannot be read (%v): check its permissions, or point IDPCTL_CONFIG at another file", path, errors.Unwrap(err))
 	}
 	return Parse(raw, path)
 }

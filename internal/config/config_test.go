@@ -227,3 +227,10 @@ func TestAClientSecretFromTheEnvironmentLosesItsLineEnd(t *testing.T) {
 		t.Fatalf("%q, %v", r.ClientSecretFromEnv, err)
 	}
 }
+
+func TestAConfigurationThatCannotBeReadIsAUsageErrorSayingWhatToFix(t *testing.T) {
+	_, err := Load(t.TempDir()) // a directory
+	if errs.KindOf(err) != errs.KindUsage || !strings.Contains(err.Error(), "cannot be read") || !strings.Contains(err.Error(), "IDPCTL_CONFIG") {
+		t.Fatalf("err = %v", err)
+	}
+}
