@@ -178,7 +178,9 @@ func inspectRun(ctx context.Context, opts *InspectOptions) error {
 		}
 		if t, ok := numericDate(d.Claims["exp"]); ok {
 			rep.ExpiresAt = t.UTC().Format(time.RFC3339)
-			left := int64(t.Sub(now).Seconds())
+			// In seconds from the Unix times: a Duration saturates after
+			// 292 years.
+			left := t.Unix() - now.Unix()
 			rep.ExpiresIn = &left
 		}
 		if !opts.NoVerify {
@@ -336,20 +338,30 @@ func cnfJkt(m map[string]any) string {
 	return jkt
 }
 
+// maxNumericDate is the last second of year 9999: a NumericDate (RFC 7519
+// §2) past it, or before 1970, is shown as the number it is, not as a
+// time computed by overflowing arithmetic.
+const maxNumericDate = 253402300799
+
 func numericDate(v any) (time.Time, bool) {
+	var f float64
 	switch n := v.(type) {
 	case json.Number:
-		f, err := n.Float64()
-		if err != nil {
+		var err error
+		if f, err = n.Float64(); err != nil {
 			return time.Time{}, false
 		}
-		return time.Unix(int64(f), 0), true
 	case float64:
-		return time.Unix(int64(n), 0), true
+		f = n
 	case int64:
-		return time.Unix(n, 0), true
+		f = float64(n)
+	default:
+		return time.Time{}, false
 	}
-	return time.Time{}, false
+	if f != f || f < 0 || f > maxNumericDate {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(f), 0), true
 }
 
 func write(opts *InspectOptions, rep *Report, now time.Time) error {
@@ -409,11 +421,24 @@ func write(opts *InspectOptions, rep *Report, now time.Time) error {
 }
 
 func relative(t, now time.Time) string {
-	d := t.Sub(now).Round(time.Second)
-	if d >= 0 {
-		return "in " + d.String()
+	secs := t.Unix() - now.Unix()
+	abs := secs
+	if abs < 0 {
+		abs = -abs
 	}
-	return (-d).String() + " ago"
+	var span string
+	switch {
+	case abs >= 2*31557600:
+		span = fmt.Sprintf("%d years", abs/31557600) // Julian years
+	case abs >= 2*86400:
+		span = fmt.Sprintf("%d days", abs/86400)
+	default:
+		span = (time.Duration(abs) * time.Second).String()
+	}
+	if secs >= 0 {
+		return "in " + span
+	}
+	return span + " ago"
 }
 
 func pairs(m map[string]any) []ui.Pair {
