@@ -174,6 +174,10 @@ func (f *Factory) Debug() io.Writer {
 }
 
 func (f *Factory) newHTTP(p *config.Resolved) (*httpx.Client, error) {
+	// A negative duration is a mistake, not "the default".
+	if f.Flags.Timeout < 0 || f.Flags.Deadline < 0 {
+		return nil, errs.New(errs.KindUsage, "--timeout and --deadline must not be negative (got %s and %s)", f.Flags.Timeout, f.Flags.Deadline)
+	}
 	opts := httpx.Options{Timeout: f.Flags.Timeout, Debug: f.Debug(), UserAgent: "idpctl/" + f.Version,
 		Notify: f.IOStreams.ErrOut, Deadline: f.CommandDeadline()}
 	if p != nil {

@@ -116,12 +116,12 @@ func (f *Factory) readSecretFile(path, what string) (string, error) {
 	var raw []byte
 	var err error
 	if path == "-" {
-		raw, err = f.IOStreams.ReadAllIn(1 << 20)
-	} else {
-		raw, err = boundedfile.Read(path, boundedfile.Secret, "the "+what)
-	}
-	if err != nil {
-		return "", errs.New(errs.KindUsage, "reading the %s: %w", what, err)
+		if raw, err = f.IOStreams.ReadAllIn(1 << 20); err != nil {
+			return "", errs.New(errs.KindUsage, "reading the %s from stdin: %w", what, err)
+		}
+	} else if raw, err = boundedfile.Read(path, boundedfile.Secret, "the "+what); err != nil {
+		// boundedfile's error already says what was being read.
+		return "", err
 	}
 	s := strings.TrimSpace(string(raw))
 	if s == "" {

@@ -90,6 +90,13 @@ func TestExitCodesTellScriptsWhatWentWrong(t *testing.T) {
 			},
 		},
 		{
+			name: "a negative --timeout is a usage error, not the default", code: 2, say: []string{"must not be negative"},
+			args: []string{"token", "get", "--timeout", "-1s"},
+			env: func(t *testing.T) *Env {
+				return peerEnv(t, p, oidcpeer.ClientCCBasic).Set("IDPCTL_STORE", "memory")
+			},
+		},
+		{
 			name: "authorization details from /dev/zero are a usage error", code: 2, say: []string{"authorization details file /dev/zero is larger than"},
 			args: []string{"token", "get", "--authorization-details", "@/dev/zero"},
 			env: func(t *testing.T) *Env {
