@@ -76,6 +76,10 @@ func (c *Client) PollDevice(ctx context.Context, d *DeviceAuth, sleep func(conte
 	}
 	for {
 		if err := sleep(ctx, interval); err != nil {
+			if errors.Is(err, context.Canceled) {
+				// Ctrl-C or a signal: say so in the person's words.
+				return nil, errs.New(errs.KindInterrupted, "interrupted while waiting for the device login to be approved; nothing was stored")
+			}
 			return nil, errs.Wrap(errs.KindInterrupted, fmt.Errorf("waiting for device approval: %w", err))
 		}
 		if !c.now().Before(d.ExpiresAt) {

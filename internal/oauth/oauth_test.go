@@ -328,3 +328,13 @@ func TestARefusalForAMissingPARorRequestObjectNamesTheFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestAnInterruptedDeviceWaitSaysSoInWords(t *testing.T) {
+	c := &Client{Metadata: &Metadata{TokenEndpoint: "http://127.0.0.1:9/token"}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.PollDevice(ctx, &DeviceAuth{DeviceCode: "dc", Interval: 5, ExpiresAt: time.Now().Add(time.Minute)}, func(ctx context.Context, _ time.Duration) error { return ctx.Err() })
+	if !errs.Is(err, errs.KindInterrupted) || !strings.Contains(err.Error(), "interrupted while waiting for the device login") || strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -82,7 +82,7 @@ func (r *Grants) Bind(svc *Service, g GrantOptions) {
 	if IsInteractive(g.Flow) && !r.Prompt.Attended() && !g.AllowInteractiveOnNoTTY {
 		// Nobody can follow a browser or device prompt: say how to log in
 		// rather than hang a CI job.
-		svc.LoginHint = fmt.Sprintf("the %s flow needs a person: run 'idpctl login --profile %s' at a terminal first, or pass --flow explicitly", g.Flow, r.Profile.Name)
+		svc.LoginHint = fmt.Sprintf("the %s flow needs a person: run 'idpctl login --profile %s' at a terminal first, or use a flow that needs none (--flow client-credentials, jwt-bearer or token-exchange)", g.Flow, r.Profile.Name)
 		return
 	}
 	svc.Grant = func(ctx context.Context) (*oauth.Token, error) {
