@@ -137,7 +137,7 @@ func (p *Provider) lifetimes(c, rs map[string]any) provider.Lifetimes {
 		lt.App = fmt.Sprintf("%s (%s)", lt.App, name)
 	}
 	if rs == nil {
-		lt.AccessToken = provider.Lifetime{Source: provider.SourceUnknown, SetWhere: "on the API (resource server) the token is for, not the application: pass the API's id or identifier with --api (option api)"}
+		lt.AccessToken = provider.Lifetime{Source: provider.SourceUnknown, SetWhere: "the API (resource server) the token is for, not the application: pass the API's id or identifier with --api (option api)"}
 	} else {
 		n, ok := provider.JSONInt(rs["token_lifetime"])
 		lt.AccessToken = provider.Lifetime{Value: time.Duration(n) * time.Second, Known: ok, Source: provider.SourceInherited, From: "API " + firstNonEmpty(provider.JSONString(rs, "identifier"), provider.JSONString(rs, "id")), Native: fmt.Sprintf("%d seconds", n)}

@@ -87,7 +87,13 @@ func SourceText(s provider.Source, from, setWhere string) string {
 	default:
 		out = string(s)
 	}
-	if setWhere != "" {
+	switch {
+	case setWhere == "":
+	case s == provider.SourceVendor:
+		// The IdP fixes the value: setWhere says why, not where
+		// ("the sandbox has no idle timeout").
+		out += ": " + setWhere
+	default:
 		out += "; set in " + setWhere
 	}
 	return out
