@@ -285,3 +285,13 @@ func TestProfileListWithNoProfilesKeepsStdoutEmpty(t *testing.T) {
 		t.Fatalf("stdout %q\n%s", r.Stdout, r)
 	}
 }
+
+// doctor on a profile with nothing set (an env file sourced too early, a
+// typo in IDPCTL_PROFILE) must not pass.
+func TestDoctorFailsAProfileWithoutAnIssuer(t *testing.T) {
+	t.Parallel()
+	r := run(t, newEnv(t).Set("IDPCTL_STORE", "memory").Unset("IDPCTL_PROFILE"), "", "doctor", "-o", "json")
+	if c := doctorRows(t, r)["identity provider"]; field(c, "status") != "fail" || !strings.Contains(field(c, "detail"), "--issuer") || r.Code != 2 {
+		t.Fatalf("identity provider %v, exit %d\n%s", c, r.Code, r)
+	}
+}

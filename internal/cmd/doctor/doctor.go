@@ -188,11 +188,22 @@ func doctorRun(ctx context.Context, opts *DoctorOptions) error {
 // checkIdP fetches discovery afresh and compares the IdP's Date header
 // with the local clock.
 func checkIdP(ctx context.Context, f *cli.Factory, issuer, caFile string, now func() time.Time, add func(Check)) {
+	p, _ := f.Profile()
 	if issuer == "" {
-		add(Check{Name: "identity provider", Status: "skip", Detail: "the profile has no issuer"})
+		if p != nil && p.Endpoints.Token != "" {
+			add(Check{Name: "identity provider", Status: "skip", Detail: "the profile names its endpoints instead of an issuer: there is no discovery to check"})
+			return
+		}
+		// Nothing can get a token without it: a doctor that passes here
+		// would pass an empty profile.
+		err := errs.New(errs.KindUsage, "the profile has no issuer")
+		name := "NAME"
+		if p != nil {
+			name = p.Name
+		}
+		add(Check{Name: "identity provider", Status: "fail", Detail: fmt.Sprintf("%v; fix: idpctl profile add %s --issuer URL, or set IDPCTL_ISSUER", err, name), err: err})
 		return
 	}
-	p, _ := f.Profile()
 	hc, err := f.HTTPClient(p)
 	if err != nil {
 		add(Check{Name: "identity provider", Status: "fail", Detail: err.Error(), err: err})
