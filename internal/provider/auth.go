@@ -117,7 +117,8 @@ func (a *AdminAuth) Apply(ctx context.Context, req *httpx.Request) error {
 }
 
 func (a *AdminAuth) missing() error {
-	return errs.New(errs.KindLoginRequired, "no admin credential for %s authentication: set IDPCTL_ADMIN_SECRET or IDPCTL_ADMIN_SECRET_FILE, or store one with 'idpctl profile add NAME --overwrite --admin-secret-stdin'", a.Scheme)
+	// A setting to supply, like a missing client secret (exit 2).
+	return errs.New(errs.KindUsage, "no admin credential for %s authentication: set IDPCTL_ADMIN_SECRET or IDPCTL_ADMIN_SECRET_FILE, or store one with 'idpctl profile add NAME --overwrite --admin-secret-stdin'", a.Scheme)
 }
 
 // Invalidate drops a cached admin token after the API answered 401, so the

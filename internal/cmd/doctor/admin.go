@@ -119,7 +119,7 @@ func checkAdminCredential(ctx context.Context, p *config.Resolved, env *provider
 		return Check{Name: "admin credential", Status: "fail", Detail: err.Error(), err: err}, false
 	}
 	if secret == "" {
-		err := errs.New(errs.KindLoginRequired, "no admin credential for %s authentication", a.Scheme)
+		err := errs.New(errs.KindUsage, "no admin credential for %s authentication", a.Scheme)
 		return Check{Name: "admin credential", Status: "fail", Detail: fmt.Sprintf("%v; fix: %s", err, fixSecret), err: err}, false
 	}
 	if a.Scheme != provider.AuthClientCredentials {

@@ -65,7 +65,7 @@ func fieldText(p *config.Profile, index []int) string {
 	v := reflect.ValueOf(p).Elem().FieldByIndex(index)
 	switch v.Kind() {
 	case reflect.Slice:
-		return strings.Join(v.Interface().([]string), " ")
+		return strings.Join(v.Convert(reflect.TypeOf([]string(nil))).Interface().([]string), " ")
 	case reflect.Map:
 		return ""
 	case reflect.Bool:

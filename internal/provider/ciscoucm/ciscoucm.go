@@ -263,7 +263,7 @@ func (p *Provider) sshCommon() (sshTarget, error) {
 		return t, errs.New(errs.KindUsage, "cisco-ucm: set the admin setting ssh_user (the platform administrator)")
 	}
 	if t.password == "" {
-		return t, errs.New(errs.KindLoginRequired, "cisco-ucm: no password for the platform CLI: set IDPCTL_ADMIN_SECRET or IDPCTL_ADMIN_SECRET_FILE, or store the admin secret in the profile")
+		return t, errs.New(errs.KindUsage, "cisco-ucm: no password for the platform CLI: set IDPCTL_ADMIN_SECRET or IDPCTL_ADMIN_SECRET_FILE, or store the admin secret in the profile")
 	}
 	t.knownHosts = p.env.Setting("ssh_known_hosts", "")
 	if t.knownHosts == "" {

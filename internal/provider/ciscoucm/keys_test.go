@@ -166,7 +166,7 @@ func TestSSHSettingsAreCheckedWhenPlanning(t *testing.T) {
 		{"key auth", map[string]string{"ssh_host": "ucm", "ssh_user": "a", "ssh_auth": "key"}, "pw", provider.RotateOptions{}, provider.KeySigning, errs.KindUsage, "ssh_auth"},
 		{"bad timeout", map[string]string{"ssh_host": "ucm", "ssh_user": "a", "ssh_timeout": "soon"}, "pw", provider.RotateOptions{}, provider.KeySigning, errs.KindUsage, "ssh_timeout"},
 		{"bad pin", map[string]string{"ssh_host": "ucm", "ssh_user": "a", "ssh_host_key_sha256": "ab:cd"}, "pw", provider.RotateOptions{}, provider.KeySigning, errs.KindUsage, "SHA256:"},
-		{"no password", map[string]string{"ssh_host": "ucm", "ssh_user": "a"}, "", provider.RotateOptions{}, provider.KeySigning, errs.KindLoginRequired, "no password"},
+		{"no password", map[string]string{"ssh_host": "ucm", "ssh_user": "a"}, "", provider.RotateOptions{}, provider.KeySigning, errs.KindUsage, "no password"},
 		{"restart without nodes", map[string]string{"ssh_host": "ucm", "ssh_user": "a"}, "pw", provider.RotateOptions{RestartServices: true}, provider.KeySigning, errs.KindUsage, "imp_nodes"},
 		{"unknown key", map[string]string{"ssh_host": "ucm", "ssh_user": "a"}, "pw", provider.RotateOptions{}, provider.KeyUse("tls"), errs.KindUsage, "signing or encryption"},
 	}

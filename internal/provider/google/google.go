@@ -160,7 +160,7 @@ func (p *Provider) dropToken() {
 func (p *Provider) tokenSource() (oauth2.TokenSource, error) {
 	key := strings.TrimSpace(p.Env.Auth.Secret)
 	if key == "" {
-		return nil, errs.New(errs.KindLoginRequired, "google: no service account key: point IDPCTL_ADMIN_SECRET_FILE at the JSON key file, or store it with 'idpctl profile add NAME --overwrite --admin-secret-stdin'")
+		return nil, errs.New(errs.KindUsage, "google: no service account key: point IDPCTL_ADMIN_SECRET_FILE at the JSON key file, or store it with 'idpctl profile add NAME --overwrite --admin-secret-stdin'")
 	}
 	cfg, err := googleoauth.JWTConfigFromJSON([]byte(key), Scope)
 	if err != nil {

@@ -205,7 +205,7 @@ func TestTheAdapterNeedsASubjectAndAKeyFile(t *testing.T) {
 	e.Auth.Secret = ""
 	p = providertest.Adapter[*google.Provider](t, google.New, e)
 	_, err = p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "ada@example.com"})
-	providertest.WantKind(t, err, errs.KindLoginRequired, "IDPCTL_ADMIN_SECRET_FILE")
+	providertest.WantKind(t, err, errs.KindUsage, "IDPCTL_ADMIN_SECRET_FILE")
 	if n := len(f.Requests()); n != 0 {
 		t.Fatalf("%d requests without a credential", n)
 	}
