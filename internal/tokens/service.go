@@ -168,12 +168,17 @@ func coversScopes(at *credstore.AccessToken, want []string) bool {
 		have[sc] = true
 	}
 	for _, sc := range want {
-		if !have[sc] {
+		if !have[sc] && sc != OfflineAccess {
 			return false
 		}
 	}
 	return true
 }
+
+// OfflineAccess asks for a refresh token (OIDC Core §11), not for access:
+// IdPs often leave it out of the access token's granted scope, which must
+// not make a token look short of it.
+const OfflineAccess = "offline_access"
 
 func (s *Service) loadAccess(ctx context.Context) (*credstore.AccessToken, error) {
 	var at credstore.AccessToken

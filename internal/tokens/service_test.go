@@ -298,3 +298,10 @@ func TestACachedTokenCoversOnlyTheScopesTheIdPGranted(t *testing.T) {
 		t.Fatal("the request was not taken as granted when the IdP named no scope")
 	}
 }
+
+func TestOfflineAccessNeedNotBeInTheAccessTokensScope(t *testing.T) {
+	at := &credstore.AccessToken{Scope: "openid", RequestedScope: "openid offline_access"}
+	if !coversScopes(at, []string{"openid", "offline_access"}) {
+		t.Fatal("a token granted openid, with offline_access asked for its refresh token, was not served")
+	}
+}

@@ -170,7 +170,7 @@ func missingScopes(granted string, asked []string) []string {
 	}
 	var missing []string
 	for _, sc := range asked {
-		if !have[sc] {
+		if !have[sc] && sc != tokens.OfflineAccess {
 			missing = append(missing, sc)
 		}
 	}
