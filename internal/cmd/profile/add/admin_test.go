@@ -1,6 +1,7 @@
 package add
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -15,14 +16,7 @@ import (
 )
 
 func TestTheAdminCredentialGoesFromStdinToTheStoreAndNeverToTheFile(t *testing.T) {
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	ios, in, _, _ := iostreams.Test()
-	f := cli.New(ios, func(k string) string {
-		if k == "IDPCTL_CONFIG" {
-			return cfgPath
-		}
-		return ""
-	}, "test")
+	f, cfgPath, in := newFactory(t)
 	store := credstore.NewMemory()
 	f.Store = func() (credstore.Store, error) { return store, nil }
 	in.WriteString("ssws-admin-token\n")
@@ -71,14 +65,7 @@ func TestProfileAddRefusesSecretLookingAndUnknownAdminSettingsWritingNothing(t *
 		{[]string{"--provider", "keycloack"}, []string{`unknown provider "keycloack"`}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
-			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-			ios, in, _, _ := iostreams.Test()
-			f := cli.New(ios, func(k string) string {
-				if k == "IDPCTL_CONFIG" {
-					return cfgPath
-				}
-				return ""
-			}, "test")
+			f, cfgPath, in := newFactory(t)
 			store := credstore.NewMemory()
 			f.Store = func() (credstore.Store, error) { return store, nil }
 			in.WriteString("stdin-admin-secret\n")
@@ -109,14 +96,7 @@ func TestProfileAddRefusesSecretLookingAndUnknownAdminSettingsWritingNothing(t *
 }
 
 func TestProfileAddAcceptsEveryDocumentedSettingOfItsProvider(t *testing.T) {
-	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-	ios, _, _, _ := iostreams.Test()
-	f := cli.New(ios, func(k string) string {
-		if k == "IDPCTL_CONFIG" {
-			return cfgPath
-		}
-		return ""
-	}, "test")
+	f, _, _ := newFactory(t)
 	cmd := NewCmdAdd(f, nil)
 	f.Flags.Issuer = "https://ucm.example"
 	cmd.SetArgs([]string{"ucm", "--provider", "cisco-ucm", "--admin", "url=https://ucm.example:8443", "--admin", "user=axl", "--admin", "ssh_host_key_sha256=SHA256:abc", "--admin", "ssh_known_hosts=/k", "--admin", "token_url=https://t"})
@@ -140,14 +120,7 @@ func TestProfileAddRefusesBadIssuersAndProxyPasswordsWritingNothing(t *testing.T
 		{issuer: "https://idp.example.com", proxy: "http://bob:SECRETvalue@proxy.corp:3128 ", want: "carries a password"},
 	} {
 		t.Run(tc.issuer+" "+tc.proxy, func(t *testing.T) {
-			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
-			ios, _, _, _ := iostreams.Test()
-			f := cli.New(ios, func(k string) string {
-				if k == "IDPCTL_CONFIG" {
-					return cfgPath
-				}
-				return ""
-			}, "test")
+			f, cfgPath, _ := newFactory(t)
 			cmd := NewCmdAdd(f, nil)
 			cmd.SilenceErrors, cmd.SilenceUsage = true, true
 			f.Flags.Issuer, f.Flags.Proxy = tc.issuer, tc.proxy
@@ -164,4 +137,19 @@ func TestProfileAddRefusesBadIssuersAndProxyPasswordsWritingNothing(t *testing.T
 			}
 		})
 	}
+}
+
+// newFactory is a factory whose configuration file is a fresh temporary
+// path, with test streams; in is what the command reads as stdin.
+func newFactory(t *testing.T) (f *cli.Factory, cfgPath string, in *bytes.Buffer) {
+	t.Helper()
+	cfgPath = filepath.Join(t.TempDir(), "config.yaml")
+	ios, in, _, _ := iostreams.Test()
+	f = cli.New(ios, func(k string) string {
+		if k == "IDPCTL_CONFIG" {
+			return cfgPath
+		}
+		return ""
+	}, "test")
+	return f, cfgPath, in
 }
