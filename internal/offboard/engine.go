@@ -378,6 +378,7 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 		if err == nil {
 			lim.Succeeded()
 			r.Outcome = res.Outcome
+			res.Detail = e.afterAbort(user, res)
 			r.Detail, r.RequestID, r.StillValid = res.Detail, res.RequestID, res.StillValid
 			if res.Client != "" {
 				r.Client = res.Client
@@ -411,11 +412,35 @@ func (e *Engine) one(stopCtx, callCtx context.Context, lim *Limiter, maxRL int, 
 		r.Kind = errs.KindOf(err)
 		if callCtx.Err() != nil {
 			r.Kind = errs.KindInterrupted
-			r.Error = "aborted while the call was in flight; its effect is unknown, and --resume repeats it"
+			r.Error = abortedInFlight
 		}
 		r.Time = e.now().UTC()
 		return r, true
 	}
+}
+
+// abortedInFlight is the error of a user whose call was cut off by a
+// second interrupt: the IdP may or may not have acted.
+const abortedInFlight = "aborted while the call was in flight; its effect is unknown, and --resume repeats it"
+
+// afterAbort explains "nothing to revoke" for a user whose call in an
+// earlier run was aborted in flight: that call most likely did the
+// revocation, which the journal could not record, so the audit log's
+// "nothing to revoke" is not the whole story.
+func (e *Engine) afterAbort(user string, res *provider.RevokeUserResult) string {
+	if e.Journal == nil || res.Outcome != provider.OutcomeNothingToRevoke {
+		return res.Detail
+	}
+	last, ok := e.Journal.Last(user)
+	// Kind is not journaled; the error text is.
+	if !ok || last.Outcome != provider.OutcomeFailed || last.Error != abortedInFlight {
+		return res.Detail
+	}
+	note := "the call of the earlier run for this user was aborted in flight and most likely revoked the tokens"
+	if res.Detail == "" {
+		return note
+	}
+	return res.Detail + "; " + note
 }
 
 func (e *Engine) sleep(ctx context.Context, d time.Duration) error {

@@ -321,6 +321,14 @@ func (j *Journal) Final(user string) (Result, bool) {
 	return r, ok && r.Done()
 }
 
+// Last returns the user's last recorded result, final or not.
+func (j *Journal) Last(user string) (Result, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	r, ok := j.last[user]
+	return r, ok
+}
+
 // Results returns the last recorded result of every user.
 func (j *Journal) Results() map[string]Result {
 	j.mu.Lock()

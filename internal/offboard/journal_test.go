@@ -200,3 +200,40 @@ func TestTheRefusalToRepeatARunCountsUsersNotFound(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A call cut off by a second interrupt most likely reached the IdP: when
+// the resume then finds nothing to revoke, the result says why, so the
+// audit log does not read as if the user never had tokens.
+func TestNothingToRevokeAfterAnAbortedCallSaysTheAbortedCallDidIt(t *testing.T) {
+	dir := t.TempDir()
+	users := []string{"alice", "bob"}
+	key := JournalKey{Provider: "sandbox", Profile: "p", Input: []byte(strings.Join(users, "\n"))}
+	j, err := OpenJournal(dir, key, JournalNew, "leavers.txt", len(users), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []Result{{User: "alice", Outcome: provider.OutcomeFailed, Error: abortedInFlight}, {User: "bob", Outcome: provider.OutcomeFailed, Error: "HTTP 500"}} {
+		if err := j.Record(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	j2, err := OpenJournal(dir, key, JournalResume, "leavers.txt", len(users), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j2.Close()
+	s := &scripted{fn: func(u string, _ int) (*provider.RevokeUserResult, error) {
+		return &provider.RevokeUserResult{User: u, Outcome: provider.OutcomeNothingToRevoke, Detail: "no tokens"}, nil
+	}}
+	if _, err := (&Engine{Revoker: s, Journal: j2, Parallel: 1}).Run(context.Background(), users); err != nil {
+		t.Fatal(err)
+	}
+	got := j2.Results()
+	if !strings.Contains(got["alice"].Detail, "aborted in flight and most likely revoked") {
+		t.Errorf("alice: %q", got["alice"].Detail)
+	}
+	if got["bob"].Detail != "no tokens" {
+		t.Errorf("bob, whose earlier call failed outright: %q", got["bob"].Detail)
+	}
+}
