@@ -74,7 +74,7 @@ var ExitCodes = []struct {
 	Meaning string
 }{
 	{ExitOK, "success"},
-	{ExitError, "an error not covered below; also token revoke --user for a user the IdP does not know"},
+	{ExitError, "an error not covered below; also token get --min-ttl D when even a new token lives less than D, token inspect when the token does not hold (bad signature, expired, inactive), and token revoke --user for a user the IdP does not know"},
 	{ExitUsage, "wrong usage: unknown flag, bad argument, missing setting, invalid configuration"},
 	{ExitLoginRequired, "login required: no usable credentials cached, or the IdP answered invalid_grant"},
 	{ExitRefused, "the IdP refused: invalid_client, unauthorized_client, other OAuth errors, HTTP 401 or 403, an issuer mismatch"},
