@@ -59,7 +59,7 @@ func (u *Rotate) retirer() (provider.KeyRetirer, error) {
 	r, ok := u.Rotator.(provider.KeyRetirer)
 	if !ok {
 		return nil, provider.Unsupported(u.Rotator.Name(), "retiring the previous keys (--retire-old-after)",
-			"rotate without it, and withdraw the old key in the IdP's console once the tokens it signed have expired")
+			"rotate without it; the plan's consequences (--dry-run) say what becomes of the old key at this IdP")
 	}
 	return r, nil
 }
@@ -70,11 +70,6 @@ func (u *Rotate) Retires() bool { return u.Options.RetireOldAfter > 0 }
 // Run plans and, unless it is a dry run, rotates. The rotation is
 // recorded as soon as it is done, before any waiting.
 func (u *Rotate) Run(ctx context.Context) (*RotateOutcome, error) {
-	// Retiring needs its own capability; refuse before anything changes
-	// rather than after the new key is in place.
-	if _, err := u.retirer(); err != nil {
-		return nil, err
-	}
 	out := &RotateOutcome{}
 	var rotateErr error
 	res, err := u.Guard.Run(ctx, Action{
@@ -82,6 +77,13 @@ func (u *Rotate) Run(ctx context.Context) (*RotateOutcome, error) {
 		Plan: func(ctx context.Context) (Plan, error) {
 			plan, err := u.Rotator.PlanRotate(ctx, u.Use, u.Options)
 			if err != nil {
+				// An IdP that cannot rotate this key says so in its own
+				// words, before anything is said about retiring.
+				return Plan{}, err
+			}
+			// Retiring needs its own capability; refuse before anything
+			// changes rather than after the new key is in place.
+			if _, err := u.retirer(); err != nil {
 				return Plan{}, err
 			}
 			out.Plan = plan

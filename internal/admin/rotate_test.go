@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,12 +77,33 @@ func TestRotateInterruptedWaitKeepsThePreviousKeys(t *testing.T) {
 }
 
 func TestRotateRefusesRetiringWhereTheIdPCannotBeforeAnything(t *testing.T) {
-	g, _, tr, opened := setup(nil)
+	g, log, tr, _ := setup(nil)
 	u := &Rotate{Guard: g, Rotator: &fakeRotator{tr: tr}, Use: provider.KeySigning,
 		Options: provider.RotateOptions{RetireOldAfter: time.Hour}}
-	if _, err := u.Run(context.Background()); errs.KindOf(err) != errs.KindUnsupported || tr.String() != "" || *opened != 0 {
-		t.Fatalf("err = %v, steps %q", err, tr)
+	// The plan is read (nothing changes); no confirmation is asked and
+	// nothing is rotated or recorded.
+	_, err := u.Run(context.Background())
+	if errs.KindOf(err) != errs.KindUnsupported || strings.Contains(tr.String(), "confirm") || strings.Contains(tr.String(), "rotate") || len(log.entries) != 0 {
+		t.Fatalf("err = %v, steps %q, entries %+v", err, tr, log.entries)
 	}
+}
+
+// An IdP that cannot rotate this key at all says so in its own words,
+// not with advice about retiring.
+func TestAVendorThatCannotRotateSpeaksBeforeTheRetirementCheck(t *testing.T) {
+	g, _, tr, _ := setup(nil)
+	u := &Rotate{Guard: g, Rotator: &cannotRotate{fakeRotator{tr: tr}}, Use: provider.KeyEncryption,
+		Options: provider.RotateOptions{RetireOldAfter: time.Hour}}
+	_, err := u.Run(context.Background())
+	if errs.KindOf(err) != errs.KindUnsupported || !strings.Contains(err.Error(), "the vendor's own alternative") || strings.Contains(err.Error(), "retire") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type cannotRotate struct{ fakeRotator }
+
+func (c *cannotRotate) PlanRotate(context.Context, provider.KeyUse, provider.RotateOptions) (*provider.RotatePlan, error) {
+	return nil, provider.Unsupported("fake", "rotating the encryption key", "the vendor's own alternative")
 }
 
 func TestAFailedRotationIsRecorded(t *testing.T) {

@@ -606,7 +606,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		return nil, err
 	}
 	if !got.AccessToken.Known || got.AccessToken.Value != st.lifetime {
-		return nil, errs.New(errs.KindNetwork, "entra: read back an access-token lifetime of %q after setting %s", got.AccessToken.Native, formatLifetime(st.lifetime))
+		return nil, errs.New(errs.KindUnknown, "entra: read back an access-token lifetime of %q after setting %s", got.AccessToken.Native, formatLifetime(st.lifetime))
 	}
 	return got, nil
 }

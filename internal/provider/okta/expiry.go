@@ -394,8 +394,14 @@ func validateChange(ch provider.LifetimeChange) error {
 		}
 	}
 	if ch.RefreshToken != nil {
-		if _, err := wholeMinutes("refresh token", *ch.RefreshToken); err != nil {
+		m, err := wholeMinutes("refresh token", *ch.RefreshToken)
+		if err != nil {
 			return err
+		}
+		// Okta's range for refreshTokenLifetimeMinutes: 10 minutes to 5
+		// years, or 0 for unlimited.
+		if m != 0 && (m < minWindowMinutes || m > maxWindowMinutes) {
+			return errs.New(errs.KindUsage, "okta: the refresh token lifetime must be 10m to 5 years, or 0 for unlimited (Okta's range); %s is not", *ch.RefreshToken)
 		}
 	}
 	if ch.RefreshIdle != nil {

@@ -126,6 +126,8 @@ func TestUnitsAndRangesAreRefusedBeforeAnyRequest(t *testing.T) {
 		{"access above a day", provider.LifetimeChange{AccessToken: dur(25 * time.Hour)}, "5m to 24h"},
 		{"seconds in a refresh lifetime", provider.LifetimeChange{RefreshToken: dur(30 * time.Second)}, "whole minutes"},
 		{"negative refresh lifetime", provider.LifetimeChange{RefreshToken: dur(-time.Hour)}, "negative"},
+		{"refresh below ten minutes", provider.LifetimeChange{RefreshToken: dur(5 * time.Minute)}, "10m to 5 years, or 0 for unlimited"},
+		{"refresh above five years", provider.LifetimeChange{RefreshToken: dur(3650 * 24 * time.Hour)}, "10m to 5 years, or 0 for unlimited"},
 		{"idle below ten minutes", provider.LifetimeChange{RefreshIdle: dur(5 * time.Minute)}, "10m to 5 years"},
 		{"idle above five years", provider.LifetimeChange{RefreshIdle: dur(6 * 365 * 24 * time.Hour)}, "10m to 5 years"},
 	}

@@ -183,8 +183,9 @@ func (p *Provider) Rotate(ctx context.Context, plan *provider.RotatePlan) (*prov
 	}
 	res := &provider.RotateResult{NewKID: newKid, JWKSURL: p.JWKSURL()}
 	if st.active != "" {
-		res.Retired = []string{st.active}
-		res.Notes = append(res.Notes, fmt.Sprintf("key %s is now EXPIRED and signs nothing more", st.active))
+		// EXPIRED is not retired: the key stays in the JWKS, so tokens it
+		// signed still verify. Retired is only for keys withdrawn.
+		res.Notes = append(res.Notes, fmt.Sprintf("key %s is now EXPIRED: it signs nothing more but is still published, so tokens it signed verify until they expire", st.active))
 	}
 	if next := statusKid(keys, "NEXT"); next != "" {
 		res.Notes = append(res.Notes, fmt.Sprintf("key %s is the next one", next))

@@ -51,7 +51,8 @@ func TestRotatingMakesTheNextKeySignAndItIsPublished(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.NewKID != "default-key-3" || len(res.Retired) != 1 || res.Retired[0] != "default-key-2" || res.JWKSURL != f.srv.URL+"/oauth2/default/v1/keys" {
+	// The old key is EXPIRED, still published: not retired.
+	if res.NewKID != "default-key-3" || len(res.Retired) != 0 || !strings.Contains(strings.Join(res.Notes, " "), "default-key-2 is now EXPIRED") || res.JWKSURL != f.srv.URL+"/oauth2/default/v1/keys" {
 		t.Fatalf("result %+v", res)
 	}
 	for _, r := range f.srv.Requests() {

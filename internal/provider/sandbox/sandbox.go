@@ -257,7 +257,7 @@ func (p *Provider) ApplyExpiry(ctx context.Context, plan *provider.ExpiryPlan) (
 		return nil, err
 	}
 	if got.Access != want.Access || got.Refresh != want.Refresh {
-		return nil, errs.New(errs.KindNetwork, "sandbox: read back %ds/%ds after setting %ds/%ds", got.Access, got.Refresh, want.Access, want.Refresh)
+		return nil, errs.New(errs.KindUnknown, "sandbox: read back %ds/%ds after setting %ds/%ds", got.Access, got.Refresh, want.Access, want.Refresh)
 	}
 	return got.lifetimes(p.Now()), nil
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -363,4 +364,31 @@ func TestTheRateLimitFieldsReachObserve(t *testing.T) {
 	if !errors.As(err, &rle) || httpx.ReadRateLimit(rle.RateLimitHeader()).Reset.IsZero() {
 		t.Fatalf("the 429 error does not carry the reset: %v", err)
 	}
+}
+
+// A value that reads back differently from what was written is the IdP's
+// answer, not a network failure: exit 1, not 5 (which says "try again").
+func TestAReadBackThatDiffersIsNotANetworkError(t *testing.T) {
+	stub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/clients/demo-service":
+			// The admin API clamps the access-token lifetime to 600s.
+			_, _ = w.Write([]byte(`{"client_id":"demo-service","access_token_lifetime":600,"refresh_token_lifetime":86400,"refresh_token_rotation":true}`))
+		case r.Method == http.MethodPut && r.URL.Path == "/clients/demo-service/lifetimes":
+			_, _ = w.Write([]byte(`{}`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer stub.Close()
+	env := providertest.Env(t, stub.URL, &provider.AdminAuth{Scheme: provider.AuthBearer, Secret: "admin"}, httpx.Options{Sleep: providertest.NoSleep})
+	p := providertest.Adapter[*adapter.Provider](t, adapter.New, env)
+	d := 20 * time.Minute
+	plan, err := p.PlanExpiry(context.Background(), "demo-service", provider.LifetimeChange{AccessToken: &d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.ApplyExpiry(context.Background(), plan)
+	providertest.WantKind(t, err, errs.KindUnknown, "read back 600s")
 }

@@ -123,6 +123,10 @@ func regenRun(ctx context.Context, opts *RegenOptions) error {
 		if err != nil {
 			return errs.New(errs.KindUsage, "--retire-old-after: %w", err)
 		}
+		if d <= 0 {
+			// 0 would quietly mean "do not retire", the opposite of asking.
+			return errs.New(errs.KindUsage, "--retire-old-after: want a positive duration such as 24h, got %q; leave the flag out to keep the old keys", opts.RetireOldAfter)
+		}
 		ro.RetireOldAfter = d
 	}
 	ro.RestartServices = opts.RestartServices

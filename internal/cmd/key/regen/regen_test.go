@@ -18,6 +18,7 @@ import (
 	"github.com/idpctl/idpctl/internal/audit"
 	"github.com/idpctl/idpctl/internal/cli"
 	"github.com/idpctl/idpctl/internal/config"
+	"github.com/idpctl/idpctl/internal/errs"
 	"github.com/idpctl/idpctl/internal/httpx"
 	"github.com/idpctl/idpctl/internal/iostreams"
 	"github.com/idpctl/idpctl/internal/provider"
@@ -277,5 +278,15 @@ func TestARotationThatInvalidatesIssuedTokensNeedsYesEvenAtATerminal(t *testing.
 	opts.Yes = true
 	if err := regenRun(context.Background(), opts); err != nil || r.rotated != 1 {
 		t.Fatalf("with --yes: %v, rotated %d", err, r.rotated)
+	}
+}
+
+func TestARetireOldAfterOfZeroIsRefusedNotIgnored(t *testing.T) {
+	base := &rotator{}
+	opts, _, _, _ := setup(t, retiringRotator{base})
+	opts.Yes, opts.RetireOldAfter = true, "0"
+	err := regenRun(context.Background(), opts)
+	if errs.KindOf(err) != errs.KindUsage || !strings.Contains(err.Error(), "positive duration") || base.rotated != 0 {
+		t.Fatalf("err = %v, rotated %d", err, base.rotated)
 	}
 }

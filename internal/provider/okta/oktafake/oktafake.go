@@ -878,6 +878,9 @@ func (s *Server) rule(r *http.Request, body any) fakekit.Answer {
 		if refresh != 0 && refresh < access {
 			causes = append(causes, "refreshTokenLifetimeMinutes must be at least the access token lifetime")
 		}
+		if refresh != 0 && (refresh < 10 || refresh > 5*365*24*60) {
+			causes = append(causes, "refreshTokenLifetimeMinutes must be between 10 minutes and 5 years, or 0 (unlimited)")
+		}
 		if window < 10 || window > 5*365*24*60 {
 			causes = append(causes, "refreshTokenWindowMinutes must be between 10 minutes and 5 years")
 		}
