@@ -395,3 +395,36 @@ func TestAValueThatLooksLikeAManifestIsStoredUnambiguously(t *testing.T) {
 		t.Fatal("the value was stored as is, where it would be read as a manifest")
 	}
 }
+
+// A chunk deleted between the Secret Service's lookup and its read is
+// answered "Object does not exist" rather than "not found": that is the
+// same torn read, retried from the manifest, not a broken keychain.
+func TestAChunkThatVanishesMidReadIsATornReadNotAStoreFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	kr := newFakeKeyring()
+	reader := newKeychain(kr, "", 0)
+	writer := newKeychain(kr, "", 0)
+	old, newValue := valueOf(6*1024, 12), valueOf(6*1024, 13)
+	if err := writer.Set(ctx, "work", KindAccessToken, old); err != nil {
+		t.Fatal(err)
+	}
+	vanishedOnce := false
+	kr.getErr = func(account string) error {
+		if account == "work:access_token#a2" && !vanishedOnce {
+			vanishedOnce = true
+			if err := writer.Set(ctx, "work", KindAccessToken, newValue); err != nil {
+				t.Errorf("concurrent Set: %v", err)
+			}
+			return errors.New("Object does not exist at path \u201c/org/freedesktop/secrets/collection/login/369\u201d")
+		}
+		return nil
+	}
+	got, err := reader.Get(ctx, "work", KindAccessToken)
+	if !vanishedOnce {
+		t.Fatal("the chunk did not vanish")
+	}
+	if err != nil || !bytes.Equal(got, newValue) {
+		t.Fatalf("Get returned %d bytes, %v; want the new value", len(got), err)
+	}
+}

@@ -21,6 +21,8 @@ type fakeKeyring struct {
 	onSet func(account, value string) error
 	// onGet, when set, runs before each Get, outside the lock.
 	onGet func(account string)
+	// getErr, when set and returning an error, fails that Get.
+	getErr func(account string) error
 }
 
 func newFakeKeyring() *fakeKeyring { return &fakeKeyring{items: map[string]string{}} }
@@ -40,6 +42,11 @@ func (f *fakeKeyring) Set(service, user, password string) error {
 func (f *fakeKeyring) Get(service, user string) (string, error) {
 	if f.onGet != nil {
 		f.onGet(user)
+	}
+	if f.getErr != nil {
+		if err := f.getErr(user); err != nil {
+			return "", err
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -130,11 +130,20 @@ func (k *Keychain) get(ctx context.Context, account string) (string, error) {
 	switch {
 	case err == nil:
 		return v, nil
-	case errors.Is(err, keyring.ErrNotFound):
+	case errors.Is(err, keyring.ErrNotFound), vanished(err):
 		return "", fmt.Errorf("%s: %w", account, ErrNotFound)
 	default:
 		return "", classify("reading", account, err)
 	}
+}
+
+// vanished recognises an item deleted between go-keyring's lookup and its
+// read: the Secret Service then answers that the object does not exist
+// (D-Bus UnknownObject) rather than "not found". For a chunk that is the
+// torn read the manifest protocol retries, not a broken keychain.
+func vanished(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Object does not exist") || strings.Contains(msg, "org.freedesktop.DBus.Error.UnknownObject")
 }
 
 // set writes one keychain item. keyring.ErrSetDataTooBig is returned as is,
