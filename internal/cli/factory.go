@@ -162,7 +162,9 @@ func (f *Factory) Locker() (credstore.Locker, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.KindStore, err)
 	}
-	return credstore.FileLocker{Dir: dir}, nil
+	// The wait for another process is bounded like the command's retries
+	// (--deadline), and announced once it is longer than a refresh takes.
+	return credstore.FileLocker{Dir: dir, Notify: f.IOStreams.ErrOut, NotifyAfter: 5 * time.Second, MaxWait: f.DeadlineBudget()}, nil
 }
 
 // Debug is where the redacted HTTP trace goes, or nil.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,14 @@ const lockRetry = 25 * time.Millisecond
 type FileLocker struct {
 	// Dir is the state directory; the lock files live in its locks/ folder.
 	Dir string
+	// Notify, when set, hears once that the lock is held by another
+	// process, after NotifyAfter of waiting: a silent wait looks like a
+	// hang.
+	Notify      io.Writer
+	NotifyAfter time.Duration
+	// MaxWait bounds the wait (0: until ctx ends). A login holding the
+	// lock while a person finishes in the browser can take minutes.
+	MaxWait time.Duration
 }
 
 // Lock blocks until the profile's lock is held or ctx ends. The returned
@@ -44,10 +53,33 @@ func (l FileLocker) Lock(ctx context.Context, profile string) (func(), error) {
 		return nil, dirError("creating the lock directory", dir, err)
 	}
 	fl := flock.New(filepath.Join(dir, lockFileName(profile)), flock.SetPermissions(0o600), flock.SetFlag(lockFlags))
-	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if ok, err := fl.TryLock(); err == nil && ok {
+		var once sync.Once
+		return func() { once.Do(func() { _ = fl.Unlock() }) }, nil
+	}
+	waitCtx := ctx
+	if l.MaxWait > 0 {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(ctx, l.MaxWait)
+		defer cancel()
+	}
+	if l.Notify != nil {
+		after := l.NotifyAfter
+		if after <= 0 {
+			after = time.Second
+		}
+		notice := time.AfterFunc(after, func() {
+			fmt.Fprintf(l.Notify, "waiting for another idpctl using profile %q to finish (a refresh, or a login waiting for the browser)\n", profile)
+		})
+		defer notice.Stop()
+	}
+	ok, err := fl.TryLockContext(waitCtx, lockRetry)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			return nil, fmt.Errorf("waiting for the refresh lock of profile %q: %w", profile, err)
+		}
+		if waitCtx.Err() != nil && errors.Is(err, waitCtx.Err()) {
+			return nil, errs.New(errs.KindStore, "another idpctl has held the refresh lock of profile %q for %s (a login waiting for the browser, or a stopped process); try again when it has finished", profile, l.MaxWait)
 		}
 		return nil, dirError("taking the refresh lock", dir, err)
 	}

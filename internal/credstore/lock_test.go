@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,4 +170,49 @@ func TestLockFileNamesAreSafeAndDistinct(t *testing.T) {
 		}
 		seen[name] = c.profile
 	}
+}
+
+// A wait for another process says so once it is long, and gives up after
+// MaxWait with a sentence, not by hanging (a login can hold the lock for
+// minutes while a person is in the browser).
+func TestALongWaitForTheLockIsAnnouncedAndBounded(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	holder := FileLocker{Dir: dir}
+	unlock, err := holder.Lock(context.Background(), "work")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	var notice syncBuffer
+	waiter := FileLocker{Dir: dir, Notify: &notice, NotifyAfter: 20 * time.Millisecond, MaxWait: 300 * time.Millisecond}
+	start := time.Now()
+	_, err = waiter.Lock(context.Background(), "work")
+	if errs.KindOf(err) != errs.KindStore || !strings.Contains(err.Error(), "another idpctl has held the refresh lock") {
+		t.Fatalf("err = %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("waited %s", took)
+	}
+	if !strings.Contains(notice.String(), `waiting for another idpctl using profile "work"`) {
+		t.Fatalf("notice %q", notice.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the notice's timer goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

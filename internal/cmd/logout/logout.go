@@ -61,6 +61,17 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 	if err != nil {
 		return err
 	}
+	// Under the refresh lock: a refresh running meanwhile would otherwise
+	// save a new refresh token after it was revoked and forgotten.
+	locker, err := f.Locker()
+	if err != nil {
+		return err
+	}
+	unlock, err := locker.Lock(ctx, p.Name)
+	if err != nil {
+		return errs.Wrap(errs.KindStore, err)
+	}
+	defer unlock()
 	var revokeErr error
 	if !opts.LocalOnly {
 		client, err := f.OAuthClient(ctx, p)

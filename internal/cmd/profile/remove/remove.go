@@ -56,6 +56,17 @@ func removeRun(ctx context.Context, opts *RemoveOptions) error {
 	if err != nil {
 		return err
 	}
+	// Under the refresh lock, so a refresh running meanwhile cannot put
+	// tokens back after they are deleted.
+	locker, err := f.Locker()
+	if err != nil {
+		return err
+	}
+	unlock, err := locker.Lock(ctx, opts.Name)
+	if err != nil {
+		return errs.Wrap(errs.KindStore, err)
+	}
+	defer unlock()
 	// Secrets first: a profile entry without secrets is harmless, secrets
 	// without a profile are forgotten but still there.
 	if err := credstore.DeleteProfile(ctx, store, opts.Name); err != nil {
