@@ -138,6 +138,33 @@ func (f *Factory) openStore() (credstore.Store, error) {
 	return f.store, f.storeErr
 }
 
+// BackendFor is the store backend of a named profile: the flag or
+// environment override, else the profile's own, else the keychain.
+func (f *Factory) BackendFor(p *config.Profile) string {
+	if f.Flags.Store != "" {
+		return f.Flags.Store
+	}
+	if v := f.Getenv("IDPCTL_STORE"); v != "" {
+		return v
+	}
+	if p != nil && p.Store != "" {
+		return p.Store
+	}
+	return credstore.BackendKeychain
+}
+
+// StoreFor opens the store of a backend, for commands that look at every
+// profile (each may keep its items in another store). The store of the
+// current profile is the one Store returns.
+func (f *Factory) StoreFor(backend string) (credstore.Store, error) {
+	if backend == f.StoreBackend() {
+		return f.Store()
+	}
+	stateDir, _ := xdg.StateDir()
+	// Reading only: no plaintext warning for a file store opened to list.
+	return credstore.Open(credstore.OpenOptions{Backend: backend, StateDir: stateDir})
+}
+
 // FileStoreWarningOff tells whether IDPCTL_FILE_STORE_WARNING silences the
 // file store's plaintext warning (off, false, 0 or no). doctor reports the
 // plaintext file regardless.

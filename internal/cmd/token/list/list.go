@@ -85,16 +85,22 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	if p, err := f.Profile(); err == nil && !p.InFile {
 		names = append(names, p.Name)
 	}
-	store, err := f.Store()
-	if err != nil {
-		return err
-	}
+	// Each profile may keep its items in a store of its own (store: file).
+	stores := map[string]credstore.Store{}
 	now := opts.Now()
 	entries := []Entry{}
 	for _, name := range names {
 		e := Entry{Profile: name}
 		if p := cfg.Profiles[name]; p != nil {
 			e.Issuer = p.Issuer
+		}
+		backend := f.BackendFor(cfg.Profiles[name])
+		store, ok := stores[backend]
+		if !ok {
+			if store, err = f.StoreFor(backend); err != nil {
+				return err
+			}
+			stores[backend] = store
 		}
 		var at credstore.AccessToken
 		if err := credstore.LoadJSON(ctx, store, name, credstore.KindAccessToken, &at); err == nil {

@@ -1,0 +1,62 @@
+package list
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/idpctl/idpctl/internal/cli"
+	"github.com/idpctl/idpctl/internal/credstore"
+	"github.com/idpctl/idpctl/internal/iostreams"
+)
+
+// Each profile is read from its own store: a profile kept in the file
+// store shows its tokens even when the current profile uses another.
+func TestEveryProfileIsReadFromItsOwnStore(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("current_profile: kc\nprofiles:\n  fileprof:\n    issuer: https://a.example\n    store: file\n  kc:\n    issuer: https://b.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	exp := time.Now().Add(time.Hour)
+	file, err := credstore.Open(credstore.OpenOptions{Backend: credstore.BackendFile, StateDir: filepath.Join(state, "idpctl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := credstore.SaveJSON(ctx, file, "fileprof", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "a", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, _ := iostreams.Test()
+	f := cli.New(ios, func(k string) string {
+		if k == "IDPCTL_CONFIG" {
+			return cfg
+		}
+		return ""
+	}, "test")
+	// The current profile's store (the keychain here) stands in as memory.
+	mem := credstore.NewMemory()
+	f.Store = func() (credstore.Store, error) { return mem, nil }
+	if err := credstore.SaveJSON(ctx, mem, "kc", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "b", ExpiresAt: exp}); err != nil {
+		t.Fatal(err)
+	}
+	if err := listRun(ctx, &ListOptions{IO: ios, Factory: f, Now: time.Now, Output: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var entries []Entry
+	if err := json.Unmarshal(out.Bytes(), &entries); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	got := map[string]bool{}
+	for _, e := range entries {
+		got[e.Profile] = e.AccessToken != nil
+	}
+	if !got["fileprof"] || !got["kc"] {
+		t.Fatalf("cached access tokens by profile: %v", got)
+	}
+}
