@@ -176,6 +176,21 @@ func FileStoreWarningOff(getenv func(string) string) bool {
 	return false
 }
 
+// LockProfile takes the refresh lock of a profile, for commands that
+// change what the store holds for it outside a refresh (logout, profile
+// remove): a refresh in flight could otherwise put tokens back.
+func (f *Factory) LockProfile(ctx context.Context, name string) (unlock func(), err error) {
+	locker, err := f.Locker()
+	if err != nil {
+		return nil, err
+	}
+	unlock, err = locker.Lock(ctx, name)
+	if err != nil {
+		return nil, errs.Wrap(errs.KindStore, err)
+	}
+	return unlock, nil
+}
+
 // Locker returns the refresh lock that goes with the store.
 func (f *Factory) Locker() (credstore.Locker, error) {
 	s, err := f.Store()

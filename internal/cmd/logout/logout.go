@@ -63,13 +63,9 @@ func logoutRun(ctx context.Context, opts *LogoutOptions) error {
 	}
 	// Under the refresh lock: a refresh running meanwhile would otherwise
 	// save a new refresh token after it was revoked and forgotten.
-	locker, err := f.Locker()
+	unlock, err := f.LockProfile(ctx, p.Name)
 	if err != nil {
 		return err
-	}
-	unlock, err := locker.Lock(ctx, p.Name)
-	if err != nil {
-		return errs.Wrap(errs.KindStore, err)
 	}
 	defer unlock()
 	var revokeErr error

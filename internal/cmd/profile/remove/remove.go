@@ -58,13 +58,9 @@ func removeRun(ctx context.Context, opts *RemoveOptions) error {
 	}
 	// Under the refresh lock, so a refresh running meanwhile cannot put
 	// tokens back after they are deleted.
-	locker, err := f.Locker()
+	unlock, err := f.LockProfile(ctx, opts.Name)
 	if err != nil {
 		return err
-	}
-	unlock, err := locker.Lock(ctx, opts.Name)
-	if err != nil {
-		return errs.Wrap(errs.KindStore, err)
 	}
 	defer unlock()
 	// Secrets first: a profile entry without secrets is harmless, secrets
