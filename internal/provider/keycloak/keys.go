@@ -118,7 +118,7 @@ func (p *Provider) PlanRotate(ctx context.Context, use provider.KeyUse, opts pro
 		},
 	}
 	if use == provider.KeySigning {
-		plan.Consequences = append(plan.Consequences, fmt.Sprintf("Keycloak signs with the active %s key of highest priority, so the new key (priority %d) signs new tokens at once", kind.alg, st.priority))
+		plan.Consequences = append(plan.Consequences, fmt.Sprintf("Keycloak signs with the active %s key of highest priority, so the new key (priority %d) signs new %s tokens at once; a realm or client set to another signature algorithm keeps signing with its own key", kind.alg, st.priority, kind.alg))
 	} else {
 		plan.Consequences = append(plan.Consequences, fmt.Sprintf("clients that encrypt to realm %s pick up the new %s key (use enc) from the realm's JWKS; the old key keeps decrypting while it is active or passive", p.realm, kind.alg))
 	}
