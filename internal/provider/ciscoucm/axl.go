@@ -99,7 +99,7 @@ type axlAnswer struct {
 	} `xml:"Body"`
 }
 
-// PlanUserCheck is the call userExists makes.
+// planUserCheck is the call userExists makes.
 func (p *Provider) planUserCheck() (provider.Call, error) {
 	v, err := p.axlVersion()
 	if err != nil {
@@ -132,31 +132,32 @@ func (p *Provider) axlCall(ctx context.Context, operation string, request any) (
 		Body: append([]byte(xml.Header), body...), Read: true})
 }
 
-// userExists asks AXL getUser whether the end user exists. The revoke API
-// may answer an end user it does not know like one without tokens, and a
-// mistyped user id must not read "nothing to revoke".
-func (p *Provider) userExists(ctx context.Context, user string) (bool, error) {
+// userExists asks AXL getUser whether the end user exists, and returns
+// the user id as the UCM spells it. The revoke API may answer an end user
+// it does not know like one without tokens, and a mistyped user id must
+// not read "nothing to revoke".
+func (p *Provider) userExists(ctx context.Context, user string) (exists bool, userID string, err error) {
 	const op = "cisco-ucm: checking the end user with AXL getUser"
 	resp, err := p.axlCall(ctx, "getUser", getUserRequest{UserID: user})
 	if err != nil {
-		return false, fmt.Errorf("%s: %w", op, err)
+		return false, "", fmt.Errorf("%s: %w", op, err)
 	}
-	verdict, vendor := readGetUser(resp.Status, resp.Body)
+	verdict, userID, vendor := readGetUser(resp.Status, resp.Body)
 	switch {
 	case verdict == userFound:
-		return true, nil
+		return true, userID, nil
 	case verdict == userUnknown:
-		return false, nil
+		return false, "", nil
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
 		// Checking needs the "Standard AXL API Access" role (AXL FAQ),
 		// which the revoke call itself does not prove.
-		return false, fmt.Errorf("%s (the AXL user needs the Standard AXL API Access role): %w", op, p.Fail("checking the end user with AXL getUser", resp))
+		return false, "", fmt.Errorf("%s (the AXL user needs the Standard AXL API Access role): %w", op, p.Fail("checking the end user with AXL getUser", resp))
 	case vendor != "":
-		return false, errs.New(errs.KindUnknown, "%s: AXL answered HTTP %d: %s", op, resp.Status, vendor)
+		return false, "", errs.New(errs.KindUnknown, "%s: AXL answered HTTP %d: %s", op, resp.Status, vendor)
 	case resp.Status != http.StatusOK:
-		return false, p.Fail("checking the end user with AXL getUser", resp)
+		return false, "", p.Fail("checking the end user with AXL getUser", resp)
 	}
-	return false, errs.New(errs.KindUnknown, "%s: the answer is neither a getUserResponse nor a SOAP fault", op)
+	return false, "", errs.New(errs.KindUnknown, "%s: the answer is neither a getUserResponse nor a SOAP fault", op)
 }
 
 // getUserVerdict is what a getUser answer says of the user.
@@ -169,17 +170,17 @@ const (
 )
 
 // readGetUser reads a getUser answer: found only from a 200 carrying a
-// getUserResponse, unknown only from a SOAP fault with axlcode 5007.
-// Anything else is unclear, with the fault's own words (cleaned for
-// printing) when there is a fault.
-func readGetUser(status int, body []byte) (getUserVerdict, string) {
+// getUserResponse (with the user id as the UCM spells it), unknown only
+// from a SOAP fault with axlcode 5007. Anything else is unclear, with the
+// fault's own words (cleaned for printing) when there is a fault.
+func readGetUser(status int, body []byte) (verdict getUserVerdict, userID, vendor string) {
 	var ans axlAnswer
 	if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&ans); err != nil {
-		return userUnclear, ""
+		return userUnclear, "", ""
 	}
 	if f := ans.Body.Fault; f != nil {
 		if f.Detail.AXLError.Code == axlItemNotValid {
-			return userUnknown, ""
+			return userUnknown, "", ""
 		}
 		text := strings.TrimSpace(f.Detail.AXLError.Message)
 		if text == "" {
@@ -191,12 +192,12 @@ func readGetUser(status int, body []byte) (getUserVerdict, string) {
 		if code := f.Detail.AXLError.Code; code != 0 {
 			text = fmt.Sprintf("axlcode %d: %s", code, text)
 		}
-		return userUnclear, provider.Clean(text)
+		return userUnclear, "", provider.Clean(text)
 	}
 	if ans.Body.GetUserResponse != nil && status == http.StatusOK {
-		return userFound, ""
+		return userFound, strings.TrimSpace(ans.Body.GetUserResponse.Return.User.UserID), ""
 	}
-	return userUnclear, ""
+	return userUnclear, "", ""
 }
 
 // ProbeAccess implements provider.AccessProber for doctor: AXL

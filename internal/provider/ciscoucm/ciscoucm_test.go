@@ -407,3 +407,23 @@ func TestTheAccessProbeAsksAXLForTheVersion(t *testing.T) {
 	_, err = sshOnly.(*Provider).ProbeAccess(context.Background())
 	providertest.WantKind(t, err, errs.KindUnsupported, "admin url")
 }
+
+// A user id typed in another case ("JDoe" for jdoe) is found by AXL, whose
+// directory ignores case, while the revoke API matched nothing: the
+// revocation is repeated as the UCM spells the id, so jdoe's tokens do not
+// stay live under "nothing to revoke".
+func TestAUserIDInAnotherCaseIsRevokedAsTheUCMSpellsIt(t *testing.T) {
+	f := newHTTPFixture(t)
+	f.fake.SetUnknownUser(ucmfake.UnknownUserEmpty)
+	f.fake.IssueRefreshToken("jdoe", "jabber")
+	res, err := f.p.RevokeUser(context.Background(), provider.RevokeUserRequest{User: "JDoe"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != provider.OutcomeRevoked || res.User != "JDoe" || !strings.Contains(res.Detail, `as the UCM spells the user id: "jdoe"`) {
+		t.Fatalf("result = %+v", res)
+	}
+	if n := f.fake.TokenCount("jdoe"); n != 0 {
+		t.Fatalf("jdoe still holds %d refresh tokens", n)
+	}
+}

@@ -32,7 +32,7 @@ func FuzzGetUserAnswers(f *testing.F) {
 	f.Add(500, `<Envelope><Body><Fault><faultstring>Access denied`+"\x1b[31m"+`</faultstring><detail><axlError><axlcode>-1</axlcode></axlError></detail></Fault></Body></Envelope>`)
 	f.Add(200, `<html><body>login</body></html>`)
 	f.Fuzz(func(t *testing.T, status int, body string) {
-		verdict, vendor := readGetUser(status, []byte(body))
+		verdict, _, vendor := readGetUser(status, []byte(body))
 		switch verdict {
 		case userFound:
 			if status != http.StatusOK || !strings.Contains(body, "getUserResponse") {

@@ -95,6 +95,13 @@ func revokeQuery(req provider.RevokeUserRequest) url.Values {
 // RevokeUser revokes the user's refresh tokens. The tokens the UCM sends
 // back are counted per client and never kept.
 func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserRequest) (*provider.RevokeUserResult, error) {
+	return p.revokeUser(ctx, req, true)
+}
+
+// revokeUser revokes; respell allows one more revocation under the user id
+// as AXL spells it, never a second (a server answering ever new spellings
+// must not make it loop).
+func (p *Provider) revokeUser(ctx context.Context, req provider.RevokeUserRequest, respell bool) (*provider.RevokeUserResult, error) {
 	if err := p.checkRevoke(req); err != nil {
 		return nil, err
 	}
@@ -148,9 +155,25 @@ func (p *Provider) RevokeUser(ctx context.Context, req provider.RevokeUserReques
 	if n == 0 {
 		// The revoke API may answer an end user it does not know like one
 		// without tokens; only AXL can tell them apart.
-		exists, err := p.userExists(ctx, req.User)
+		exists, spelt, err := p.userExists(ctx, req.User)
 		if err != nil {
 			return nil, fmt.Errorf("cisco-ucm: the revoke answered no refresh tokens for %q, and whether that user exists could not be checked: %w", req.User, err)
+		}
+		if exists && respell && spelt != "" && spelt != req.User {
+			// AXL found the user under another spelling (user ids are
+			// matched without regard to case there); the revoke API may not
+			// be so lenient, so revoke again as the UCM spells the id
+			// rather than report "nothing to revoke" for "JDoe" while
+			// jdoe's tokens live on.
+			again := req
+			again.User = spelt
+			res2, err := p.revokeUser(ctx, again, false)
+			if err != nil {
+				return nil, err
+			}
+			res2.User = req.User
+			res2.Detail += fmt.Sprintf(" (as the UCM spells the user id: %q)", spelt)
+			return res2, nil
 		}
 		if !exists {
 			res.StillValid = ""

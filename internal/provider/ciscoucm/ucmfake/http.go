@@ -319,8 +319,17 @@ func xmlAnswer(status int, body string) fakekit.Answer {
 // getUser answers AXL getUser from the fake's end users: an unknown one
 // gets the fault Unified CM sends (HTTP 500, axlcode 5007).
 func (s *Server) getUser(req map[string]any) fakekit.Answer {
-	uid, _ := req["userid"].(string)
-	if _, known := s.tokens[uid]; !known {
+	asked, _ := req["userid"].(string)
+	// The UCM's directory matches user ids without regard to case and
+	// answers with the id as stored; the revoke API here matches exactly,
+	// the harder case for a client.
+	uid, known := "", false
+	for stored := range s.tokens {
+		if strings.EqualFold(stored, asked) {
+			uid, known = stored, true
+		}
+	}
+	if !known {
 		const msg = "Item not valid: The specified User was not found"
 		return xmlAnswer(http.StatusInternalServerError, `<soapenv:Fault><faultcode>soapenv:Server</faultcode>`+
 			`<faultstring>`+msg+`</faultstring><detail><axlError><axlcode>5007</axlcode><axlmessage>`+msg+`</axlmessage>`+
