@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,6 +57,9 @@ type Entry struct {
 	RefreshToken    *RefreshEntry `json:"refresh_token,omitempty"`
 	ClientSecret    bool          `json:"client_secret_stored"`
 	AdminCredential bool          `json:"admin_credential_stored"`
+	// StoreError says why the profile's own store could not be read (a
+	// keychain absent on this machine, for a profile kept there).
+	StoreError string `json:"store_error,omitempty"`
 }
 
 // AccessEntry describes a cached access token without its value.
@@ -86,7 +90,11 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		names = append(names, p.Name)
 	}
 	// Each profile may keep its items in a store of its own (store: file).
+	// The current profile's store must open; another one that cannot is
+	// reported on its profiles' lines rather than hiding every other line.
+	current := f.StoreBackend()
 	stores := map[string]credstore.Store{}
+	storeErrs := map[string]error{}
 	now := opts.Now()
 	entries := []Entry{}
 	for _, name := range names {
@@ -96,11 +104,20 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		}
 		backend := f.BackendFor(cfg.Profiles[name])
 		store, ok := stores[backend]
-		if !ok {
+		if !ok && storeErrs[backend] == nil {
 			if store, err = f.StoreFor(backend); err != nil {
-				return err
+				if backend == current {
+					return err
+				}
+				storeErrs[backend] = err
+			} else {
+				stores[backend] = store
 			}
-			stores[backend] = store
+		}
+		if err := storeErrs[backend]; err != nil {
+			e.StoreError = err.Error()
+			entries = append(entries, e)
+			continue
 		}
 		var at credstore.AccessToken
 		if err := credstore.LoadJSON(ctx, store, name, credstore.KindAccessToken, &at); err == nil {
@@ -112,7 +129,13 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 			}
 			e.AccessToken = ae
 		} else if !errors.Is(err, credstore.ErrNotFound) {
-			return err
+			if backend == current {
+				return err
+			}
+			storeErrs[backend] = err
+			e.StoreError = err.Error()
+			entries = append(entries, e)
+			continue
 		}
 		var rt credstore.RefreshToken
 		if err := credstore.LoadJSON(ctx, store, name, credstore.KindRefreshToken, &rt); err == nil {
@@ -125,7 +148,13 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 			}
 			e.RefreshToken = re
 		} else if !errors.Is(err, credstore.ErrNotFound) {
-			return err
+			if backend == current {
+				return err
+			}
+			storeErrs[backend] = err
+			e.StoreError = err.Error()
+			entries = append(entries, e)
+			continue
 		}
 		e.ClientSecret = present(ctx, store, name, credstore.KindClientSecret)
 		e.AdminCredential = present(ctx, store, name, credstore.KindAdminCredential)
@@ -140,6 +169,9 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 	rows := [][]string{}
 	for _, e := range entries {
 		access := "-"
+		if e.StoreError != "" {
+			access = "? (its store cannot be read)"
+		}
 		if e.AccessToken != nil {
 			switch {
 			case e.AccessToken.ExpiresAt == "":
@@ -164,6 +196,11 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 		rows = append(rows, []string{e.Profile, access, refresh, secret})
 	}
 	p.Table([]string{"PROFILE", "ACCESS TOKEN", "REFRESH TOKEN", "CLIENT SECRET"}, rows)
+	for _, e := range entries {
+		if e.StoreError != "" {
+			fmt.Fprintf(opts.IO.ErrOut, "%s: %s\n", e.Profile, ui.Sanitize(e.StoreError))
+		}
+	}
 	return nil
 }
 

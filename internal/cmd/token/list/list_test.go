@@ -60,3 +60,41 @@ func TestEveryProfileIsReadFromItsOwnStore(t *testing.T) {
 		t.Fatalf("cached access tokens by profile: %v", got)
 	}
 }
+
+// A keychain this machine cannot reach hides only the lines of profiles
+// kept there, with the reason, not the whole listing.
+func TestAStoreThatCannotBeOpenedIsReportedOnItsProfilesOnly(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/idpctl-test-bus")
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("current_profile: mem\nprofiles:\n  mem:\n    issuer: https://a.example\n    store: memory\n  kc:\n    issuer: https://b.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, errOut := iostreams.Test()
+	f := cli.New(ios, func(k string) string {
+		if k == "IDPCTL_CONFIG" {
+			return cfg
+		}
+		return ""
+	}, "test")
+	mem := credstore.NewMemory()
+	f.Store = func() (credstore.Store, error) { return mem, nil }
+	ctx := context.Background()
+	if err := credstore.SaveJSON(ctx, mem, "mem", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "a", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := listRun(ctx, &ListOptions{IO: ios, Factory: f, Now: time.Now, Output: "json"}); err != nil {
+		t.Fatal(err)
+	}
+	var entries []Entry
+	if err := json.Unmarshal(out.Bytes(), &entries); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	byName := map[string]Entry{}
+	for _, e := range entries {
+		byName[e.Profile] = e
+	}
+	if byName["mem"].AccessToken == nil || byName["kc"].StoreError == "" {
+		t.Fatalf("entries %+v (stderr %s)", entries, errOut)
+	}
+}
