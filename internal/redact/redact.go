@@ -123,8 +123,10 @@ func Form(encoded string, secrets ...string) string {
 // URL redacts sensitive query parameters of a URL.
 func URL(raw string, secrets ...string) string {
 	u, err := url.Parse(raw)
-	if err != nil {
-		return Text(looseUserinfo().ReplaceAllString(raw, "${1}"+PasswordMask+"${3}"), secrets...)
+	if err != nil || (u.User == nil && u.Opaque != "") {
+		// Not a URL with user information as net/url reads it ("bob:pw@h"
+		// parses as scheme bob), yet maybe one as a person meant it.
+		return Text(maskLooseUserinfo(raw), secrets...)
 	}
 	if u.User != nil {
 		if _, has := u.User.Password(); has {
@@ -153,7 +155,7 @@ func URLPassword(raw string) string {
 		// which parses as scheme "bob"; a stray space; a broken host), yet
 		// it may still be what a proxy setting means: mask what sits where
 		// a password would.
-		return looseUserinfo().ReplaceAllString(raw, "${1}"+PasswordMask+"${3}")
+		return maskLooseUserinfo(raw)
 	}
 	pass, has := u.User.Password()
 	if !has || pass == "" {
@@ -180,6 +182,12 @@ func URLPassword(raw string) string {
 var looseUserinfo = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^(\s*(?:[A-Za-z][A-Za-z0-9+.-]*://)?[^:/?#@\s]*:)([^@/?#\s]+)(@)`)
 })
+
+// maskLooseUserinfo masks the password of a leading "user:password@" in
+// text that does not parse as a URL with user information.
+func maskLooseUserinfo(raw string) string {
+	return looseUserinfo().ReplaceAllString(raw, "${1}"+PasswordMask+"${3}")
+}
 
 // rawPasswordSpan finds the password of a URL's user information in the
 // text as written, splitting it the way net/url does (RFC 3986 §3.2): the

@@ -242,3 +242,13 @@ func FuzzURLPasswordNeverShowsThePassword(f *testing.F) {
 		}
 	})
 }
+
+// A proxy written without a scheme parses as an opaque URL with no user
+// information; its password is masked all the same wherever it is quoted.
+func TestURLMasksThePasswordOfASchemelessProxy(t *testing.T) {
+	for _, in := range []string{"bob:hunter2@proxy.corp:3128", "http://bob:hunter2@[::1"} {
+		if out := URL(in); strings.Contains(out, "hunter2") {
+			t.Errorf("URL(%q) = %q", in, out)
+		}
+	}
+}
