@@ -103,61 +103,23 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 			e.Issuer = p.Issuer
 		}
 		backend := f.BackendFor(cfg.Profiles[name])
+		err := storeErrs[backend]
 		store, ok := stores[backend]
-		if !ok && storeErrs[backend] == nil {
-			if store, err = f.StoreFor(backend); err != nil {
-				if backend == current {
-					return err
-				}
-				storeErrs[backend] = err
-			} else {
+		if !ok && err == nil {
+			if store, err = f.StoreFor(backend); err == nil {
 				stores[backend] = store
 			}
 		}
-		if err := storeErrs[backend]; err != nil {
-			e.StoreError = err.Error()
-			entries = append(entries, e)
-			continue
+		if err == nil {
+			err = readEntry(ctx, store, name, now, &e)
 		}
-		var at credstore.AccessToken
-		if err := credstore.LoadJSON(ctx, store, name, credstore.KindAccessToken, &at); err == nil {
-			ae := &AccessEntry{Scope: at.Scope}
-			if !at.ExpiresAt.IsZero() {
-				ae.ExpiresAt = at.ExpiresAt.UTC().Format(time.RFC3339)
-				ae.ExpiresIn = int64(at.ExpiresAt.Sub(now).Seconds())
-				ae.Expired = !at.ExpiresAt.After(now)
-			}
-			e.AccessToken = ae
-		} else if !errors.Is(err, credstore.ErrNotFound) {
+		if err != nil {
 			if backend == current {
 				return err
 			}
 			storeErrs[backend] = err
-			e.StoreError = err.Error()
-			entries = append(entries, e)
-			continue
+			e = Entry{Profile: e.Profile, Issuer: e.Issuer, StoreError: err.Error()}
 		}
-		var rt credstore.RefreshToken
-		if err := credstore.LoadJSON(ctx, store, name, credstore.KindRefreshToken, &rt); err == nil {
-			re := &RefreshEntry{}
-			if !rt.IssuedAt.IsZero() {
-				re.IssuedAt = rt.IssuedAt.UTC().Format(time.RFC3339)
-			}
-			if !rt.ExpiresAt.IsZero() {
-				re.ExpiresAt = rt.ExpiresAt.UTC().Format(time.RFC3339)
-			}
-			e.RefreshToken = re
-		} else if !errors.Is(err, credstore.ErrNotFound) {
-			if backend == current {
-				return err
-			}
-			storeErrs[backend] = err
-			e.StoreError = err.Error()
-			entries = append(entries, e)
-			continue
-		}
-		e.ClientSecret = present(ctx, store, name, credstore.KindClientSecret)
-		e.AdminCredential = present(ctx, store, name, credstore.KindAdminCredential)
 		entries = append(entries, e)
 	}
 	if opts.Output == "json" {
@@ -201,6 +163,39 @@ func listRun(ctx context.Context, opts *ListOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "%s: %s\n", e.Profile, ui.Sanitize(e.StoreError))
 		}
 	}
+	return nil
+}
+
+// readEntry fills e with what the store holds for the profile, without
+// any secret value.
+func readEntry(ctx context.Context, store credstore.Store, name string, now time.Time, e *Entry) error {
+	var at credstore.AccessToken
+	if err := credstore.LoadJSON(ctx, store, name, credstore.KindAccessToken, &at); err == nil {
+		ae := &AccessEntry{Scope: at.Scope}
+		if !at.ExpiresAt.IsZero() {
+			ae.ExpiresAt = at.ExpiresAt.UTC().Format(time.RFC3339)
+			ae.ExpiresIn = int64(at.ExpiresAt.Sub(now).Seconds())
+			ae.Expired = !at.ExpiresAt.After(now)
+		}
+		e.AccessToken = ae
+	} else if !errors.Is(err, credstore.ErrNotFound) {
+		return err
+	}
+	var rt credstore.RefreshToken
+	if err := credstore.LoadJSON(ctx, store, name, credstore.KindRefreshToken, &rt); err == nil {
+		re := &RefreshEntry{}
+		if !rt.IssuedAt.IsZero() {
+			re.IssuedAt = rt.IssuedAt.UTC().Format(time.RFC3339)
+		}
+		if !rt.ExpiresAt.IsZero() {
+			re.ExpiresAt = rt.ExpiresAt.UTC().Format(time.RFC3339)
+		}
+		e.RefreshToken = re
+	} else if !errors.Is(err, credstore.ErrNotFound) {
+		return err
+	}
+	e.ClientSecret = present(ctx, store, name, credstore.KindClientSecret)
+	e.AdminCredential = present(ctx, store, name, credstore.KindAdminCredential)
 	return nil
 }
 

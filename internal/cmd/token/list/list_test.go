@@ -1,6 +1,7 @@
 package list
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -32,16 +33,8 @@ func TestEveryProfileIsReadFromItsOwnStore(t *testing.T) {
 	if err := credstore.SaveJSON(ctx, file, "fileprof", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "a", ExpiresAt: exp}); err != nil {
 		t.Fatal(err)
 	}
-	ios, _, out, _ := iostreams.Test()
-	f := cli.New(ios, func(k string) string {
-		if k == "IDPCTL_CONFIG" {
-			return cfg
-		}
-		return ""
-	}, "test")
 	// The current profile's store (the keychain here) stands in as memory.
-	mem := credstore.NewMemory()
-	f.Store = func() (credstore.Store, error) { return mem, nil }
+	ios, out, _, f, mem := factory(cfg)
 	if err := credstore.SaveJSON(ctx, mem, "kc", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "b", ExpiresAt: exp}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,15 +63,7 @@ func TestAStoreThatCannotBeOpenedIsReportedOnItsProfilesOnly(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("current_profile: mem\nprofiles:\n  mem:\n    issuer: https://a.example\n    store: memory\n  kc:\n    issuer: https://b.example\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ios, _, out, errOut := iostreams.Test()
-	f := cli.New(ios, func(k string) string {
-		if k == "IDPCTL_CONFIG" {
-			return cfg
-		}
-		return ""
-	}, "test")
-	mem := credstore.NewMemory()
-	f.Store = func() (credstore.Store, error) { return mem, nil }
+	ios, out, errOut, f, mem := factory(cfg)
 	ctx := context.Background()
 	if err := credstore.SaveJSON(ctx, mem, "mem", credstore.KindAccessToken, credstore.AccessToken{AccessToken: "a", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -97,4 +82,19 @@ func TestAStoreThatCannotBeOpenedIsReportedOnItsProfilesOnly(t *testing.T) {
 	if byName["mem"].AccessToken == nil || byName["kc"].StoreError == "" {
 		t.Fatalf("entries %+v (stderr %s)", entries, errOut)
 	}
+}
+
+// factory is a factory reading the configuration file cfg, whose current
+// profile's store is the memory store returned.
+func factory(cfg string) (*iostreams.IOStreams, *bytes.Buffer, *bytes.Buffer, *cli.Factory, *credstore.Memory) {
+	ios, _, out, errOut := iostreams.Test()
+	f := cli.New(ios, func(k string) string {
+		if k == "IDPCTL_CONFIG" {
+			return cfg
+		}
+		return ""
+	}, "test")
+	mem := credstore.NewMemory()
+	f.Store = func() (credstore.Store, error) { return mem, nil }
+	return ios, out, errOut, f, mem
 }
